@@ -1,0 +1,107 @@
+"""Interactive demos as thin shells over pure plotting functions (all lessons).
+
+A lesson's demo is ``demo(plot_fn, name=slider, ...)``: ``plot_fn(**values)`` is a
+pure function that returns a ``matplotlib.figure.Figure`` (build it with
+``new_figure``, not pyplot, so nothing is shown twice). In a notebook, ``demo``
+returns an ``ipywidgets.interactive`` whose output shows the figure and closes it
+after every slider move; ``widget.result`` holds the last figure. Outside a
+notebook (scripts, tests without a kernel) it degrades to one call with the
+sliders' default values and returns that figure.
+
+Every demo cell is followed by a static fallback cell: ``show(plot_fn(...))``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import matplotlib
+from matplotlib.figure import Figure
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where widgets can render)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def new_figure(width: float = 8.0, height: float = 3.6, **kwargs: Any) -> Figure:
+    """A figure not registered with pyplot: shown only when ``show``/``demo`` display it."""
+    kwargs.setdefault("layout", "constrained")
+    return Figure(figsize=(width, height), dpi=kwargs.pop("dpi", 100), **kwargs)
+
+
+def to_png(fig: Figure) -> bytes:
+    """Render a figure to PNG bytes (independent of the matplotlib backend)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def show(fig: Figure) -> None:
+    """Display a figure once as a PNG (static fallback cells); a no-op outside a notebook."""
+    if in_notebook():
+        from IPython.display import Image, display
+
+        display(Image(data=to_png(fig), format="png"))
+
+
+def _value(control: Any) -> Any:
+    return control.value if hasattr(control, "value") else control
+
+
+def demo(plot_fn: Callable[..., Figure], **controls: Any):
+    """Wire sliders (or fixed values) to ``plot_fn``. See the module docstring."""
+    if not in_notebook():
+        return plot_fn(**{k: _value(c) for k, c in controls.items()})
+    import ipywidgets as W
+
+    def callback(**values: Any) -> Figure:
+        fig = plot_fn(**values)
+        show(fig)
+        return fig
+
+    widget = W.interactive(callback, **controls)
+    widget.layout = W.Layout(width="100%")
+    return widget
+
+
+# ---------------------------------------------------------------- slider factories
+_STYLE = {"description_width": "initial"}
+
+
+def log_slider(description: str, low: float, high: float, value: float, steps_per_decade: int = 10,
+               continuous_update: bool = False, readout_format: str = ".3g"):
+    """A log-scale float slider from ``low`` to ``high`` (descriptions carry units)."""
+    import ipywidgets as W
+
+    return W.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high),
+                            step=1.0 / steps_per_decade, description=description, style=_STYLE,
+                            continuous_update=continuous_update, readout_format=readout_format,
+                            layout=W.Layout(width="520px"))
+
+
+def float_slider(description: str, low: float, high: float, value: float, step: float,
+                 continuous_update: bool = False, readout_format: str = ".2f"):
+    import ipywidgets as W
+
+    return W.FloatSlider(value=value, min=low, max=high, step=step, description=description, style=_STYLE,
+                         continuous_update=continuous_update, readout_format=readout_format,
+                         layout=W.Layout(width="520px"))
+
+
+def int_slider(description: str, low: int, high: int, value: int, step: int = 1, continuous_update: bool = False):
+    import ipywidgets as W
+
+    return W.IntSlider(value=value, min=low, max=high, step=step, description=description, style=_STYLE,
+                       continuous_update=continuous_update, layout=W.Layout(width="520px"))
+
+
+def matplotlib_backend() -> str:
+    return matplotlib.get_backend()
