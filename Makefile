@@ -1,0 +1,67 @@
+# modgap_edu — course commands. Quick start: `make lab` (learn) and `make test` (check everything).
+# Every target that needs the environment runs `make setup` first; setup is idempotent.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+SHARED_DATA ?= $(abspath ../shared/data)
+DATA_CACHE  := $(CURDIR)/.cache/modgap_data
+
+# Tests and headless runs never wait on the network; figures render off-screen.
+TEST_ENV := HF_HUB_OFFLINE=1 MODGAP_OFFLINE=1 MPLBACKEND=Agg PYTHONHASHSEED=0 TQDM_DISABLE=1
+NBVAL    := --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup lab test lessons run budget mad-sweep bench clean help
+
+help:
+	@echo "make lab      - set up if needed, then open the lessons in JupyterLab"
+	@echo "make test     - set up if needed, then run the whole test suite (unit, notebooks, browser)"
+	@echo "make lessons  - regenerate lessons/ (student) and solutions/ from sources/"
+	@echo "make run      - execute every lesson headless into _run/ (git-ignored)"
+	@echo "make budget   - per-lesson wall time and peak RSS; fails over 90 s or 1 GB"
+	@echo "make setup    - create .venv/ with everything installed (idempotent)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23"
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp tools/jupyterlab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(PY) -c "import modgap_edu, open_clip; print('modgap_edu', modgap_edu.__version__, '- environment ready')"
+	touch $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons
+
+# Seed the data cache from ../shared/data when it is there (the loader still verifies every checksum).
+seed-cache:
+	@if [ -f "$(SHARED_DATA)/features_clip.npy" ]; then \
+	  mkdir -p "$(DATA_CACHE)" && cp -u "$(SHARED_DATA)"/features_*.npy "$(DATA_CACHE)/"; \
+	  echo "data cache seeded from $(SHARED_DATA)"; \
+	else echo "no $(SHARED_DATA): lessons use their fallback embeddings"; fi
+
+test: setup seed-cache
+	@if [ -x /usr/bin/chromium ]; then echo "browser tests: chromium found, running them"; \
+	 else echo "browser tests: SKIPPED, /usr/bin/chromium is missing (apt-get install -y chromium)"; fi
+	$(PY) tools/build_lessons.py --check
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(PY) -m pytest -ra tests lessons solutions $(NBVAL)
+
+lessons: setup
+	$(PY) tools/build_lessons.py
+
+run: setup seed-cache
+	mkdir -p _run/lessons _run/solutions
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	  --ExecutePreprocessor.timeout=300 --output-dir _run/lessons lessons/*.ipynb
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	  --ExecutePreprocessor.timeout=300 --output-dir _run/solutions solutions/*.ipynb
+
+budget: setup seed-cache
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(PY) tools/budget.py
+
+clean:
+	rm -rf _run _artifacts .pytest_cache

@@ -1,0 +1,368 @@
+# %% [markdown]
+# # Lesson 01 — Contrastive learning: alignment and uniformity
+#
+# CLIP learns one embedding space for images and texts by *contrast*: a matched image–caption
+# pair should be more similar than every mismatched pair in the batch. Wang & Isola (2020) showed
+# that such losses optimise two properties at once: **alignment** (matched pairs close together)
+# and **uniformity** (embeddings spread over the sphere). This lesson builds both from their
+# definitions, writes the CLIP loss, and trains a toy whose only knob is the temperature τ —
+# the knob that, in lessons 02–05, decides whether CLIP's *modality gap* survives training.
+#
+# **Objectives** (about 75 minutes)
+#
+# | # | you will … | time |
+# |---|---|---|
+# | 1 | write the CLIP (InfoNCE) loss and check it against `modgap_edu` and `open_clip` | 15 min |
+# | 2 | see what τ = 0.01 does to the loss's denominator | 10 min |
+# | 3 | write Wang & Isola's alignment and uniformity | 15 min |
+# | 4 | train two point sets with alignment only, uniformity only, both, and the CLIP loss | 15 min |
+# | 5 | move the temperature and watch alignment, uniformity and the gap | 10 min |
+# | 6 | measure a real CLIP (or the course's fallback) with the same two numbers | 10 min |
+#
+# Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or
+# **not solved yet**. Unsolved exercises never stop the lesson: later cells use the reference
+# implementations in `modgap_edu`.
+
+# %%
+import numpy as np
+import torch
+import matplotlib.pyplot as plt
+
+import modgap_edu
+from modgap_edu import losses, metrics
+from modgap_edu import contrastive_toy as toy
+from modgap_edu.plots_contrastive import plot_objectives, plot_temperature_demo, plot_softmax_weights
+from modgap_edu.widgets import demo, show, log_slider
+from modgap_edu.data import real_or_fallback_features
+from modgap_edu.exercises.lesson01 import check_clip_loss, check_align_loss, check_uniform_loss
+
+torch.set_num_threads(1)  # the toys are tiny: one thread is fastest and reproducible
+rng = modgap_edu.set_seed(0)
+print("modgap_edu", modgap_edu.__version__)
+
+# %% tags=["solution"]
+# Solution form only: from here on every check must pass (a failing check raises).
+from modgap_edu.exercises import require_pass
+require_pass()
+
+# %% [markdown]
+# ## 1. The CLIP loss
+#
+# A batch holds $N$ matched pairs $(x_i, y_i)$: image $i$ and its caption. Both encoders end with an
+# L2 normalisation, $\hat x = x/\lVert x\rVert$, so the similarity of image $i$ and text $j$ is the cosine
+# $s_{ij} = \hat x_i^\top \hat y_j \in [-1, 1]$. CLIP (Radford et al. 2021; written out in Liang et al. 2022,
+# Sec. 4.1) treats each row of the $N\times N$ similarity matrix as an $N$-way classification whose right
+# answer is the diagonal:
+#
+# $$\mathcal L_{I\to T} = -\frac1N\sum_i \log\frac{\exp(s_{ii}/\tau)}{\sum_j \exp(s_{ij}/\tau)},\qquad
+#   \mathcal L_{T\to I} = -\frac1N\sum_i \log\frac{\exp(s_{ii}/\tau)}{\sum_j \exp(s_{ji}/\tau)},\qquad
+#   \mathcal L = \tfrac12(\mathcal L_{I\to T}+\mathcal L_{T\to I}).$$
+#
+# Each term is a cross-entropy with labels $0,1,\dots,N-1$ over logits $s/\tau$.
+#
+# ### Exercise 1.1 — write the CLIP loss
+# Complete `my_clip_loss(image_emb, text_emb, temperature)` for torch tensors of shape $(N, d)$.
+# `torch.nn.functional.cross_entropy(logits, labels)` does the log-softmax for you.
+#
+# <details><summary>Hint</summary>
+#
+# Normalise rows (`x / x.norm(dim=1, keepdim=True)`), form `logits = x_hat @ y_hat.T / temperature`,
+# `labels = torch.arange(N)`; the text→image term uses `logits.T`.
+# </details>
+
+# %% tags=["exercise"]
+def my_clip_loss(image_emb, text_emb, temperature):
+    """Symmetric CLIP loss of a batch of matched pairs (row i <-> row i)."""
+    # your code here
+    raise NotImplementedError("Exercise 1.1: write the CLIP loss")
+
+
+my_clip_loss(torch.randn(4, 8), torch.randn(4, 8), 0.07)
+
+
+# %% tags=["solution"]
+def my_clip_loss(image_emb, text_emb, temperature):
+    """Symmetric CLIP loss of a batch of matched pairs (row i <-> row i)."""
+    x = image_emb / image_emb.norm(dim=1, keepdim=True)
+    y = text_emb / text_emb.norm(dim=1, keepdim=True)
+    logits = x @ y.T / temperature
+    labels = torch.arange(len(x))
+    ce = torch.nn.functional.cross_entropy
+    return (ce(logits, labels) + ce(logits.T, labels)) / 2
+
+
+my_clip_loss(torch.randn(4, 8), torch.randn(4, 8), 0.07)
+
+# %%
+check_clip_loss(my_clip_loss)
+
+# %% [markdown]
+# The reference `modgap_edu.losses.clip_loss` equals `open_clip.ClipLoss` (the loss OpenCLIP trains with)
+# on normalised features with `logit_scale = 1/τ`. One computed comparison:
+
+# %%
+import open_clip
+
+x, y = torch.randn(8, 32, generator=torch.Generator().manual_seed(1)), torch.randn(8, 32, generator=torch.Generator().manual_seed(2))
+x_hat, y_hat = x / x.norm(dim=1, keepdim=True), y / y.norm(dim=1, keepdim=True)
+ours = losses.clip_loss(x, y, temperature=0.01)
+theirs = open_clip.ClipLoss()(x_hat, y_hat, torch.tensor(100.0))
+print(f"modgap_edu.clip_loss = {float(ours):.6f}   open_clip.ClipLoss = {float(theirs):.6f}")
+print(f"a random batch of N = 8 at τ = 1 scores ≈ log N = {np.log(8):.3f}: {float(losses.clip_loss(x, y, 1.0)):.3f}")
+
+# %% [markdown]
+# ## 2. What τ = 0.01 does to the denominator
+#
+# CLIP learns its temperature; the trained model ends at τ = 1/100 (`logit_scale = ln 100 = 4.6052`,
+# Liang et al. 2022). Dividing cosines by 0.01 turns a difference of 0.05 between two candidates into
+# a factor $e^{5} \approx 148$ in the softmax. Below, one row of similarities (a matched pair at 0.30 and
+# eleven candidates between 0.05 and 0.28) and the share of the denominator each candidate takes.
+
+# %%
+row = np.array([0.30, 0.28, 0.25, 0.22, 0.20, 0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.05])
+for tau in (1.0, 0.1, 0.01):
+    w = toy.softmax_weights(row, tau)
+    print(f"τ = {tau:<5g} weight of the match {w[0]:.3f}, of the closest impostor {w[1]:.3f}, "
+          f"of the 6 least similar together {w[6:].sum():.4f}")
+show(plot_softmax_weights(row))
+
+# %% [markdown]
+# At τ = 1 every candidate weighs about the same: the loss pushes against *all* negatives, softly.
+# At τ = 0.01 the denominator is the match and its one or two closest impostors; the rest contribute
+# nothing to the gradient. A low temperature makes the loss a *local*, hard-negative objective.
+#
+# **Question 2.1.** With τ = 0.01, does the loss change if every negative similarity drops from 0.10 to
+# −0.50 while the hardest impostor stays at 0.28?
+#
+# <details><summary>Answer</summary>
+#
+# Hardly. Their weights are already ≈ e^{(0.10−0.30)/0.01} = e^{−20} of the match's. Only the candidates
+# within a few hundredths of the match matter. This is why (lesson 03) CLIP at τ = 0.01 has no reason to
+# move two modalities that are already correctly *ranked* closer together.
+# </details>
+
+# %% [markdown]
+# ## 3. Alignment and uniformity (Wang & Isola 2020)
+#
+# For normalised embeddings $f$,
+#
+# $$\mathcal L_{\text{align}}(\alpha) = \mathbb E_{(x,y)\sim p_{\text{pos}}}\,\lVert f(x)-f(y)\rVert_2^{\alpha},\qquad
+#   \mathcal L_{\text{uniform}}(t) = \log\,\mathbb E_{x,y\,\overset{iid}{\sim}\,p_{\text{data}}}\, e^{-t\lVert f(x)-f(y)\rVert_2^2}.$$
+#
+# Both are *lower is better*. The defaults are α = 2 and t = 2; the expectation in the uniformity is taken,
+# as in the authors' code (`torch.pdist`), over the $N(N-1)/2$ distinct pairs $i<j$ of a batch.
+# Since $\lVert\hat x-\hat y\rVert^2 = 2(1-\cos)$, alignment with α = 2 is $2(1-\text{mean matched cosine})$.
+#
+# ### Exercise 3.1 — alignment
+
+# %% tags=["exercise"]
+def my_align_loss(x, y, alpha=2):
+    """Mean of ||x_hat_i - y_hat_i||^alpha over rows."""
+    # your code here
+    raise NotImplementedError("Exercise 3.1: write the alignment loss")
+
+
+my_align_loss(torch.randn(4, 3), torch.randn(4, 3))
+
+
+# %% tags=["solution"]
+def my_align_loss(x, y, alpha=2):
+    """Mean of ||x_hat_i - y_hat_i||^alpha over rows."""
+    x = x / x.norm(dim=1, keepdim=True)
+    y = y / y.norm(dim=1, keepdim=True)
+    return (x - y).norm(dim=1).pow(alpha).mean()
+
+
+my_align_loss(torch.randn(4, 3), torch.randn(4, 3))
+
+# %%
+check_align_loss(my_align_loss)
+
+# %% [markdown]
+# ### Exercise 3.2 — uniformity
+# `torch.pdist(x)` returns the $N(N-1)/2$ distances of the distinct pairs.
+
+# %% tags=["exercise"]
+def my_uniform_loss(x, t=2):
+    """log of the mean of exp(-t ||x_hat_i - x_hat_j||^2) over pairs i < j."""
+    # your code here
+    raise NotImplementedError("Exercise 3.2: write the uniformity loss")
+
+
+my_uniform_loss(torch.randn(5, 3))
+
+
+# %% tags=["solution"]
+def my_uniform_loss(x, t=2):
+    """log of the mean of exp(-t ||x_hat_i - x_hat_j||^2) over pairs i < j."""
+    x = x / x.norm(dim=1, keepdim=True)
+    return torch.pdist(x).pow(2).mul(-t).exp().mean().log()
+
+
+my_uniform_loss(torch.randn(5, 3))
+
+# %%
+check_uniform_loss(my_uniform_loss)
+
+# %% [markdown]
+# **Question 3.3.** What are the best (lowest) possible values? Alignment: 0, every pair coincides.
+# Uniformity: for the uniform distribution on the circle it is −4 + ln I₀(4), on the 2-sphere
+# ln((1 − e⁻⁸)/8) (both computed below); a finite, evenly spread set scores a little lower. What value
+# does a *collapsed* set (all points equal) get?
+#
+# <details><summary>Answer</summary>
+#
+# Every distance is 0, so uniformity is log E[e⁰] = log 1 = **0**, the worst value. Alignment alone is
+# happy with that collapse, which is why it is never used alone.
+# </details>
+
+# %%
+from scipy.special import i0
+
+theta = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+even = np.stack([np.cos(theta), np.sin(theta)], 1)
+print(f"uniform distribution on the circle: -4 + ln I0(4) = {-4 + np.log(i0(4)):.3f};  "
+      f"on the sphere in 3-D: ln((1 - e^-8)/8) = {np.log((1 - np.exp(-8)) / 8):.3f}")
+print(f"48 evenly spaced points: {float(losses.uniform_loss(even)):.3f};   48 identical points: "
+      f"{float(losses.uniform_loss(np.tile([[1.0, 0.0]], (48, 1)))):.3f}")
+
+# %% [markdown]
+# ## 4. A toy: two modalities on the sphere
+#
+# 48 "images" and 48 "texts" are points on the unit sphere in 3-D; point $i$ of each set is a matched pair.
+# They start in two narrow caps whose centres are 140° apart — the way random encoders start (lesson 02:
+# the *cone effect*). The points themselves are the parameters; 300 Adam steps (learning rate 0.05) train
+# them with one objective each.
+
+# %%
+runs = [toy.train_toy(objective, temperature=0.01) for objective in ("alignment", "uniformity", "align+uniform")]
+runs.append(toy.clip_run(0.5))
+runs.append(toy.clip_run(toy.nearest_grid_temperature(0.01)))
+print(f"{'objective':<16}{'τ':>7}{'alignment':>11}{'uniformity':>12}{'gap L2M':>9}")
+for run in runs:
+    f = run.final
+    tau = f"{run.temperature:.3g}" if run.objective == "clip" else "–"
+    print(f"{run.objective:<16}{tau:>7}{f['align']:>11.3f}{(f['uniform_image'] + f['uniform_text']) / 2:>12.3f}{f['gap']:>9.3f}")
+show(plot_objectives(runs))
+
+# %% [markdown]
+# Read the panels from left to right:
+#
+# * **alignment only** — every pair meets, but the points stay bunched where the pairs met: uniformity is
+#   much worse (closer to the collapsed value 0) than in the other panels. Nothing asks for spread.
+# * **uniformity only** — each set spreads evenly over the sphere; pairs are scattered (alignment ≈ 2,
+#   what independent random points give).
+# * **alignment + uniformity** — Wang & Isola's combined objective gets both.
+# * **CLIP, τ = 0.5** — the contrastive loss alone gets both, too: at a high temperature it acts like
+#   "align the positives, push all negatives apart".
+# * **CLIP, τ = 0.01** — the same loss at CLIP's temperature: each modality spreads into a ring, the two
+#   rings run parallel, and the **gap** (distance between the two centroids) stays large. Yet the loss is
+#   low (printed below): each image is closer to its own caption than to any other caption, so at this
+#   temperature there is little left to gain by closing the gap.
+#
+# That last panel is the modality gap in miniature, and the whole subject of lesson 03.
+
+# %% [markdown]
+# ## 5. Move the temperature
+#
+# The next cell trains the CLIP toy at 24 temperatures from 0.005 to 1 on a log grid (a few seconds;
+# cached). The slider then shows the run at the grid point nearest your choice; the right panel shows all
+# temperatures, the dashed line marks yours, the dotted one CLIP's 0.01.
+
+# %%
+sweep = toy.temperature_sweep()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+demo(plot_temperature_demo, temperature=log_slider("temperature τ", 0.005, 1.0, 0.01, steps_per_decade=10))
+
+# %% [markdown]
+# Static version (for readers without widgets: change the number and re-run):
+
+# %%
+show(plot_temperature_demo(0.01, sweep))
+
+# %%
+i_low = int(np.argmin(np.abs(sweep["temperature"] - 0.01)))
+i_high = int(np.argmin(np.abs(sweep["temperature"] - 0.5)))
+closed = sweep["temperature"][sweep["gap"] < 0.05]
+print(f"τ ≈ {sweep['temperature'][i_low]:.3g}: alignment {sweep['align'][i_low]:.2f}, gap {sweep['gap'][i_low]:.2f}")
+print(f"τ ≈ {sweep['temperature'][i_high]:.3g}: alignment {sweep['align'][i_high]:.2f}, gap {sweep['gap'][i_high]:.2f}")
+print(f"the gap closes within 300 steps for τ ≥ {closed.min():.3g}" if closed.size else "the gap never closes here")
+long_run = toy.train_toy("clip", temperature=0.01, steps=3000)
+print(f"τ = 0.01 trained 10× longer (3,000 steps): gap {long_run.final['gap']:.2f}, alignment "
+      f"{long_run.final['align']:.2f}, CLIP loss {long_run.final['loss']:.2f} (a random guess scores log 48 = {np.log(48):.2f})")
+
+# %% [markdown]
+# **Question 5.1.** Below the switch-over temperature printed above, the gap survives training; above it
+# the gap closes and the two modalities merge. Using section 2, explain why a *low* temperature can leave a
+# gap in place even though closing it would bring every pair closer.
+#
+# <details><summary>Answer</summary>
+#
+# At low τ the loss only looks at the closest impostors of each pair. In the parallel-rings state every
+# image is already nearer to its own caption than to any other, so the softmax puts almost all weight on
+# the match and the gradient is tiny: the gap costs (almost) nothing. At high τ every negative weighs in,
+# and the loss keeps pushing until matched pairs coincide and the sets are spread out. Liang et al. (2022,
+# Sec. 4) make this argument on real CLIP embeddings; lesson 03 repeats their experiment.
+# </details>
+#
+# **Question 5.2.** The check cells of this lesson compare your functions with the reference on
+# *unnormalised* inputs with very different scales. Why is that a good test?
+#
+# <details><summary>Answer</summary>
+#
+# A function that forgets to normalise gives the right answer on unit-norm inputs, so such inputs cannot
+# tell the two apart. Tests should use inputs that make the likely mistakes visible.
+# </details>
+
+# %% [markdown]
+# ## 6. Paper vs. your run: a real CLIP
+#
+# The same two numbers on real embeddings: Liang et al. published CLIP ViT-B/16 embeddings of 500 MSCOCO
+# image–caption pairs. The course downloads them (checksummed) when it can; offline, it falls back to
+# an untrained model of its own and says so.
+
+# %%
+features = real_or_fallback_features("clip", n_fallback=32)
+print(features.source)
+img, txt = features.image, features.text
+n = min(len(img), 500)
+real = {
+    "alignment (matched pairs, α=2)": float(losses.align_loss(img[:n], txt[:n])),
+    "uniformity of images (t=2)": float(losses.uniform_loss(img[:n])),
+    "uniformity of texts (t=2)": float(losses.uniform_loss(txt[:n])),
+    "gap L2M": metrics.l2m(img[:n], txt[:n]),
+    "mean matched cosine": float(np.mean(np.sum(metrics.normalize(img[:n]) * metrics.normalize(txt[:n]), 1))),
+}
+for k, v in real.items():
+    print(f"{k:<32}{v:8.3f}")
+print(f"Liang et al. 2022 report a gap of 0.82 for CLIP ViT-B/32 on 5,000 MSCOCO pairs; "
+      f"this file (ViT-B/16, 500 pairs) gives {real['gap L2M']:.3f}.")
+
+# %% [markdown]
+# With the real file, the alignment is far from 0 — look at the mean matched cosine printed above — yet CLIP
+# retrieves the right caption most of the time (lesson 05 measures it): the ranking, not the distance, is
+# what the loss at τ = 0.01 asks for. With the fallback (an untrained model) the numbers describe the random
+# cones of lesson 02 instead.
+#
+# ## Summary
+#
+# * The CLIP loss is two cross-entropies over the similarity matrix divided by τ; `modgap_edu.losses.clip_loss`
+#   equals `open_clip.ClipLoss`.
+# * Alignment (pairs close) and uniformity (spread out) are the two things contrastive losses improve;
+#   alone, alignment collapses and uniformity mismatches.
+# * The temperature sets how *local* the loss is: at τ = 0.01 only the closest impostors matter, and a
+#   gap between two modalities that start apart can survive training.
+#
+# ## Further reading
+#
+# * T. Wang, P. Isola. *Understanding Contrastive Representation Learning through Alignment and Uniformity
+#   on the Hypersphere.* ICML 2020.
+# * A. Radford et al. *Learning Transferable Visual Models From Natural Language Supervision.* ICML 2021.
+# * W. Liang, Y. Zhang, Y. Kwon, S. Yeung, J. Zou. *Mind the Gap: Understanding the Modality Gap in
+#   Multi-modal Contrastive Representation Learning.* NeurIPS 2022.
+# * S. Schrodi, D. Hoffmann, M. Argus, V. Fischer, T. Brox. *Two Effects, One Trigger: On the Modality Gap,
+#   Object Bias, and Information Imbalance in Contrastive Vision-Language Models.* ICLR 2025.
+#
+# Next: **lesson 02**, where the two narrow caps this toy starts from come from.

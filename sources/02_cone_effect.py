@@ -1,0 +1,589 @@
+# %% [markdown]
+# # Lesson 02 — The modality gap and the cone effect
+#
+# A trained CLIP puts the images in one region of its embedding sphere and the captions in
+# another: matched pairs are closer than unmatched ones, yet the two clouds do not overlap. This is
+# the **modality gap** (Liang et al., "Mind the Gap", NeurIPS 2022). In this lesson you first
+# measure it on real CLIP embeddings, then follow Liang's explanation of where it starts: a
+# randomly initialised deep network maps *all* its inputs into a narrow **cone**, and two towers
+# with different random weights produce two different cones, so the gap is already there before
+# training begins. You re-run the paper's Fig. 1, 2a, 2b and 2c experiments at laptop scale and
+# check Theorem 1 numerically.
+
+# %% [markdown]
+# ## Objectives (about 75 min)
+#
+# | # | you will | time |
+# |---|---|---|
+# | 1 | measure the gap (centroid difference, L2M) on real CLIP features and see it in a PCA with pair lines | 10 min |
+# | 2 | watch a 2-D sigmoid network squeeze the plane into a cone, layer by layer (depth slider) | 10 min |
+# | 3 | implement the mean pairwise cosine with and without the diagonal (Exercise 2.1) | 10 min |
+# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone | 10 min |
+# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise | 10 min |
+# | 6 | reproduce Fig. 2c: every random init makes its own cone; split the variance (Exercise 2.3) | 10 min |
+# | 7 | check Theorem 1 numerically (Exercise 2.2) | 15 min |
+
+# %%
+import modgap_edu
+
+modgap_edu.set_seed(0)
+print(modgap_edu.__version__)
+
+# %% tags=["solution"]
+from modgap_edu.exercises import require_pass
+
+require_pass()
+
+# %%
+import gc
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from modgap_edu import cone, data, metrics, models, sample_images
+from modgap_edu import plots_cone as P
+from modgap_edu.exercises.lesson02 import check_init_share, check_mean_cosine, check_relu_layer_cosine
+from modgap_edu.widgets import demo, float_slider, int_slider, show
+
+torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
+LESSON_START = time.perf_counter()
+
+# %% [markdown]
+# ## 1. The gap itself
+#
+# Liang et al. publish (MIT licence) the embeddings of 500 MSCOCO val2017 image–caption pairs by
+# the pretrained OpenAI CLIP ViT-B/16. `data.real_or_fallback_features` downloads that file from
+# the commit-pinned upstream URL, checks its sha256 and caches it (folder: `$MODGAP_DATA_DIR`, or
+# `~/.cache/modgap_edu`). With no network and no cached copy it **falls back** to the course's own
+# model: a randomly initialised open_clip `ViT-S-32-alt` on 25 photos that ship with scikit-image,
+# scikit-learn and matplotlib, with captions we wrote. The next cell prints which one you get.
+
+# %%
+feats = data.real_or_fallback_features("clip")
+print(feats.source)
+if not feats.is_real:
+    print("Why the fallback:", feats.reason.split(":")[0] + ".")
+    print("Everything below still runs; the numbers describe an UNTRAINED model, not CLIP.")
+img, txt = feats.image, feats.text
+print(f"image embeddings {img.shape}, text embeddings {txt.shape}")
+
+# %% [markdown]
+# **The gap vector** is the difference of the two centroids of the L2-normalized embeddings,
+# $\vec\Delta_{gap} = \frac1n\sum_i \hat x_i - \frac1n\sum_i \hat y_i$, and the **gap distance**
+# (L2M) is its length. Liang's code stores the *unit* direction $\vec\Delta_{gap}/\lVert\vec\Delta_{gap}\rVert$
+# and shifts along it; we keep both.
+
+# %%
+gap = metrics.gap_vector(img, txt)
+gap_dist = metrics.l2m(img, txt)
+unit_dir = gap / np.linalg.norm(gap)
+matched = np.einsum("ij,ij->i", metrics.normalize(img), metrics.normalize(txt))
+allpairs = metrics.normalize(img) @ metrics.normalize(txt).T
+print(f"gap distance L2M = ||gap vector|| = {gap_dist:.4f}")
+print(f"unit gap direction: norm {np.linalg.norm(unit_dir):.4f}, {unit_dir.size} dims")
+print(f"mean cosine, matched image-text pairs:   {matched.mean():.4f}")
+print(f"mean cosine, all image-text combinations: {allpairs.mean():.4f}")
+print(f"mean cosine, image-image pairs: {cone.mean_pairwise_cosine(img):.4f}; text-text pairs: "
+      f"{cone.mean_pairwise_cosine(txt):.4f}")
+
+# %% [markdown]
+# ### Paper vs. your run
+
+# %%
+LIANG_L2M_B32 = 0.82  # Liang et al. 2022, Sec. 4.2: CLIP ViT-B/32, 5,000 MSCOCO val2017 pairs (printed 0.8221)
+LIANG_L2M_B16 = 0.8262  # official notebook shift_features.ipynb: CLIP ViT-B/16 on COCO val (5k)
+print(f"{'setting':62s} {'L2M':>7s}")
+print(f"{'Liang et al. (paper): CLIP ViT-B/32, 5,000 COCO val pairs':62s} {LIANG_L2M_B32:7.2f}")
+print(f"{'Liang et al. (official notebook): CLIP ViT-B/16, COCO val 5k':62s} {LIANG_L2M_B16:7.4f}")
+label = "your run: " + ("Liang's file, ViT-B/16, 500 pairs" if feats.is_real else "fallback, untrained ViT-S-32-alt")
+print(f"{label:62s} {gap_dist:7.4f}")
+
+# %% [markdown]
+# Why your number is not 0.82:
+#
+# * **A different model.** The published file is CLIP **ViT-B/16**; the 0.82 is **ViT-B/32**. Each
+#   model has its own gap (Liang's own notebook gives 0.8262 for ViT-B/16).
+# * **A different sample.** 500 pairs (the first 500 in annotation order, one caption per image,
+#   the *last* one seen) instead of 5,000 images with their *first* caption. The centroid of a
+#   small sample is noisier, and the norm of a noisy mean is biased *upwards*: with $n$ samples,
+#   $E\lVert\bar x-\bar y\rVert^2 = \lVert\mu_x-\mu_y\rVert^2 + (\mathrm{tr}\,\Sigma_x+\mathrm{tr}\,\Sigma_y)/n$.
+#   The next cell estimates that bias on your data.
+# * **Fallback only:** an untrained model on 25 photos measures something else entirely: the gap
+#   *at initialisation*, which is what the rest of this lesson explains.
+
+# %%
+xn, yn = metrics.normalize(img), metrics.normalize(txt)
+n = xn.shape[0]
+noise_term = (xn.var(axis=0).sum() + yn.var(axis=0).sum()) / n
+print(f"sampling bias of ||gap||^2 with n = {n}: about {noise_term:.4f}")
+print(f"bias-corrected gap estimate: sqrt({gap_dist:.4f}^2 - {noise_term:.4f}) = "
+      f"{np.sqrt(max(gap_dist**2 - noise_term, 0)):.4f}")
+
+# %%
+fig = P.plot_gap_pca(img, txt, title=("REAL CLIP ViT-B/16 (Liang's file)" if feats.is_real
+                                      else "FALLBACK: untrained ViT-S-32-alt"))
+show(fig)
+
+# %% [markdown]
+# The first principal component is almost exactly the gap direction: the two modalities sit
+# on two sides, and every grey line (a matched pair) crosses the gap. How aligned are they?
+
+# %%
+coords_dir = np.linalg.svd(np.vstack([xn, yn]) - np.vstack([xn, yn]).mean(0), full_matrices=False)[2][0]
+print(f"|cos(PC1, gap direction)| = {abs(coords_dir @ unit_dir):.4f}")
+
+# %% [markdown]
+# ### The gap across models (Liang Fig. 1)
+# The same upstream folder has four more files: the same CLIP architecture **never trained**, and
+# three other contrastive models from other domains. All of them show a gap.
+
+# %%
+print(f"{'file':12s} {'pairs':>6s} {'dim':>5s} {'L2M':>7s}   what")
+for name in data.NAMES:
+    try:
+        a, b = data.load_liang_features(name)
+    except (data.DataUnavailable, data.ChecksumError) as exc:
+        print(f"{name:12s} {'—':>6s} {'—':>5s} {'—':>7s}   not available here ({type(exc).__name__})")
+        continue
+    print(f"{name:12s} {a.shape[0]:6d} {a.shape[1]:5d} {metrics.l2m(a, b):7.4f}   {data.FILES[name][2]}")
+
+# %% [markdown]
+# **Question 1.** The *untrained* CLIP (`clip_random`) has a **larger** gap than the trained one.
+# What does that suggest about where the gap comes from?
+#
+# <details><summary>Answer</summary>
+#
+# The gap is there before any image–caption pair has been seen: it is created by the random
+# initialisation of the two towers (this lesson), and contrastive training at a low temperature
+# then *shrinks it only partly* instead of closing it (lesson 03). So "the model learned two
+# separate regions" is the wrong reading; "the model never had a reason to merge them" is closer.
+# </details>
+
+# %% [markdown]
+# ## 2. The cone effect in two dimensions
+#
+# Take 2-D inputs covering every direction (the unit circle) and push them through random layers
+# $h^{(l)} = \sigma(W^{(l)} h^{(l-1)} + b^{(l)})$ with the sigmoid $\sigma$. After one layer all points
+# live in the positive quadrant (sigmoid outputs are in (0, 1)); every further layer squeezes
+# them into a narrower cone. Move the **depth** slider.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+demo(P.plot_sigmoid_toy,
+     depth=int_slider("depth L (layers)", 0, 6, 1),
+     weight_std=float_slider("weight std s (W, b ~ N(0, s²))", 0.5, 4.0, 2.0, 0.25),
+     seed=int_slider("seed", 0, 9, 1))
+
+# %% [markdown]
+# Static version (for a notebook viewer without a kernel): depth 3.
+
+# %%
+show(P.plot_sigmoid_toy(depth=3, weight_std=2.0, seed=1))
+
+# %%
+toy = cone.sigmoid_toy(n_layers=6, seed=1, weight_std=2.0)
+print("layer  cone width (deg)  mean cos")
+for k, h in enumerate(toy):
+    print(f"{k:5d}  {cone.angular_spread_deg(h):16.1f}  {cone.mean_pairwise_cosine(h):8.4f}")
+
+# %% [markdown]
+# **Question 2.** Why does the first sigmoid layer already shrink the 360° of directions to less than 90°?
+#
+# <details><summary>Answer</summary>
+#
+# Every coordinate of a sigmoid output is positive, so every output vector lies in the positive
+# quadrant (in $d$ dimensions: the positive orthant), whose widest angle is 90°. Later layers
+# multiply by $W$ (which can rotate and stretch) but the sigmoid folds the result back into the
+# orthant and compresses it towards $\sigma(b)$.
+# </details>
+
+# %% [markdown]
+# ## 3. Measuring a cone: the mean pairwise cosine
+#
+# Liang measures how narrow a cone is by the average cosine similarity between the embeddings of
+# *different* inputs. A subtlety: the paper's histograms (Fig. 2a) use only the pairs $i\ne j$,
+# but the official Fig. 2b code averages the **full** $N\times N$ matrix, diagonal (all ones)
+# included, so its layer-0 value is $1/N\approx 0.001$ instead of 0.
+#
+# ### Exercise 2.1
+# Write `my_mean_cosine(emb, include_diagonal)`: normalize the rows, form all cosines, and average
+# over the $N(N-1)$ pairs $i\ne j$ (`include_diagonal=False`) or over all $N^2$ entries (`True`).
+
+# %% tags=["exercise"]
+def my_mean_cosine(emb, include_diagonal=False):
+    raise NotImplementedError("Exercise 2.1: normalize rows, cosine matrix, average with or without its diagonal")
+
+
+my_mean_cosine(np.eye(3), False)
+
+# %% tags=["solution"]
+def my_mean_cosine(emb, include_diagonal=False):
+    u = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    c = u @ u.T
+    if include_diagonal:
+        return c.mean()
+    n = c.shape[0]
+    return (c.sum() - np.trace(c)) / (n * (n - 1))
+
+
+my_mean_cosine(np.eye(3), False)
+
+# %%
+check_mean_cosine(my_mean_cosine)
+
+# %% [markdown]
+# <details><summary>Hint</summary>
+#
+# `u = emb / np.linalg.norm(emb, axis=1, keepdims=True)`; the cosine matrix is `u @ u.T`; its
+# trace is the sum of the diagonal. For large $N$ there is an $O(Nd)$ shortcut:
+# $\sum_{i,j}\cos_{ij} = \lVert\sum_i \hat u_i\rVert^2$ (that is what `cone.mean_pairwise_cosine` uses).
+# </details>
+
+# %% [markdown]
+# ## 4. Nonlinearity and depth (Liang Fig. 2b)
+#
+# The paper's protocol: 1,024 inputs drawn from $\mathcal N(0, I_{512})$, then 25 layers, each a
+# *fresh* `Linear(512, 512)` with weights and biases from $\mathcal N(0, 1/512)$, followed by an
+# activation. After every layer, the average cosine similarity. We compute both averages (with and
+# without the diagonal); they differ by $(1-m)/N$, tiny here.
+
+# %%
+t0 = time.perf_counter()
+curves = {act: cone.layerwise_cosine(act, n_layers=25, n=1024, dim=512, seed=0) for act in cone.ACTIVATIONS}
+N_MLP = 1024
+curves_diag = {act: ((N_MLP - 1) * v + 1) / N_MLP for act, v in curves.items()}  # exact identity
+print(f"5 activations x 25 layers in {time.perf_counter() - t0:.1f} s")
+show(P.plot_layerwise(curves_diag))
+
+# %% [markdown]
+# ### Paper vs. your run
+# The paper's ReLU column is the official notebook's printed output (one unseeded run, diagonal
+# included); the other paper values are read off Fig. 2b.
+
+# %%
+ref = cone.PAPER_FIG2B_RELU
+print("Linear+ReLU     layer:   0      1      2      4      8     12     16")
+print("paper (official code):  " + "  ".join(f"{ref[k]:.3f}" for k in (0, 1, 2, 4, 8, 12, 16)))
+print("yours, with diagonal:   " + "  ".join(f"{curves_diag['relu'][k]:.3f}" for k in (0, 1, 2, 4, 8, 12, 16)))
+print("yours, without diagonal:" + "  ".join(f"{curves['relu'][k]:6.3f}" for k in (0, 1, 2, 4, 8, 12, 16)))
+print()
+print(f"{'activation':10s} {'layer':>5s} {'paper (read off)':>17s} {'yours':>7s}")
+for act, layer, val in cone.PAPER_FIG2B_READ:
+    print(f"{act:10s} {layer:5d} {val:17.2f} {curves_diag[act][layer]:7.3f}")
+print(f"\n1/pi = {1 / np.pi:.4f}: ReLU after one layer gives {curves['relu'][1]:.4f}")
+
+# %% [markdown]
+# How far apart should one run and the paper's single run be? Repeat ReLU and Tanh with two more seeds:
+
+# %%
+spread = {act: np.stack([curves_diag[act]] + [((N_MLP - 1) * cone.layerwise_cosine(act, seed=s) + 1) / N_MLP
+                                              for s in (1, 2)]) for act in ("relu", "tanh")}
+diff = np.abs(curves_diag["relu"][: len(ref)] - np.asarray(ref))
+print(f"ReLU: largest |yours - paper| over layers 0-16: {diff.max():.3f} (layer {diff.argmax()})")
+print(f"ReLU: largest spread over 3 seeds, layers 0-16: {np.ptp(spread['relu'][:, :17], axis=0).max():.3f}")
+print(f"Tanh at layer 25 over seeds 0, 1, 2: {np.round(spread['tanh'][:, 25], 3)} (paper: about 0.52)")
+
+# %% [markdown]
+# Differences from the paper's run are of the size of the seed-to-seed spread of a single random
+# network: the paper's values come from one unseeded run, and so do yours. Tanh drifts slowly and is
+# the least stable entry.
+#
+# **Question 3.** Why does one ReLU layer give almost exactly $1/\pi$, and why does the linear
+# network barely move?
+#
+# <details><summary>Answer</summary>
+#
+# Two independent Gaussian inputs are nearly orthogonal. Their pre-activations $w_k^\top u$ and
+# $w_k^\top v$ are then independent standard-ish Gaussians (the bias adds only variance 1/512), and
+# for a ReLU $E[\mathrm{relu}(z)]^2/E[\mathrm{relu}(z)^2] = (1/2\pi)/(1/2) = 1/\pi$ — the arc-cosine kernel at
+# 90°. A linear layer is (nearly) an isometry in high dimension: random $W$ preserves angles, so
+# only the small shared bias pulls the points together. Nonlinearity *and* depth make the cone.
+# </details>
+
+# %% [markdown]
+# ## 5. Random-init encoders on real images and on noise (Liang Fig. 2a)
+#
+# Now real encoders: the image tower and the text tower of a **randomly initialised** open_clip
+# model. The paper uses CLIP ViT-B/32 on 5,000 COCO images; we use the smaller `ViT-S-32-alt`
+# (same patch size 32, 43 M instead of 151 M parameters) on the 25 bundled photos with our
+# captions, and on noise: `randn` images and uniformly random token ids (as in the official code).
+
+# %%
+samples = sample_images.load_sample_images()
+captions = [s.caption for s in samples]
+for s in samples[:5]:
+    print(f"{s.name:12s} {s.pixels.shape}  '{s.caption}'")
+print(f"... {len(samples)} image-caption pairs in total")
+
+# %%
+t0 = time.perf_counter()
+m0 = models.build("ViT-S-32-alt", seed=0)
+img_real = models.encode_images(m0, [s.to_pil() for s in samples])
+txt_real = models.encode_texts(m0, captions)
+noise_imgs, noise_tokens = models.noise_inputs(m0, 32, seed=42)
+img_noise = models.encode_images(m0, noise_imgs)
+txt_noise = models.encode_texts(m0, noise_tokens)
+del m0, noise_imgs
+gc.collect()
+print(f"built and encoded {len(samples)} + 32 inputs per tower in {time.perf_counter() - t0:.1f} s "
+      f"({m0.n_params / 1e6:.1f} M parameters)")
+
+# %%
+panels = {
+    "image (ViT), real data": cone.pairwise_cosines(img_real),
+    "text (Transformer), real data": cone.pairwise_cosines(txt_real),
+    "image (ViT), noise": cone.pairwise_cosines(img_noise),
+    "text (Transformer), noise": cone.pairwise_cosines(txt_noise),
+}
+paper = {}  # Liang Fig. 2a, random init (official notebook outputs)
+for inputs in ("real data", "noise"):
+    for tower in ("image (ViT)", "text (Transformer)"):
+        paper[f"{tower}, {inputs}"] = cone.PAPER_FIG2A[("random init", inputs)][tower]
+show(P.plot_cosine_histograms(panels, paper, title="Random-init ViT-S-32-alt (ours) vs ViT-B/32 (paper, dashed)"))
+
+# %%
+print(f"{'encoder, inputs':34s} {'paper (ViT-B/32, 5,000)':>24s} {'yours (ViT-S-32-alt)':>21s} {'pairs':>6s}")
+for key, cos in panels.items():
+    print(f"{key:34s} {paper[key]:24.4f} {cos.mean():21.4f} {cos.size:6d}")
+print(f"\nfor contrast, PRETRAINED CLIP in the paper: image {cone.PAPER_FIG2A[('pretrained', 'real data')]['image (ViT)']}, "
+      f"text {cone.PAPER_FIG2A[('pretrained', 'real data')]['text (Transformer)']}")
+gap0 = metrics.l2m(img_real, txt_real)
+print(f"gap at initialisation on our 25 pairs: L2M = {gap0:.4f}")
+
+# %% [markdown]
+# The cone widths predict that gap. For unit vectors, $\lVert\bar x\rVert^2$ is the average of the full
+# cosine matrix (diagonal included), so
+# $\lVert\bar x-\bar y\rVert^2 = \lVert\bar x\rVert^2 + \lVert\bar y\rVert^2 - 2\,\bar x\cdot\bar y$: two narrow cones whose
+# axes are unrelated ($\bar x\cdot\bar y\approx 0$) are about $\sqrt{\lVert\bar x\rVert^2+\lVert\bar y\rVert^2}$ apart.
+
+# %%
+mx2 = cone.mean_pairwise_cosine(img_real, include_diagonal=True)
+my2 = cone.mean_pairwise_cosine(txt_real, include_diagonal=True)
+axis_cos = (img_real.mean(0) @ txt_real.mean(0)) / np.sqrt(mx2 * my2)
+print(f"||mean image||^2 = {mx2:.4f}, ||mean text||^2 = {my2:.4f}, cos between the two cone axes = {axis_cos:.4f}")
+print(f"prediction sqrt(sum) = {np.sqrt(mx2 + my2):.4f}  vs  measured L2M = {gap0:.4f}")
+if data.cache_path("clip_random").exists():
+    a, b = data.load_liang_features("clip_random")
+    print(f"Liang's untrained ViT-B/16 file: prediction {np.sqrt(cone.mean_pairwise_cosine(a, True) + cone.mean_pairwise_cosine(b, True)):.4f}"
+          f" vs measured {metrics.l2m(a, b):.4f}")
+
+# %% [markdown]
+# Every histogram sits far to the right of 0, where random directions in 256 dimensions would sit
+# (cosines of random unit vectors have mean 0 and spread $1/\sqrt{256}\approx0.06$). Differences
+# from the paper: a smaller model (ViT-S, width 384 and 12 layers, vs ViT-B, width 768), 25 images
+# instead of 5,000, and open_clip's default initialisation and OpenAI normalisation constants
+# instead of the paper's ImageNet ones. The qualitative picture is the paper's: the random image
+# tower's cone is very narrow on noise and narrow on real photos; the text tower on random tokens
+# is the least narrow.
+#
+# **Question 4.** The noise images give a *narrower* cone than the real photos. Why might that be?
+#
+# <details><summary>Answer</summary>
+#
+# Noise images are statistically identical (i.i.d. pixels): after patch embedding and averaging
+# in the transformer, they all look alike, so what is left is the network's own bias direction —
+# the cone's axis. Real photos differ in colour, texture and layout, so they spread a little more
+# around the axis. The cone is a property of the *network*; the data only add spread around it.
+# </details>
+
+# %% [markdown]
+# ## 6. Different random inits, different cones (Liang Fig. 2c)
+#
+# Build the *same* architecture with 6 different seeds, embed the *same* 25 photos with each, and
+# look at all 150 embeddings together. Six model builds take from 6 s (idle laptop) to over a
+# minute (busy shared machine), so the course ships these embeddings (`modgap_edu/assets/lesson02/`,
+# made by `python -m modgap_edu.lesson02_assets`, stored as float16) and you compare seed 0 with
+# the one you just computed live in Section 5.
+
+# %%
+from modgap_edu import lesson02_assets
+
+cones = lesson02_assets.load()
+img_by_seed, txt_by_seed = cones["image"], cones["text"]
+print(f"{cones['meta']['model']}, seeds {cones['meta']['seeds']}: {img_by_seed.shape} per tower")
+print(f"seed 0, shipped vs your live run: max |difference| image {np.abs(img_by_seed[0] - img_real).max():.1e}, "
+      f"text {np.abs(txt_by_seed[0] - txt_real).max():.1e} (float16 rounding is ~5e-4)")
+# To recompute everything live instead (slow on a busy machine):
+#   cones = lesson02_assets.compute(); img_by_seed, txt_by_seed = cones["image"], cones["text"]
+
+# %%
+fig = P.plot_cones_by_seed(img_by_seed, title="Image tower, 6 random inits, same 25 photos")
+show(fig)
+
+# %% [markdown]
+# Six separate clusters: each random init has its own cone, and which photo is which hardly
+# matters compared with which network looked at it. The variance decomposition makes this a number:
+# $\mathrm{Var}[h] = \underbrace{E[\mathrm{Var}[h\mid\Theta]]}_{\text{data}} + \underbrace{\mathrm{Var}[E[h\mid\Theta]]}_{\text{random init}}$
+# (Liang Sec. 3; Theorem 2 bounds the init share from below by a quantity that grows with the
+# cone's mean cosine).
+#
+# ### Exercise 2.3
+# Write `my_init_share(emb)` for `emb` of shape (seeds, samples, dims): the variance of the
+# per-seed means, summed over dimensions, divided by the total variance of all rows (population
+# variances, `ddof=0`).
+
+# %% tags=["exercise"]
+def my_init_share(emb):
+    raise NotImplementedError("Exercise 2.3: Var over seeds of the per-seed means / total variance")
+
+
+my_init_share(img_by_seed)
+
+# %% tags=["solution"]
+def my_init_share(emb):
+    init = emb.mean(axis=1).var(axis=0).sum()
+    total = emb.reshape(-1, emb.shape[-1]).var(axis=0).sum()
+    return init / total
+
+
+my_init_share(img_by_seed)
+
+# %%
+check_init_share(my_init_share)
+
+# %%
+print(f"{'tower':6s} {'init share':>10s} {'data share':>10s} {'mean cos within one init':>25s}")
+for tower, emb in (("image", img_by_seed), ("text", txt_by_seed)):
+    d = cone.variance_decomposition(emb)
+    within = np.mean([cone.mean_pairwise_cosine(e) for e in emb])
+    print(f"{tower:6s} {d['init_share']:10.3f} {d['data'] / d['total']:10.3f} {within:25.3f}")
+print(f"(check: total = data + init holds to {abs(d['total'] - d['data'] - d['init']):.1e})")
+
+# %% [markdown]
+# **Question 5.** CLIP's image and text towers are two networks with independent random weights.
+# Put the last two sections together: why is there a gap at initialisation?
+#
+# <details><summary>Answer</summary>
+#
+# Each tower maps all its inputs into its own narrow cone, and two independently initialised
+# networks have cones pointing in (nearly) unrelated directions — just like two seeds of the same
+# tower above. So at step 0 the images occupy one small cap of the sphere and the texts another:
+# with unrelated axes, a gap of about $\sqrt{\lVert\bar x\rVert^2+\lVert\bar y\rVert^2}$, which is $\sqrt2\approx1.41$
+# for infinitely narrow cones and a little less for real ones (Section 5 printed the prediction
+# beside the measured value).
+# </details>
+
+# %% [markdown]
+# ## 7. Theory, checked numerically: Theorem 1
+#
+# **Theorem 1** (Liang et al. 2022). Let $u, v\in\mathbb R^{d_{in}}$ with $\lVert u\rVert = r\lVert v\rVert$,
+# and $W_{kl}, b_k \sim\mathcal N(0, 1/d_{out})$. If $\cos(u,v) < \big(\tfrac12(r+\tfrac1r)\big)^{-1}$, then with
+# probability at least $1-O(1/d_{out})$:
+# $\cos(\mathrm{ReLU}(Wu+b), \mathrm{ReLU}(Wv+b)) > \cos(u, v)$.
+#
+# So one random ReLU layer makes (almost) every pair more similar — apply it 12 times and you get
+# Section 4's curve.
+#
+# ### Exercise 2.2
+# Write `my_relu_layer_cosine(u, v, W, b)`: the cosine similarity of $\mathrm{ReLU}(Wu+b)$ and
+# $\mathrm{ReLU}(Wv+b)$, with `W` of shape `(d_out, d_in)`.
+
+# %% tags=["exercise"]
+def my_relu_layer_cosine(u, v, W, b):
+    raise NotImplementedError("Exercise 2.2: apply ReLU(W x + b) to u and to v, return their cosine")
+
+
+my_relu_layer_cosine(np.ones(2), np.ones(2), np.eye(2), np.zeros(2))
+
+# %% tags=["solution"]
+def my_relu_layer_cosine(u, v, W, b):
+    pu = np.maximum(W @ u + b, 0)
+    pv = np.maximum(W @ v + b, 0)
+    return pu @ pv / (np.linalg.norm(pu) * np.linalg.norm(pv))
+
+
+my_relu_layer_cosine(np.ones(2), np.ones(2), np.eye(2), np.zeros(2))
+
+# %%
+check_relu_layer_cosine(my_relu_layer_cosine)
+
+# %% [markdown]
+# Now test the theorem on 400 pairs with every kind of angle and length ratio $r\in[1/4, 4]$
+# (reference implementation `cone.relu_layer_cosines`, one fresh layer per pair, $d_{out}=512$).
+
+# %%
+rng = np.random.default_rng(7)
+D_IN = 64
+before, after, premise = [], [], []
+for _ in range(400):
+    a = rng.standard_normal(D_IN)
+    e = rng.standard_normal(D_IN)
+    e -= (e @ a) / (a @ a) * a  # orthogonal to a
+    c = rng.uniform(-0.98, 0.98)
+    v = c * a / np.linalg.norm(a) + np.sqrt(1 - c**2) * e / np.linalg.norm(e)  # unit, cos(a, v) = c
+    u = a / np.linalg.norm(a) * np.exp(rng.uniform(np.log(0.25), np.log(4)))  # ||u|| = r ||v||
+    before.append(c)
+    after.append(cone.relu_layer_cosines(u, v, d_out=512, trials=1, seed=int(rng.integers(1 << 30)))[0])
+    premise.append(cone.theorem1_condition(u, v))
+before, after, premise = map(np.asarray, (before, after, premise))
+show(P.plot_theorem1(before, after, premise))
+print(f"premise holds for {premise.sum()} of 400 pairs; cosine increased for "
+      f"{(after > before)[premise].mean():.1%} of them")
+print(f"premise fails for {(~premise).sum()} pairs; cosine increased for {(after > before)[~premise].mean():.1%} of those")
+
+# %% [markdown]
+# "With probability $1-O(1/d_{out})$": the exceptions should disappear as the layer gets wider.
+# A pair close to the boundary ($\cos(u,v)=0.9$, $r=1$) is the hardest case:
+
+# %%
+u_hard = np.array([1.0, 0.0])
+v_hard = np.array([0.9, np.sqrt(1 - 0.81)])
+print("d_out   P(cosine increased)  (200 random layers each)")
+for d_out in (16, 64, 256, 1024):
+    cs = cone.relu_layer_cosines(u_hard, v_hard, d_out=d_out, trials=200, seed=1)
+    print(f"{d_out:5d}   {np.mean(cs > 0.9):.3f}")  # NaN (a dead layer) counts as "not increased"
+
+# %% [markdown]
+# %%
+ortho = cone.relu_layer_cosines(np.eye(2)[0], np.eye(2)[1], d_out=512, trials=200, seed=3)
+t60 = np.arccos(0.5)
+print(f"orthogonal unit vectors through one random ReLU layer: mean cosine {ortho.mean():.4f}; "
+      f"arc-cosine kernel at 60 degrees: {(np.sin(t60) + (np.pi - t60) * np.cos(t60)) / np.pi:.4f}")
+
+# %% [markdown]
+# **Question 6.** Theorem 1 needs $b\sim\mathcal N(0, 1/d_{out})$, the same scale as each entry of $Wu$
+# when $\lVert u\rVert = 1$. What does the bias do to two *orthogonal* unit vectors?
+#
+# <details><summary>Answer</summary>
+#
+# The pre-activations $w_k^\top u + b_k$ and $w_k^\top v + b_k$ share the term $b_k$. For orthogonal unit
+# vectors both parts have variance $1/d_{out}$, so the two pre-activations have correlation 1/2 —
+# the bias alone already makes them similar, and the ReLU then gives the arc-cosine kernel at 60°:
+# $(\sin 60° + \tfrac{2\pi}{3}\cos 60°)/\pi\approx0.61$, which the cell above confirms. In Section 4 the inputs had norm $\sqrt{512}$, so the bias was negligible and the
+# first layer gave $1/\pi$ instead.
+# </details>
+
+# %% [markdown]
+# ## Summary
+#
+# * The **modality gap** is the distance between the centroids of a contrastive model's
+#   normalized image and text embeddings (L2M). Liang measures 0.82 for CLIP ViT-B/32 on 5,000 COCO
+#   pairs; the published ViT-B/16 file with 500 pairs gives its own value, printed in Section 1.
+# * A random deep network maps all inputs into a narrow **cone**: nonlinearity plus depth pull
+#   every pair of embeddings together (Fig. 2b; Theorem 1 for one ReLU layer).
+# * Each random init has its **own** cone (Fig. 2c): most of the embedding variance comes from the
+#   initialisation, not from the data. Two towers = two cones = a gap **before training**.
+# * Averages: the paper's histograms drop the diagonal, the official Fig. 2b code keeps it; both
+#   are in `cone.layerwise_cosine(..., include_diagonal=...)`.
+# * Next lesson: why contrastive training at CLIP's low temperature keeps the gap instead of
+#   closing it.
+
+# %%
+print(f"lesson ran in {time.perf_counter() - LESSON_START:.0f} s (after imports)")
+print("data used in Section 1:", "REAL (Liang's CLIP ViT-B/16 file)" if feats.is_real else "FALLBACK (untrained model)")
+
+# %% [markdown]
+# ## Further reading
+#
+# * W. Liang, Y. Zhang, Y. Kwon, S. Yeung, J. Zou. *Mind the Gap: Understanding the Modality Gap in
+#   Multi-modal Contrastive Representation Learning.* NeurIPS 2022. Sec. 2 (cone effect), Sec. 3
+#   (Theorems 1–2), Fig. 1–2; code and feature files: `github.com/Weixin-Liang/Modality-Gap`.
+# * Y. Cho, L. Saul. *Kernel Methods for Deep Learning.* NeurIPS 2009 — the arc-cosine kernel
+#   behind the $1/\pi$ line.
+# * S. Schrodi et al. *Two Effects, One Trigger: On the Modality Gap, Object Bias, and Information
+#   Imbalance in Contrastive Vision-Language Models.* ICLR 2025 — argues that the initial cone is
+#   not the whole story (lesson 04).
+# * A. Fahim, A. Murphy, A. Fyshe. *It's Not a Modality Gap: Characterizing and Addressing the
+#   Contrastive Gap.* 2024 — a gap remains even with one modality.
