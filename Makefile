@@ -12,7 +12,7 @@ DATA_CACHE  := $(CURDIR)/.cache/modgap_data
 TEST_ENV := HF_HUB_OFFLINE=1 MODGAP_OFFLINE=1 MPLBACKEND=Agg PYTHONHASHSEED=0 TQDM_DISABLE=1
 NBVAL    := --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test lessons run budget mad-sweep bench clean help
+.PHONY: setup lab test lessons run budget seed-cache clean help
 
 help:
 	@echo "make lab      - set up if needed, then open the lessons in JupyterLab"
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade "pip>=23"
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	mkdir -p $(VENV)/share/jupyter/lab/settings
-	cp tools/jupyterlab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	cp binder/labconfig/default_setting_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(PY) -c "import modgap_edu, open_clip; print('modgap_edu', modgap_edu.__version__, '- environment ready')"
 	touch $(STAMP)
 
@@ -38,10 +38,9 @@ lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons
 
 # Seed the data cache from ../shared/data when it is there (the loader still verifies every checksum).
-seed-cache:
+seed-cache: setup
 	@if [ -f "$(SHARED_DATA)/features_clip.npy" ]; then \
-	  mkdir -p "$(DATA_CACHE)" && cp -u "$(SHARED_DATA)"/features_*.npy "$(DATA_CACHE)/"; \
-	  echo "data cache seeded from $(SHARED_DATA)"; \
+	  $(PY) -m modgap_edu.data --seed-from "$(SHARED_DATA)" --dest "$(DATA_CACHE)" | tail -1; \
 	else echo "no $(SHARED_DATA): lessons use their fallback embeddings"; fi
 
 test: setup seed-cache

@@ -101,7 +101,7 @@ def test_builder_on_a_fixture(tmp_path, monkeypatch):
 
 
 def test_jupyterlab_opens_py_lessons_as_notebooks():
-    overrides = json.loads((ROOT / "tools" / "jupyterlab_overrides.json").read_text())
+    overrides = json.loads((ROOT / "binder" / "labconfig" / "default_setting_overrides.json").read_text())
     assert overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]["python"] == "Jupytext Notebook"
     config = (ROOT / "jupytext.toml").read_text()
     assert 'formats = "ipynb,py:percent"' in config
