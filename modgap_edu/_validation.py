@@ -46,9 +46,14 @@ def to_numpy_matrix(x: Any, name: str, *, min_rows: int = 1, nonzero_rows: bool 
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
+    # chunked like check_nonzero_rows: no full-size boolean temporaries for 1M x 512 inputs
+    bad_rows = []
+    for start in range(0, arr.shape[0], 65536):
+        bad = ~np.all(np.isfinite(arr[start : start + 65536]), axis=1)
+        if bad.any():
+            bad_rows.append(start + np.flatnonzero(bad))
+    if bad_rows:
+        rows = np.concatenate(bad_rows)
         raise ValueError(
             f"{name} contains NaN or inf in {rows.size} row(s) (first: row {rows[0]}). "
             "Remove or fix those rows before measuring."

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _validation as V
 
-CHUNK = 65536  # rows per block: bounds the float64 working memory to ~CHUNK*d*8 bytes
+CHUNK = 4096  # rows per block: a few float64 blocks of CHUNK*d*8 bytes (16 MB at d=512) at a time
 
 
 def normalize(x: Any) -> np.ndarray:
@@ -33,7 +33,7 @@ def normalize(x: Any) -> np.ndarray:
 
 def _unit(block: np.ndarray) -> np.ndarray:
     block = block.astype(np.float64, copy=False)
-    return block / np.linalg.norm(block, axis=1, keepdims=True)
+    return block / np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
 
 
 def _unit_blocks(arr: np.ndarray, rows: np.ndarray | None = None) -> Iterator[np.ndarray]:
@@ -86,11 +86,13 @@ def _matched_cos_and_dist(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tupl
     """Mean cosine and mean Euclidean distance of the matched pairs (x[idx[j]], y[j])."""
     cos_sum = 0.0
     dist_sum = 0.0
+    identity = idx.shape[0] == x.shape[0] and bool(np.all(idx == np.arange(idx.shape[0])))
     for start in range(0, y.shape[0], CHUNK):
         yb = _unit(y[start : start + CHUNK])
-        xb = _unit(x[idx[start : start + CHUNK]])
+        xb = _unit(x[start : start + CHUNK] if identity else x[idx[start : start + CHUNK]])
         cos_sum += float(np.einsum("ij,ij->", xb, yb))
-        dist_sum += float(np.linalg.norm(xb - yb, axis=1).sum())
+        xb -= yb
+        dist_sum += float(np.sqrt(np.einsum("ij,ij->i", xb, xb)).sum())
     n = y.shape[0]
     return cos_sum / n, dist_sum / n
 
@@ -228,28 +230,40 @@ def intra_inter_cosine(emb: Any, labels: Any, exact_official: bool = False, name
 
 
 def _official_inter(arr: np.ndarray, groups: list[np.ndarray]) -> tuple[float, float]:
-    """Sum and count of the official triu-subset of inter-class cosines, in O(C*N*d).
+    """Sum and count of the official triu-subset of inter-class cosines, in O(C*N*d) time and
+    O(CHUNK*d) memory.
 
-    For classes a != b, entry (i, j) of F_a F_b^T is kept when j > i, so the kept sum is
-    sum_i F_a[i] . (sum_{j > i} F_b[j]): suffix sums of F_b replace the block product.
+    For classes a != b, entry (i, j) of F_a F_b^T is kept when j > i (i < m = min(n_a, n_b - 1)),
+    so the kept sum is sum_{i<m} F_a[i] . (T_b - P_b[i+1]) with T_b the class sum and
+    P_b[k] = sum_{j<k} F_b[j] a running prefix sum, accumulated block by block.
     """
-    units = [_unit(arr[rows]) for rows in groups]
-    suffixes = []
-    for f in units:  # suffix[k] = sum_{j >= k} f[j]; suffix[n] = 0
-        s = np.zeros((f.shape[0] + 1, f.shape[1]))
-        s[:-1] = np.cumsum(f[::-1], axis=0)[::-1]
-        suffixes.append(s)
+    d = arr.shape[1]
+    totals = []
+    for rows in groups:
+        t = np.zeros(d)
+        for block in _unit_blocks(arr, rows):
+            t += block.sum(axis=0)
+        totals.append(t)
     total, count = 0.0, 0.0
-    for a, fa in enumerate(units):
-        for b, sb in enumerate(suffixes):
+    for a, ra in enumerate(groups):
+        for b, rb in enumerate(groups):
             if a == b:
                 continue
-            m = min(fa.shape[0], sb.shape[0] - 2)  # rows i with at least one j > i in b
+            m = min(ra.shape[0], rb.shape[0] - 1)  # rows i with at least one j > i in b
             if m <= 0:
                 continue
-            total += float(np.einsum("ij,ij->", fa[:m], sb[1 : m + 1]))
-            nb = sb.shape[0] - 1
-            count += float(np.sum(nb - 1 - np.arange(m)))
+            prefix = np.zeros(d)  # P_b[start]
+            head = np.zeros(d)  # sum_{i<m} F_a[i]
+            cross = 0.0  # sum_{i<m} F_a[i] . P_b[i+1]
+            for start in range(0, m, CHUNK):
+                stop = min(m, start + CHUNK)
+                fa = _unit(arr[ra[start:stop]])
+                cum = prefix + np.cumsum(_unit(arr[rb[start:stop]]), axis=0)
+                cross += float(np.einsum("ij,ij->", fa, cum))
+                head += fa.sum(axis=0)
+                prefix = cum[-1]
+            total += float(head @ totals[b]) - cross
+            count += m * (rb.shape[0] - 1) - m * (m - 1) / 2
     return total, count
 
 
