@@ -35,7 +35,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # Seed the data cache from ../shared/data when it is there (the loader still verifies every checksum).
 seed-cache: setup
