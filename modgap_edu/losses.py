@@ -49,6 +49,17 @@ def _normalized(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=1, keepdim=True)
 
 
+def _temperature(temperature: Any):
+    """A checked temperature: a positive float, or a positive scalar tensor (keeps its graph,
+    so a learnable temperature gets gradients)."""
+    if isinstance(temperature, torch.Tensor):
+        if temperature.numel() != 1:
+            raise ValueError(f"temperature must be a scalar, got a tensor of shape {tuple(temperature.shape)}.")
+        V.positive_number(float(temperature.detach()), "temperature")
+        return temperature.reshape(())
+    return V.positive_number(temperature, "temperature")
+
+
 def _pair(image_emb: Any, text_emb: Any) -> tuple[torch.Tensor, torch.Tensor]:
     x = as_tensor(image_emb, "image_emb")
     y = as_tensor(text_emb, "text_emb")
@@ -59,7 +70,7 @@ def _pair(image_emb: Any, text_emb: Any) -> tuple[torch.Tensor, torch.Tensor]:
 
 def clip_logits(image_emb: Any, text_emb: Any, temperature: float = 0.01) -> torch.Tensor:
     """Similarity logits s_ij / tau between normalized image i and normalized text j."""
-    tau = V.positive_number(temperature, "temperature")
+    tau = _temperature(temperature)
     x, y = _pair(image_emb, text_emb)
     return _normalized(x) @ _normalized(y).T / tau
 
@@ -69,9 +80,10 @@ def clip_loss(image_emb: Any, text_emb: Any, temperature: float = 0.01, directio
 
     L_{I->T} = -1/N sum_i log( exp(s_ii/tau) / sum_j exp(s_ij/tau) ), L_{T->I} likewise over
     columns; ``direction="both"`` returns their mean. Stable for small tau (log-sum-exp).
+    ``temperature`` may be a scalar tensor (a learnable tau receives gradients).
     """
     V.choice(direction, DIRECTIONS, "direction")
-    tau = V.positive_number(temperature, "temperature")
+    tau = _temperature(temperature)
     x, y = _pair(image_emb, text_emb)
     V.same_rows(tuple(x.shape), tuple(y.shape), "image_emb", "text_emb")
     logits = _normalized(x) @ _normalized(y).T / tau

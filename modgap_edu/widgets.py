@@ -9,6 +9,12 @@ notebook (scripts, tests without a kernel) it degrades to one call with the
 sliders' default values and returns that figure.
 
 Every demo cell is followed by a static fallback cell: ``show(plot_fn(...))``.
+
+``MODGAP_WIDGETS=static`` in the environment makes ``demo`` draw its default figure
+without a widget, also inside a kernel: for front ends where widgets do not work,
+and for headless batch runs (``make run``, ``make budget``), because nbclient can
+deadlock intermittently on widget messages (jupyter/nbclient#312). nbval and the
+browser tests still exercise the real widgets.
 """
 from __future__ import annotations
 
@@ -56,10 +62,20 @@ def _value(control: Any) -> Any:
     return control.value if hasattr(control, "value") else control
 
 
+def static_mode() -> bool:
+    """True when ``MODGAP_WIDGETS=static`` asks for figures instead of widgets."""
+    import os
+
+    return os.environ.get("MODGAP_WIDGETS", "").strip().lower() == "static"
+
+
 def demo(plot_fn: Callable[..., Figure], **controls: Any):
     """Wire sliders (or fixed values) to ``plot_fn``. See the module docstring."""
     if not in_notebook():
         return plot_fn(**{k: _value(c) for k, c in controls.items()})
+    if static_mode():  # shown once; nothing returned, so the cell shows no second copy
+        show(plot_fn(**{k: _value(c) for k, c in controls.items()}))
+        return None
     import ipywidgets as W
 
     def callback(**values: Any) -> Figure:

@@ -137,3 +137,16 @@ def test_bad_shapes_and_values():
         L.uniform_loss(x, t=-1)
     with pytest.raises(ValueError, match="at least 1"):
         L.clip_loss(np.zeros((0, 4)), np.zeros((0, 4)))
+
+
+def test_tensor_temperature_receives_gradient():
+    x, y = pair(seed=10)
+    log_scale = torch.tensor(math.log(1 / 0.07), dtype=torch.float64, requires_grad=True)
+    loss = L.clip_loss(x, y, 1.0 / log_scale.exp())
+    loss.backward()
+    assert log_scale.grad is not None and torch.isfinite(log_scale.grad)
+    assert float(loss.detach()) == pytest.approx(float(L.clip_loss(x, y, 0.07)), rel=1e-9)
+    with pytest.raises(ValueError, match="temperature"):
+        L.clip_loss(x, y, torch.tensor(-0.1))
+    with pytest.raises(ValueError, match="scalar"):
+        L.clip_loss(x, y, torch.tensor([0.1, 0.2]))

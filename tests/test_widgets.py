@@ -59,3 +59,10 @@ def test_static_plots_build():
     with pytest.raises(ValueError, match="runs is empty"):
         plot_objectives([])
     assert widgets.to_png(fig)[:4] == b"\x89PNG"
+
+
+def test_static_mode_env(monkeypatch):
+    monkeypatch.setenv("MODGAP_WIDGETS", "static")
+    assert widgets.static_mode()
+    monkeypatch.setenv("MODGAP_WIDGETS", "")
+    assert not widgets.static_mode()

@@ -1,0 +1,164 @@
+"""Does a smaller gap go with better performance? Kendall tau over a family of models (lesson 05).
+
+Schrodi et al. 2025 ("Two Effects, One Trigger", ICLR), Fig. 3 and Table 1, official
+``analysis/gap_vs_performance.py`` and ``gap_conditioning_on_data.py`` (``papers.md``
+Sec. 3.1, 3.4): Kendall's tau (``scipy.stats.kendalltau``) between a gap metric and a
+performance score across models, significance by ``scipy.stats.permutation_test`` with
+``permutation_type="pairings"``; a confounder (the training set there) is controlled by
+computing tau *within* groups of models that share it.
+
+* ``kendall_with_permutation``: tau over all models, scipy's p-value and the permutation p-value.
+* ``kendall_within_groups``: tau over the pairs of models in the same group only (our pooled
+  form: one tau from all within-group pairs, tau-b normalization), with a permutation test
+  that shuffles performance *within* each group. The official script reports one tau per
+  group instead; both are returned.
+* ``partial_kendall``: Kendall's partial tau for a continuous confounder z (Kendall 1942).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+
+def _vector(values: Any, name: str, n: int | None = None) -> np.ndarray:
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    arr = np.asarray(values, dtype=float) if not isinstance(values, np.ndarray) else values.astype(float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one value per model), got shape {arr.shape}.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} values but gap has {n}: give one value per model.")
+    if arr.shape[0] < 3:
+        raise ValueError(f"{name} needs at least 3 models for a rank correlation, got {arr.shape[0]}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf: drop those models first.")
+    return arr
+
+
+def _resamples(n_resamples: Any) -> int:
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
+    return int(n_resamples)
+
+
+def _tau(x: np.ndarray, y: np.ndarray) -> float:
+    t = stats.kendalltau(x, y).statistic
+    return float(t) if np.isfinite(t) else 0.0  # a constant input has no ranking: no association
+
+
+def kendall_with_permutation(gap: Any, performance: Any, n_resamples: int = 9999, seed: int = 0) -> dict:
+    """Kendall tau-b between gap and performance, with scipy's p-value and a permutation test.
+
+    Lesson 05 (Schrodi et al. 2025, Fig. 3 / Table 1). Returns ``{"tau", "p_kendall",
+    "p_permutation", "n"}``; two-sided. A constant input gives tau = 0 and p = 1.
+    """
+    x = _vector(gap, "gap")
+    y = _vector(performance, "performance", x.shape[0])
+    n_resamples = _resamples(n_resamples)
+    tau = _tau(x, y)
+    p_k = stats.kendalltau(x, y).pvalue
+    res = stats.permutation_test((x, y), lambda a, b: _tau(a, b), permutation_type="pairings",
+                                 n_resamples=n_resamples, rng=np.random.default_rng(seed))
+    return {"tau": tau, "p_kendall": float(p_k) if np.isfinite(p_k) else 1.0,
+            "p_permutation": float(res.pvalue), "n": int(x.shape[0])}
+
+
+def _pooled_counts(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, float, float]:
+    """(sum of concordant - discordant, pairs not tied in x, pairs not tied in y) within groups."""
+    s = nx = ny = 0.0
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        if rows.size < 2:
+            continue
+        iu = np.triu_indices(rows.size, 1)
+        dx = np.sign(x[rows][:, None] - x[rows][None, :])[iu]
+        dy = np.sign(y[rows][:, None] - y[rows][None, :])[iu]
+        s += float(np.sum(dx * dy))
+        nx += float(np.count_nonzero(dx))
+        ny += float(np.count_nonzero(dy))
+    return s, nx, ny
+
+
+def pooled_within_group_tau(gap: Any, performance: Any, groups: Any) -> float:
+    """Kendall tau-b over the pairs of models that share a group (e.g. the same training set).
+
+    Pairs across groups are ignored, so a confounder that is constant within groups cannot
+    create the association. With one group this equals ``scipy.stats.kendalltau`` (tau-b).
+    """
+    x = _vector(gap, "gap")
+    y = _vector(performance, "performance", x.shape[0])
+    g = _groups(groups, x.shape[0])
+    s, nx, ny = _pooled_counts(x, y, g)
+    return s / np.sqrt(nx * ny) if nx > 0 and ny > 0 else 0.0
+
+
+def _groups(groups: Any, n: int) -> np.ndarray:
+    g = np.asarray(groups)
+    if g.ndim != 1 or g.shape[0] != n:
+        raise ValueError(f"groups must be 1-D with one group label per model ({n}), got shape {g.shape}.")
+    _, counts = np.unique(g, return_counts=True)
+    if not np.any(counts >= 2):
+        raise ValueError("every group has a single model: within-group pairs need a group with >= 2 models.")
+    return g
+
+
+def kendall_within_groups(gap: Any, performance: Any, groups: Any, n_resamples: int = 9999, seed: int = 0) -> dict:
+    """Kendall tau with a categorical confounder controlled (Schrodi et al. 2025, Table 3 style).
+
+    Returns ``{"tau_pooled", "p_permutation", "per_group": {group: tau}, "n_pairs"}``.
+    ``tau_pooled`` is ``pooled_within_group_tau``; its two-sided p-value comes from
+    ``n_resamples`` shuffles of performance *within* each group (a stratified permutation
+    test, written out here because ``scipy.stats.permutation_test`` has no strata).
+    ``per_group`` holds scipy's tau inside every group with at least 3 models, as the
+    official ``gap_conditioning_on_data.py`` reports it.
+    """
+    x = _vector(gap, "gap")
+    y = _vector(performance, "performance", x.shape[0])
+    g = _groups(groups, x.shape[0])
+    n_resamples = _resamples(n_resamples)
+    observed = pooled_within_group_tau(x, y, g)
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(g == k) for k in np.unique(g)]
+    # a within-group shuffle keeps each group's ties, so only the numerator sum(dx * dy) changes
+    blocks = []
+    for rows in members:
+        if rows.size >= 2:
+            iu = np.triu_indices(rows.size, 1)
+            blocks.append((rows, iu, np.sign(x[rows][:, None] - x[rows][None, :])[iu]))
+    _, nx, ny = _pooled_counts(x, y, g)
+    scale = np.sqrt(nx * ny) if nx > 0 and ny > 0 else 0.0
+    extreme = 0
+    for _ in range(n_resamples):
+        total = 0.0
+        for rows, iu, dx in blocks:
+            yp = y[rng.permutation(rows)]
+            total += float(np.sum(dx * np.sign(yp[:, None] - yp[None, :])[iu]))
+        t = total / scale if scale > 0 else 0.0
+        if abs(t) >= abs(observed) - 1e-12:
+            extreme += 1
+    per_group = {}
+    for k, rows in zip(np.unique(g), members):
+        if rows.size >= 3:
+            per_group[k.item() if hasattr(k, "item") else k] = _tau(x[rows], y[rows])
+    n_pairs = int(sum(r.size * (r.size - 1) // 2 for r in members))
+    return {"tau_pooled": float(observed), "p_permutation": (extreme + 1) / (n_resamples + 1),
+            "per_group": per_group, "n_pairs": n_pairs}
+
+
+def partial_kendall(gap: Any, performance: Any, confounder: Any) -> float:
+    """Kendall's partial tau of gap and performance given a continuous confounder z:
+
+    tau_xy.z = (tau_xy - tau_xz * tau_yz) / sqrt((1 - tau_xz^2) (1 - tau_yz^2)) (Kendall 1942).
+    Raises ``ValueError`` when z ranks x or y perfectly (the formula divides by zero).
+    """
+    x = _vector(gap, "gap")
+    y = _vector(performance, "performance", x.shape[0])
+    z = _vector(confounder, "confounder", x.shape[0])
+    txy, txz, tyz = _tau(x, y), _tau(x, z), _tau(y, z)
+    denom = (1 - txz**2) * (1 - tyz**2)
+    if denom <= 1e-12:
+        raise ValueError("the confounder ranks gap or performance perfectly (|tau| = 1): "
+                         "nothing is left to correlate once it is controlled.")
+    return float((txy - txz * tyz) / np.sqrt(denom))

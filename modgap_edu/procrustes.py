@@ -1,0 +1,61 @@
+"""Orthogonal Procrustes: rotate one modality onto the other (lesson 03; Liang et al. 2022, Sec. 4.4).
+
+Liang's "amended" initialization (``utils.train_clip_toy_fix_init``, papers.md Sec. 1.9): encode
+the training pairs with the *initial* model, L2-normalize, X (images) and Y (texts), then
+
+    U, S, V^T = svd(X^T Y),   W = U V^T,   text features  y -> y @ W.T  (= y V U^T).
+
+``Y @ W.T`` is the orthogonal Procrustes solution of min_{R in O(D)} ||Y R - X||_F: the
+rotation that best lays the text cloud onto the image cloud. W is fixed, not learned.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _validation as V
+
+
+def procrustes_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
+    """Lesson 03: Liang's fixed orthogonal W (D x D) with ``normalize(Y) @ W.T`` closest to ``normalize(X)``.
+
+    Liang et al. 2022, Sec. 4.4 / ``train_clip_toy_fix_init``: ``W = U @ Vh`` from
+    ``U, S, Vh = svd(X.T @ Y)`` on row-normalized X (images) and Y (texts), rows paired.
+    """
+    x = V.to_numpy_matrix(image_emb, "image_emb", min_rows=1).astype(np.float64)
+    y = V.to_numpy_matrix(text_emb, "text_emb", min_rows=1).astype(np.float64)
+    V.same_width(x, y, "image_emb", "text_emb")
+    V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    y = y / np.linalg.norm(y, axis=1, keepdims=True)
+    u, _, vh = np.linalg.svd(x.T @ y)
+    return u @ vh
+
+
+def apply_rotation(text_emb: Any, w: Any) -> np.ndarray:
+    """Lesson 03: ``text_emb @ w.T`` (Liang's amended text features), checked; float64 numpy."""
+    y = V.to_numpy_matrix(text_emb, "text_emb", nonzero_rows=False).astype(np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 2 or w.shape != (y.shape[1], y.shape[1]):
+        raise ValueError(f"w must be a square ({y.shape[1]}, {y.shape[1]}) matrix, got shape {w.shape}.")
+    return y @ w.T
+
+
+class RotatedTower(nn.Module):
+    """Lesson 03: a text tower followed by the fixed rotation ``y -> y @ W.T`` (a buffer, never trained)."""
+
+    def __init__(self, tower: nn.Module, w: Any):
+        super().__init__()
+        w = torch.as_tensor(np.asarray(w, dtype=np.float32))
+        if w.ndim != 2 or w.shape[0] != w.shape[1]:
+            raise ValueError(f"w must be a square matrix, got shape {tuple(w.shape)}.")
+        if not torch.allclose(w @ w.T, torch.eye(w.shape[0]), atol=1e-4):
+            raise ValueError("w must be orthogonal (W W^T = I); build it with procrustes_rotation.")
+        self.tower = tower
+        self.register_buffer("w", w)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.tower(tokens) @ self.w.T

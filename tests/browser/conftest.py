@@ -1,0 +1,163 @@
+"""Fixtures for the real-browser tests (issue 7 §1): JupyterLab + Debian's Chromium + Playwright.
+
+* ``lab``: a private JupyterLab server on 127.0.0.1 (free port, own token, temporary
+  config / workspaces / settings / runtime dirs, news and update checks off) serving
+  a temporary COPY of the course's ``lessons/`` and ``solutions/``, so that running
+  cells never writes outputs into the committed notebooks. The Binder lab settings
+  (``binder/labconfig``, ``binder/jupyter_server_config.json``) are installed into the
+  temporary config dir, so these tests also check what Binder users get.
+* ``browser``: headless ``/usr/bin/chromium`` driven by Playwright (no ``playwright
+  install``: that would download a browser, and CI cannot reach that server).
+
+Every test here skips, saying why, when /usr/bin/chromium or playwright is missing.
+Environment:
+  MODGAP_BROWSER_ROOT   course root whose lessons/ and solutions/ are tested (default: this repo)
+  MODGAP_CHROMIUM       browser executable (default /usr/bin/chromium)
+  MODGAP_BROWSER_FORMS  which forms to open, default "lessons,solutions"
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, COURSE, FORMS, REPO, missing_browser_reason
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+    log: Path
+
+    def tree_url(self, relpath: str) -> str:
+        return f"{self.url}/lab/tree/{relpath}?reset&token={self.token}"
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(f"{self.url}{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Free the memory of every kernel (each lesson may hold up to ~1 GB)."""
+        for session in self.api("/api/sessions") or []:
+            self.api(f"/api/sessions/{session['id']}", method="DELETE")
+        for kernel in self.api("/api/kernels") or []:
+            self.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+
+
+@pytest.fixture(scope="session")
+def browser_available():
+    reason = missing_browser_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def lab(browser_available, tmp_path_factory):
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "course"
+    for form in ("lessons", "solutions"):
+        if (COURSE / form).is_dir():
+            shutil.copytree(COURSE / form, root / form, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if (COURSE / "jupytext.toml").exists():
+        shutil.copy2(COURSE / "jupytext.toml", root / "jupytext.toml")
+    config = base / "config"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "jupyter_server_config.d").mkdir(parents=True)
+    shutil.copy(REPO / "binder/labconfig/default_setting_overrides.json",
+                config / "labconfig/default_setting_overrides.json")
+    shutil.copy(REPO / "binder/jupyter_server_config.json", config / "jupyter_server_config.d/modgap_edu.json")
+    for d in ("workspaces", "settings", "runtime", "ipython"):
+        (base / d).mkdir()
+    token, port = secrets.token_hex(16), free_port()
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(config),
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        IPYTHONDIR=str(base / "ipython"),
+        HF_HUB_OFFLINE="1",
+        OMP_NUM_THREADS="2",
+    )
+    env.pop("MPLBACKEND", None)  # the kernel must use the inline backend, as for a learner
+    log = base / "jupyterlab.log"
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+    ]
+    with open(log, "w") as log_file:
+        proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=root)
+    server = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                server.api("/api/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not answer within 90 s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_available):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+        lab.shutdown_kernels()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

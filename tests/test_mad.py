@@ -1,0 +1,329 @@
+"""Tests for modgap_edu.mad, mad_factors and mad_data (lesson 04): captions, factors, dataset, MNIST path."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from modgap_edu import mad, mad_data, mad_factors
+
+ALL_WORDS = {w for values in mad.FACTORS.values() for w in values}
+
+
+def _labels(rng):
+    return {f: int(rng.integers(len(v))) for f, v in mad.FACTORS.items()}
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODGAP_DATA_DIR", str(tmp_path / "cache"))
+    mad._MEMORY_CACHE.clear()
+    yield
+    mad._MEMORY_CACHE.clear()
+
+
+# ---------------------------------------------------------------- FACTORS and captions
+
+
+def test_factors_literal_strings_match_official_code():
+    assert mad.FACTORS["thickthinning"] == ("no thickthinning", "thickening", "thinning")
+    assert mad.FACTORS["swelling"] == ("no swelling", "swelling")
+    assert mad.FACTORS["fracture"] == ("no fracture", "fracture")
+    assert mad.FACTORS["scaling"] == ("large", "small")
+    assert mad.FACTORS["colors"] == ("gray", "red", "green", "blue", "cyan", "magenta", "yellow")
+    assert mad.FACTORS["digit"] == tuple("0123456789")
+    assert len(mad.vocabulary_words()) == 26 and len(ALL_WORDS) == 26
+
+
+@pytest.mark.parametrize("main_object", mad.MAIN_OBJECTS)
+@pytest.mark.parametrize("k", [None, 0, 1, 2, 3, 4, 5])
+def test_caption_grammar(k, main_object):
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        lab = _labels(rng)
+        cap = mad.make_caption(lab, k, rng, main_object)
+        words = cap.split("-")
+        assert set(words) <= ALL_WORDS
+        parsed = mad.parse_caption(cap)  # raises on repeats / unknown words
+        main_word = mad.FACTORS[main_object][lab[main_object]]
+        assert parsed[main_object] == main_word  # the main object is always present
+        assert len(words) == 1 + (0 if k is None else k)  # exactly k attributes
+        for f, w in parsed.items():  # every word describes this image
+            assert w == mad.FACTORS[f][lab[f]]
+
+
+def test_caption_shuffle_and_subsets_cover_all_options():
+    rng = np.random.default_rng(0)
+    lab = {"digit": 3, "thickthinning": 1, "swelling": 0, "fracture": 1, "scaling": 1, "colors": 1}
+    caps = [mad.make_caption(lab, 2, rng) for _ in range(2000)]
+    first = {c.split("-")[0] for c in caps}
+    assert "3" in first and len(first) == 6  # the digit is not always first: the list is shuffled
+    subsets = {frozenset(mad.parse_caption(c)) - {"digit"} for c in caps}
+    assert len(subsets) == 10  # C(5, 2) subsets of attributes, all reachable
+    assert mad.make_caption(lab, None, rng) == "3"
+    assert mad.make_caption(lab, 0, rng) == "3"
+    assert mad.make_caption(lab, None, rng, main_object="colors") == "red"
+
+
+def test_caption_determinism():
+    lab = _labels(np.random.default_rng(5))
+    a = [mad.make_caption(lab, 3, np.random.default_rng(7)) for _ in range(3)]
+    assert len(set(a)) == 1
+
+
+@pytest.mark.parametrize("k", [-1, 6, 2.5, "3", True])
+def test_bad_k(k):
+    with pytest.raises(ValueError, match="k must be"):
+        mad.make_caption(_labels(np.random.default_rng(0)), k, np.random.default_rng(0))
+
+
+def test_bad_arguments():
+    rng = np.random.default_rng(0)
+    lab = _labels(rng)
+    with pytest.raises(ValueError, match="main_object"):
+        mad.make_caption(lab, 1, rng, main_object="shape")
+    with pytest.raises(ValueError, match="missing the factor"):
+        mad.make_caption({"digit": 1}, 1, rng)
+    with pytest.raises(ValueError, match="index"):
+        mad.make_caption({**lab, "colors": 7}, 1, rng)
+    with pytest.raises(ValueError, match="rng"):
+        mad.make_caption(lab, 1, 0)
+    with pytest.raises(ValueError, match="split"):
+        mad.MADDataset("val")
+    with pytest.raises(ValueError, match="k must be"):
+        mad.MADDataset("test", k=7, n=4)
+    with pytest.raises(ValueError, match="main_object"):
+        mad.MADDataset("test", main_object="size", n=4)
+    with pytest.raises(ValueError, match="n must be"):
+        mad.MADDataset("test", n=0)
+    with pytest.raises(ValueError, match="source"):
+        mad.MADDataset("test", n=4, source="emnist")
+    with pytest.raises(ValueError, match="not a MAD word"):
+        mad.parse_caption("3-purple")
+
+
+def test_attribute_matrix_layout():
+    lab = {"digit": np.array([3, 0]), "thickthinning": np.array([2, 0]), "swelling": np.array([1, 0]),
+           "fracture": np.array([0, 1]), "scaling": np.array([1, 0]), "colors": np.array([6, 0])}
+    m = mad.attribute_matrix(lab)
+    assert m.shape == (2, 16)
+    assert np.flatnonzero(m[0]).tolist() == [2, 4, 5, 8, 15]  # 0-2 thick, 3-4 swell, 5-6 frac, 7-8 scale, 9-15 colour
+    assert np.flatnonzero(m[1]).tolist() == [0, 3, 6, 7, 9]
+    m26 = mad.attribute_matrix(lab, with_digit=True)
+    assert m26.shape == (2, 26) and np.flatnonzero(m26[0]).tolist() == [3, 12, 14, 15, 18, 25]
+
+
+# ---------------------------------------------------------------- factors are visible
+
+
+@pytest.fixture(scope="module")
+def digits():
+    images, labels = mad_data.sklearn_digits("test")
+    return images[:12]
+
+
+def _stroke(img):
+    return float(np.sum(img))
+
+
+def test_thickening_adds_and_thinning_removes_stroke(digits):
+    for img in digits:
+        plain = mad_factors.render(img, 0, 0, 0, 0, np.random.default_rng(0))
+        thick = mad_factors.render(img, 1, 0, 0, 0, np.random.default_rng(0))
+        thin = mad_factors.render(img, 2, 0, 0, 0, np.random.default_rng(0))
+        assert _stroke(thick) > 1.2 * _stroke(plain)
+        assert _stroke(thin) < 0.85 * _stroke(plain)
+        assert _stroke(thin) > 0.1 * _stroke(plain)  # never vanishes
+
+
+def _bbox(img):
+    ys, xs = np.nonzero(img > 0.25)
+    return ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+
+
+def test_small_shrinks_bounding_box(digits):
+    for img in digits:
+        plain = mad_factors.render(img, 0, 0, 0, 0, np.random.default_rng(0))
+        small = mad_factors.render(img, 0, 0, 0, 1, np.random.default_rng(0))
+        (h0, w0), (h1, w1) = _bbox(plain), _bbox(small)
+        assert h1 <= 0.85 * h0 + 1 and w1 <= 0.85 * w0 + 1
+
+
+def test_fracture_cuts_stroke_into_more_pieces(digits):
+    from scipy import ndimage as ndi
+
+    more = 0
+    for img in digits:
+        plain = mad_factors.render(img, 0, 0, 0, 0, np.random.default_rng(0))
+        frac = mad_factors.render(img, 0, 0, 1, 0, np.random.default_rng(0))
+        assert _stroke(frac) < _stroke(plain)
+        more += ndi.label(frac > 0.5)[1] > ndi.label(plain > 0.5)[1]
+    assert more >= len(digits) * 0.6
+
+
+def test_swelling_changes_shape_locally(digits):
+    for img in digits:
+        plain = mad_factors.render(img, 0, 0, 0, 0, np.random.default_rng(0))
+        sw = mad_factors.render(img, 0, 1, 0, 0, np.random.default_rng(0))
+        diff = np.abs(sw - plain) > 0.5
+        assert diff.any()
+        ys, xs = np.nonzero(diff)  # the change is a local bulb, not a global shift
+        assert max(ys.max() - ys.min(), xs.max() - xs.min()) <= 20
+
+
+def test_colorize_matches_official_rules():
+    gray = np.array([[[0.0, 0.5], [1.0, 0.25]]], dtype=np.float32)
+    expect = {  # (R, G, B) on a stroke pixel of gray value g; background stays 0
+        "gray": lambda g: (g, g, g), "red": lambda g: (g, 0, 0), "green": lambda g: (0, g, 0),
+        "blue": lambda g: (0, 0, g), "cyan": lambda g: (g, 1, 1), "magenta": lambda g: (1, g, 1),
+        "yellow": lambda g: (1, 1, g)}
+    for c, name in enumerate(mad.FACTORS["colors"]):
+        out = mad_factors.colorize(gray, np.array([c]))[0]
+        assert out.shape == (3, 2, 2)
+        assert np.all(out[:, 0, 0] == 0)
+        for (i, j) in [(0, 1), (1, 0), (1, 1)]:
+            np.testing.assert_allclose(out[:, i, j], expect[name](gray[0, i, j]))
+        t = mad_factors.colorize(torch.from_numpy(gray), torch.tensor([c]))
+        np.testing.assert_allclose(t.numpy(), out[None])
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def test_dataset_items_and_determinism():
+    a = mad.MADDataset("test", k=2, n=40, seed=3, source="sklearn", processes=1, verbose=False)
+    img, cap, lab = a[5]
+    assert img.shape == (3, 28, 28) and img.dtype == torch.float32
+    assert 0 <= float(img.min()) and float(img.max()) <= 1
+    assert set(lab) == set(mad.FACTORS)
+    parsed = mad.parse_caption(cap)
+    assert len(parsed) == 3 and parsed["digit"] == str(lab["digit"])
+    mad._MEMORY_CACHE.clear()
+    b = mad.MADDataset("test", k=2, n=40, seed=3, source="sklearn", processes=1, verbose=False)  # from disk
+    assert a.fingerprint() == b.fingerprint()
+    mad._MEMORY_CACHE.clear()
+    c = mad.MADDataset("test", k=2, n=40, seed=3, source="sklearn", processes=1, cache=False, verbose=False)
+    assert a.fingerprint() == c.fingerprint()  # rendering itself is deterministic
+    d = mad.MADDataset("test", k=2, n=40, seed=4, source="sklearn", processes=1, verbose=False)
+    assert a.fingerprint() != d.fingerprint()
+
+
+def test_dataset_labels_describe_image_colour():
+    ds = mad.MADDataset("test", k=5, n=30, seed=0, source="sklearn", processes=1, verbose=False)
+    for i in range(len(ds)):
+        img, cap, lab = ds[i]
+        colour = mad.FACTORS["colors"][lab["colors"]]
+        stroke = img.sum(0) > 0
+        r, g, b = (img[c][stroke].mean().item() for c in range(3))
+        if colour == "red":
+            assert g == 0 and b == 0 and r > 0
+        if colour == "yellow":
+            assert r == 1 and g == 1
+        if colour == "gray":
+            assert r == g == b
+        assert len(mad.parse_caption(cap)) == 6
+
+
+def test_train_epochs_redraw_colours_and_captions():
+    ds = mad.MADDataset("train", k=1, n=64, seed=0, source="sklearn", processes=1, verbose=False)
+    caps0, cols0 = list(ds.captions), ds.factors["colors"].copy()
+    ds.set_epoch(1)
+    assert ds.captions != caps0 and not np.array_equal(ds.factors["colors"], cols0)
+    ds.set_epoch(0)
+    assert ds.captions == caps0 and np.array_equal(ds.factors["colors"], cols0)
+
+
+def test_parallel_rendering_matches_serial():
+    a = mad.render_split("test", n=24, seed=1, source="sklearn", processes=1, verbose=False)
+    b = mad.render_split("test", n=24, seed=1, source="sklearn", processes=2, verbose=False)
+    assert np.array_equal(a["gray"], b["gray"])
+
+
+# ---------------------------------------------------------------- MNIST (offline, on files the test writes)
+
+
+def _idx_bytes(arr, magic_dims):
+    header = bytes([0, 0, 8, magic_dims]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    return header + arr.astype(np.uint8).tobytes()
+
+
+def _write_fake_mnist(folder, monkeypatch, n=30):
+    rng = np.random.default_rng(0)
+    digits, labels = mad_data.sklearn_digits("train")
+    images = (digits[:n] * 255).astype(np.uint8)
+    files = {}
+    for split, (img_name, lab_name) in mad_data._SPLIT_FILES.items():
+        for name, arr, nd in ((img_name, images, 3), (lab_name, labels[:n], 1)):
+            data = gzip.compress(_idx_bytes(arr, nd), mtime=0)
+            (folder / name).write_bytes(data)
+            files[name] = (hashlib.sha256(data).hexdigest(), len(data))
+    monkeypatch.setattr(mad_data, "MNIST_FILES", files)
+    return images, labels[:n]
+
+
+def test_real_mnist_path_offline(tmp_path, monkeypatch):
+    folder = mad_data.mnist_dir()
+    folder.mkdir(parents=True)
+    assert not mad_data.mnist_available()
+    images, labels = _write_fake_mnist(folder, monkeypatch)
+    assert mad_data.mnist_available()
+    x, y = mad_data.load_mnist("test")
+    assert np.array_equal(x, images) and np.array_equal(y, labels)
+    base, lab, src = mad_data.base_digits("train", "auto")
+    assert src == "mnist" and base.dtype == np.float32 and base.max() <= 1.0
+    ds = mad.MADDataset("test", k=1, n=10, source="auto", processes=1, verbose=False)
+    assert ds.source == "mnist"
+    assert mad_data.download_mnist() == folder  # everything cached and verified: no network touched
+
+
+def test_mnist_checksum_mismatch_is_rejected(tmp_path, monkeypatch):
+    folder = mad_data.mnist_dir()
+    folder.mkdir(parents=True)
+    _write_fake_mnist(folder, monkeypatch)
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"corrupted")
+    assert not mad_data.mnist_available()
+    with pytest.raises(ValueError, match="SHA-256"):
+        mad_data.load_mnist("test")
+    base, lab, src = mad_data.base_digits("test", "auto", verbose=False)
+    assert src == "sklearn"
+
+
+def test_offline_download_fails_fast(monkeypatch):
+    import time
+
+    monkeypatch.setenv("MODGAP_OFFLINE", "1")
+    t0 = time.perf_counter()
+    with pytest.raises(ConnectionError, match="offline"):
+        mad_data.download_mnist()
+    assert time.perf_counter() - t0 < 1.0
+    with pytest.raises(FileNotFoundError, match="download_mnist"):
+        mad_data.load_mnist("train")
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    p = tmp_path / "x.idx"
+    p.write_bytes(b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc")
+    with pytest.raises(ValueError, match="header"):
+        mad_data.read_idx(p)
+    p.write_bytes(b"PK\x03\x04" + b"0" * 20)
+    with pytest.raises(ValueError, match="magic"):
+        mad_data.read_idx(p)
+
+
+def test_published_checksums_agree_in_form():
+    # the constants are the published values (cross-checked, see mad_data); here we check their form
+    for name, (sha, size) in mad_data.MNIST_FILES.items():
+        assert len(sha) == 64 and int(sha, 16) >= 0 and size > 4000
+        assert len(mad_data.MNIST_MD5[name]) == 32
+
+
+def test_sklearn_split_sizes():
+    from sklearn.datasets import load_digits
+
+    tr, _ = mad_data.sklearn_digits("train")
+    te, _ = mad_data.sklearn_digits("test")
+    assert len(tr) + len(te) == len(load_digits().target) and len(te) == len(load_digits().target) // 6
