@@ -119,5 +119,20 @@ def int_slider(description: str, low: int, high: int, value: int, step: int = 1,
                        continuous_update=continuous_update, layout=W.Layout(width="520px"))
 
 
+def choice_slider(description: str, options, value, readout_format: str = "g", continuous_update: bool = False):
+    """A slider over a fixed list of values (e.g. the temperatures a cached sweep holds), so every step
+    of the slider shows a different cached result instead of snapping back to the nearest one."""
+    import ipywidgets as W
+
+    values = list(options)
+    if not values:
+        raise ValueError(f"choice_slider '{description}': give at least one option")
+    if value not in values:
+        raise ValueError(f"choice_slider '{description}': value {value!r} is not one of the options {values}")
+    labelled = [(format(v, readout_format) if isinstance(v, (int, float)) else str(v), v) for v in values]
+    return W.SelectionSlider(options=labelled, value=value, description=description, style=_STYLE,
+                             continuous_update=continuous_update, layout=W.Layout(width="520px"))
+
+
 def matplotlib_backend() -> str:
     return matplotlib.get_backend()

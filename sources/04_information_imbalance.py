@@ -38,7 +38,7 @@ import modgap_edu
 from modgap_edu import mad, mad_data, metrics, train
 from modgap_edu import mad_sweep
 from modgap_edu import plots_mad as P
-from modgap_edu.widgets import demo, show, log_slider, int_slider
+from modgap_edu.widgets import demo, show, choice_slider, int_slider
 from modgap_edu.exercises.lesson04 import (check_conditional_entropy, check_make_caption, check_row_entropy,
                                            conditional_entropy, mutual_information, mad_joint)
 
@@ -381,13 +381,13 @@ print("largest entropy difference (frozen - learnable) at the last epoch:",
 #
 # The sliders only read cached results, so they answer instantly. Left: RMG and image MOAD versus caption
 # information (0 = object only). Right: runs trained with a **frozen** temperature τ ∈ {0.01, 0.03, 0.1, 0.3}
-# at k = 1 and k = 5 (seed 0): the slider picks the nearest one.
+# at k = 1 and k = 5 (seed 0): the slider steps through exactly those four runs.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 demo(lambda k, temperature: P.sweep_explorer(k, temperature, sweep),
      k=int_slider("caption information k (0 = object only)", 0, 5, 1),
-     temperature=log_slider("frozen temperature τ", 0.01, 0.3, 0.03, steps_per_decade=10))
+     temperature=choice_slider("frozen temperature τ (cached runs)", mad_sweep.TEMPERATURES, 0.03))
 
 # %% [markdown]
 # Static version (for readers without widgets: change the numbers and re-run):

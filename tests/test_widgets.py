@@ -66,3 +66,30 @@ def test_static_mode_env(monkeypatch):
     assert widgets.static_mode()
     monkeypatch.setenv("MODGAP_WIDGETS", "")
     assert not widgets.static_mode()
+
+
+def test_choice_slider_steps_through_exactly_the_options():
+    s = widgets.choice_slider("frozen temperature τ (cached runs)", (0.01, 0.03, 0.1, 0.3), 0.03)
+    assert isinstance(s, W.SelectionSlider) and s.value == 0.03 and s.label == "0.03"
+    assert [v for _, v in s.options] == [0.01, 0.03, 0.1, 0.3]
+    s.index = 2
+    assert s.value == 0.1 and s.continuous_update is False
+    with pytest.raises(ValueError, match="not one of the options"):
+        widgets.choice_slider("τ", (0.01, 0.03), 0.05)
+    with pytest.raises(ValueError, match="at least one option"):
+        widgets.choice_slider("τ", (), 0.05)
+
+
+def test_sweep_explorer_slider_changes_the_figure_at_every_step():
+    """Lesson 04 §6: each position of the τ slider is a different cached run (no snapping)."""
+    from modgap_edu import mad_sweep
+    from modgap_edu import plots_mad as P
+
+    sweep = mad_sweep.load_sweep(validate=False)
+    w = W.interactive(lambda temperature: P.sweep_explorer(1, temperature, sweep),
+                      temperature=widgets.choice_slider("τ", mad_sweep.TEMPERATURES, 0.03))
+    titles = []
+    for i in range(len(mad_sweep.TEMPERATURES)):
+        w.children[0].index = i
+        titles.append(w.result.axes[1].get_title())
+    assert len(set(titles)) == len(mad_sweep.TEMPERATURES), titles

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +58,33 @@ class Lab:
             body = resp.read()
         return json.loads(body) if body else None
 
-    def shutdown_kernels(self) -> None:
-        """Free the memory of every kernel (each lesson may hold up to ~1 GB)."""
-        for session in self.api("/api/sessions") or []:
-            self.api(f"/api/sessions/{session['id']}", method="DELETE")
-        for kernel in self.api("/api/kernels") or []:
-            self.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+    def shutdown_kernels(self, timeout_s: float = 30.0) -> None:
+        """Free the memory of every kernel (each lesson may hold up to ~1 GB).
+
+        A kernel that is still starting (a notebook opened a moment ago) can make the server answer
+        DELETE with 500 or 404 while it is being set up or already gone; retry until no session and no
+        kernel is left, and fail with the server's log only if that does not happen in ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        last_error = None
+        while True:
+            left = (self.api("/api/sessions") or []) + (self.api("/api/kernels") or [])
+            if not left:
+                return
+            for session in self.api("/api/sessions") or []:
+                last_error = self._delete(f"/api/sessions/{session['id']}") or last_error
+            for kernel in self.api("/api/kernels") or []:
+                last_error = self._delete(f"/api/kernels/{kernel['id']}") or last_error
+            if time.monotonic() > deadline:
+                raise AssertionError(f"kernels still running after {timeout_s:.0f} s (last error: {last_error}); "
+                                     f"JupyterLab log:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+    def _delete(self, path: str):
+        try:
+            self.api(path, method="DELETE")
+        except urllib.error.HTTPError as exc:  # 404: already gone; 500: still starting, retried
+            return f"DELETE {path}: HTTP {exc.code}"
+        return None
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +123,7 @@ def lab(browser_available, tmp_path_factory):
         OMP_NUM_THREADS="2",
     )
     env.pop("MPLBACKEND", None)  # the kernel must use the inline backend, as for a learner
+    env.pop("MODGAP_WIDGETS", None)  # real sliders, even when a batch setting asks for static figures
     log = base / "jupyterlab.log"
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",

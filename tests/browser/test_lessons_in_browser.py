@@ -165,7 +165,7 @@ def window_done(page) -> bool:
     return bool(page.evaluate("() => window.__runAllDone === true"))
 
 
-def dismiss_news_toast(page) -> int:
+def count_news_toasts(page) -> int:
     toasts = page.locator(".Toastify__toast", has_text=re.compile("news", re.I))
     return toasts.count()
 
@@ -239,7 +239,13 @@ def test_lesson_runs_and_sliders_redraw(notebook: Path, page, lab, screenshots):
         if readout.inner_text().strip() == before_value:  # already at its maximum
             page.keyboard.press("ArrowLeft")
         t_move = time.monotonic()
-        after_img, first_change_s = wait_redrawn(page, cell, before_img)
+        try:
+            after_img, first_change_s = wait_redrawn(page, cell, before_img)
+        except AssertionError as exc:
+            cell.screenshot(path=str(shots / f"{name}_after.png"))
+            raise AssertionError(f"{rel}: slider '{label}' moved {before_value} -> {readout.inner_text().strip()}: "
+                                 f"{exc}. A slider whose steps do not change the figure (e.g. it snaps to a "
+                                 "coarser cached grid) looks broken to a learner.") from None
         after_value = readout.inner_text().strip()
         cell.screenshot(path=str(shots / f"{name}_after.png"))
         summary["sliders"].append({
@@ -254,7 +260,7 @@ def test_lesson_runs_and_sliders_redraw(notebook: Path, page, lab, screenshots):
         page.keyboard.press("ArrowLeft" if after_value != before_value else "ArrowRight")
         wait_redrawn(page, cell, after_img)
 
-    assert dismiss_news_toast(page) == 0, "the 'Jupyter news' toast showed: binder/labconfig settings not applied"
+    assert count_news_toasts(page) == 0, "the 'Jupyter news' toast showed: binder/labconfig settings not applied"
     summary["total_s"] = round(time.monotonic() - t0, 1)
     (shots / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(summary, ensure_ascii=False))
@@ -275,4 +281,10 @@ def test_py_lesson_opens_as_notebook(lesson: Path, page, lab):
                          " path: w.context.path}; }")
     assert kind["path"].endswith(lesson.name)
     assert kind["notebook"], f"{lesson.name} opened as a text file, not as a notebook (Jupytext viewer not default)"
-    assert page.locator(".jp-Notebook .jp-Cell").count() > 1
+    # The model holds every cell at once; the DOM renders them lazily (windowed notebook), so wait for both.
+    n_cells = page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget; const n = w.content.model.cells.length;"
+        " return n > 1 && document.querySelectorAll('.jp-Notebook .jp-Cell').length > 1 ? n : 0; }",
+        timeout=60_000, polling=250).json_value()
+    source_cells = len(nbformat.read(lesson.with_suffix(".ipynb"), as_version=4).cells)
+    assert n_cells == source_cells, f"{lesson.name} opened with {n_cells} cells, its .ipynb pair has {source_cells}"
