@@ -9,7 +9,8 @@ images plus a captions file and is embedded with an open_clip model (see
 ``modgap_edu.embed_folder``). Prints L2M, L2I, RMG, alignment, uniformity and the top gap
 dimensions, as a table or (``--json``) as one JSON object on stdout.
 
-Exit codes: 0 success, 2 bad input (message on stderr), as for argparse usage errors.
+Exit codes: 0 success, 2 bad input (message on stderr), as for argparse usage errors; 1 when a model
+fails at run time (one line on stderr).
 """
 from __future__ import annotations
 
@@ -60,7 +61,11 @@ def _measure(args: argparse.Namespace) -> int:
         data = embed_folder(path, model=args.model, pretrained=args.pretrained, captions=args.captions,
                             batch_size=args.batch_size, progress=not args.quiet, allow_download=args.allow_download)
         if args.save:
-            np.savez(args.save, **data)
+            try:
+                np.savez(args.save, **data)
+            except OSError as exc:
+                raise ValueError(f"could not write --save {args.save} ({exc.strerror or exc}): pick a writable "
+                                 "path ending in .npz.") from None
             print(f"saved embeddings to {args.save}", file=sys.stderr)
     else:
         data = load_embeddings(path)
@@ -79,9 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "measure":
             return _measure(args)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # bad input, unreadable files: say what to fix
         print(f"modgap-edu {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RuntimeError as exc:  # e.g. a model that fails on these inputs: one line, not a traceback
+        print(f"modgap-edu {args.command}: failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return 1
     return EXIT_BAD_INPUT  # pragma: no cover  (argparse rejects unknown commands)
 
 

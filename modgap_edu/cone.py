@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import _validation as V
+from . import metrics
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid")
 
@@ -94,7 +95,7 @@ def pairwise_cosines(emb: Any, name: str = "emb") -> np.ndarray:
     histogram code), so the mean equals ``mean_pairwise_cosine``.
     """
     x = V.to_numpy_matrix(emb, name, min_rows=2)
-    u = x.astype(np.float64) / np.linalg.norm(x, axis=1, keepdims=True)
+    u = metrics.unit_rows(x)
     c = u @ u.T
     return c[~np.eye(c.shape[0], dtype=bool)]
 

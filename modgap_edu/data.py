@@ -26,6 +26,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -137,23 +138,33 @@ def _resolve(host: str, port: int, timeout: float) -> list:
 
 
 def _probe(address: str, timeout: float) -> None:
-    """Fail fast unless ``address``'s host resolves and accepts a TCP connection within ``timeout``."""
+    """Fail fast unless ``address``'s host (or the proxy urllib would use for it) resolves and accepts
+    a TCP connection, all within ``timeout`` seconds in total (DNS and every connect attempt share one
+    deadline, so a machine whose packets are silently dropped also fails within ``timeout``)."""
     parts = urllib.parse.urlsplit(address)
     if parts.scheme == "file":
         return
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        pp = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        host, port = pp.hostname or "", pp.port or 8080
+    deadline = time.monotonic() + timeout
     info = _resolve(host, port, timeout)
     last: Optional[Exception] = None
     for family, kind, proto, _, sockaddr in info[:4]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
         try:
             with socket.socket(family, kind, proto) as s:
-                s.settimeout(timeout)
+                s.settimeout(left)
                 s.connect(sockaddr)
             return
         except OSError as exc:
             last = exc
-    raise DataUnavailable(f"could not connect to {host}:{port} within {timeout:g} s ({last})")
+    raise DataUnavailable(f"could not connect to {host}:{port} within {timeout:g} s ({last or 'timed out'})")
 
 
 def download(name: str, dest: Optional[Path] = None, base_url: Optional[str] = None) -> Path:

@@ -46,6 +46,9 @@ def as_tensor(x: Any, name: str, *, min_rows: int = 1) -> torch.Tensor:
 
 
 def _normalized(x: torch.Tensor) -> torch.Tensor:
+    # Scale by the row's largest |entry| before the norm, so that finite inputs of extreme magnitude
+    # (1e20 in float32, 1e170 in float64) neither overflow nor underflow; the direction is unchanged.
+    x = x / x.detach().abs().amax(dim=1, keepdim=True)
     return x / x.norm(dim=1, keepdim=True)
 
 

@@ -46,7 +46,7 @@ ATTRIBUTE_OFFSETS = {"thickthinning": 0, "swelling": 3, "fracture": 5, "scaling"
 N_ATTRIBUTE_VALUES = 16
 MAIN_OBJECTS = tuple(FACTORS)
 DEFAULT_N = {"train": 10000, "test": 2000}
-GENERATOR_VERSION = 1  # bump when the rendering changes (invalidates the disk cache)
+GENERATOR_VERSION = 2  # bump when the rendering changes (invalidates the disk cache)
 _MEMORY_CACHE: dict[tuple, dict] = {}
 
 
@@ -128,17 +128,40 @@ def parse_caption(caption: str) -> dict[str, str]:
     return out
 
 
-def attribute_matrix(labels: dict[str, np.ndarray], with_digit: bool = False) -> np.ndarray:
-    """MAD's boolean attribute matrix (``return_att_mat``): (N, 16), or (N, 26) with the digit one-hot first."""
+def attribute_layout(main_object: str = "digit") -> dict[str, int]:
+    """Offsets of each attribute factor in MAD's boolean attribute vector for ``main_object``.
+
+    For the default ``"digit"`` this is the official 16-dim layout (0-2 thickthinning, 3-4 swelling,
+    5-6 fracture, 7-8 scaling, 9-15 colour). For another main object that factor is dropped and the
+    digit becomes an attribute (papers.md §3.7: "the indices are remapped"); the order is ``FACTORS``
+    order, digit first -- our reading, the official remapping table is not quoted in the notes.
+    """
+    main_object = check_main_object(main_object)
+    offsets, at = {}, 0
+    for f in FACTORS:
+        if f != main_object:
+            offsets[f] = at
+            at += len(FACTORS[f])
+    return offsets
+
+
+def attribute_matrix(labels: dict[str, np.ndarray], with_digit: bool = False, main_object: str = "digit") -> np.ndarray:
+    """MAD's boolean attribute matrix (``return_att_mat``): (N, 16) for the digit as main object.
+
+    ``with_digit=True`` is ``return_att_mat_with_cls``: the main object's classes go in front (the 10
+    digits for ``main_object="digit"``: 26 columns). Other main objects use ``attribute_layout``.
+    """
+    layout = attribute_layout(main_object)
     n = len(np.asarray(labels["digit"]))
-    width = N_ATTRIBUTE_VALUES + (10 if with_digit else 0)
+    n_obj = len(FACTORS[main_object])
+    shift = n_obj if with_digit else 0
+    width = shift + sum(len(FACTORS[f]) for f in layout)
     out = np.zeros((n, width), dtype=bool)
-    shift = 10 if with_digit else 0
     rows = np.arange(n)
-    for f in ATTRIBUTES:
-        out[rows, shift + ATTRIBUTE_OFFSETS[f] + np.asarray(labels[f])] = True
+    for f, offset in layout.items():
+        out[rows, shift + offset + np.asarray(labels[f])] = True
     if with_digit:
-        out[rows, np.asarray(labels["digit"])] = True
+        out[rows, np.asarray(labels[main_object])] = True
     return out
 
 
@@ -160,9 +183,8 @@ def render_split(split: str = "train", n: int | None = None, seed: int = 0, sour
     rng = np.random.default_rng([seed, split_id, 1])
     perm = rng.permutation(len(base))
     base_idx = perm[np.arange(n) % len(base)]
-    factors = _draw_factors(n, rng)
-    factors["colors"] = rng.integers(0, len(FACTORS["colors"]), size=n).astype(np.int64)
-    aug = used == "sklearn"
+    factors = _draw_factors(n, rng)  # the five attributes, colour included
+    aug = used != "mnist"  # few writers (mnist5k, sklearn): a light affine keeps repeats apart
     seed_key = [seed, split_id, 2]
     t0 = time.perf_counter()
     chunks = np.array_split(np.arange(n), max(1, processes * 8))
@@ -204,9 +226,7 @@ def load_split(split: str = "train", n: int | None = None, seed: int = 0, source
     n = _check_n(n, split)
     if processes is None:
         processes = 1
-    if source not in mad_data.SOURCES:
-        raise ValueError(f"source must be one of {mad_data.SOURCES}, got {source!r}.")
-    resolved = source if source != "auto" else ("mnist" if mad_data.mnist_available() else "sklearn")
+    resolved = mad_data.resolve_source(source)
     key = (split, n, seed, resolved)
     if key in _MEMORY_CACHE:
         return _MEMORY_CACHE[key]
@@ -242,7 +262,7 @@ class MADDataset(Dataset):
 
     ``k=None``: object-only captions; ``k`` in 0..5: the main object plus k attributes.
     ``n``: number of images (default 10,000 train / 2,000 test); ``seed`` fixes rendering, colours and
-    captions. ``source``: base digits, ``"auto"`` | ``"mnist"`` | ``"sklearn"`` (see ``mad_data``).
+    captions. ``source``: base digits, ``"auto"`` | ``"mnist"`` | ``"mnist5k"`` | ``"sklearn"`` (see ``mad_data``).
     In the train split, ``set_epoch(e)`` re-draws colours and caption subsets (MAD re-draws them per fetch).
     """
 

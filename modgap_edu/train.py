@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from . import mad, metrics
+from .memory import release_memory
 from .towers import SmallCLIP, Vocabulary, clip_loss_scaled
 
 MAD_DEFAULTS = {"n_train": 10000, "epochs": 5, "batch_size": 256, "lr": 2e-3, "weight_decay": 0.1,
@@ -191,7 +192,7 @@ def _mad_batches(ds: mad.MADDataset, vocab: Vocabulary, batch_size: int, seed: i
 
 @torch.no_grad()
 def embed_mad(model: SmallCLIP, ds: mad.MADDataset, captions: Sequence[str] | None = None,
-              batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
+              batch_size: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Unit-norm image and text embeddings (float32) of a MAD dataset; ``captions`` default to the
     dataset's full-information captions."""
     model.eval()
@@ -302,6 +303,7 @@ def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: in
     ``loss``, ``temperature``, ``entropy``, ``seconds`` and, when ``monitor``, ``rmg``, ``l2m``,
     ``moad_image`` on 2,000 held-out test images with full captions.
     """
+    release_memory()  # start from a lean process: the training peak stacks on what the kernel holds
     k = mad.check_k(k)
     main_object = mad.check_main_object(main_object)
     n_train = MAD_DEFAULTS["n_train"] if n_train is None else _check_int(n_train, "n_train")
@@ -339,4 +341,5 @@ def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: in
                          progress=progress, on_epoch_end=on_epoch_end, threads=threads,
                          temperature_lr_scale=temperature_lr_scale,
                          desc=f"MAD CLIP ({label}, {main_object})")
+    release_memory()  # hand the freed activations back, so the next cells start lean
     return model, history

@@ -41,6 +41,7 @@ def run_error(argv, capsys, match):
     last = err.strip().splitlines()[-1]  # notes (e.g. skipped images) may come first
     assert last.startswith("modgap-edu measure: error:"), err
     assert match in last, err
+    return err
 
 
 def test_npz_json_matches_the_library(tmp_path, pairs, capsys):
@@ -170,6 +171,35 @@ def test_error_pt_not_a_dict(tmp_path, capsys):
     p = tmp_path / "emb.pt"
     torch.save(torch.zeros(3, 4), p)
     run_error(["measure", str(p)], capsys, "save a dict")
+
+
+def test_pt_holding_numpy_arrays(tmp_path, pairs, capsys):
+    x, y = pairs
+    p = tmp_path / "emb.pt"
+    torch.save({"image": x.astype(np.float32), "text": y, "text_to_image": np.arange(len(y))}, p)
+    res = run_json(["measure", str(p), "--json"], capsys)
+    assert res["rmg"] == pytest.approx(metrics.rmg(x, y), rel=1e-6)
+
+
+class _Executes:  # a pickle that would run code when loaded unsafely
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_error_pt_with_foreign_objects_or_not_torch(tmp_path, capsys):
+    p = tmp_path / "evil.pt"
+    torch.save({"image": _Executes(), "text": np.zeros((2, 2))}, p)
+    run_error(["measure", str(p)], capsys, "non-tensor objects")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    err = run_error(["measure", str(junk)], capsys, "not a file written by torch.save")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_error_unwritable_save_path(tmp_path, capsys):
+    write_folder(tmp_path / "f", "img0.png\ta cat\nimg1.png\ta dog\n")
+    run_error(["measure", str(tmp_path / "f"), "--model", "ViT-S-32-alt", "--pretrained", "none", "--quiet",
+               "--save", str(tmp_path / "no" / "such" / "dir" / "out.npz")], capsys, "could not write --save")
 
 
 def test_bad_option_values(tmp_path, pairs, capsys):

@@ -233,7 +233,7 @@ def test_unreachable_host_fails_fast(empty_data_dir, online, monkeypatch):
     t0 = time.perf_counter()
     with pytest.raises(data.DataUnavailable, match="cannot be downloaded now"):
         data.load_liang_features("clip")
-    assert time.perf_counter() - t0 < 1.5
+    assert time.perf_counter() - t0 < 1.0
 
 
 def test_refused_connection_fails_fast(empty_data_dir, online, monkeypatch):
@@ -245,6 +245,45 @@ def test_refused_connection_fails_fast(empty_data_dir, online, monkeypatch):
     with pytest.raises(data.DataUnavailable, match="could not connect"):
         data.load_liang_features("clip")
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_dropped_packets_on_every_address_fail_within_one_deadline(empty_data_dir, online, monkeypatch):
+    """Four resolved addresses whose packets vanish: DNS and all connects share one deadline."""
+    fake = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (f"192.0.2.{i}", 443)) for i in range(1, 5)]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: fake)
+
+    class BlackHole:
+        def __init__(self, *args):
+            self.timeout = None
+
+        def settimeout(self, t):
+            self.timeout = t
+
+        def connect(self, addr):
+            time.sleep(self.timeout)
+            raise socket.timeout("timed out")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(data.socket, "socket", BlackHole)
+    t0 = time.perf_counter()
+    with pytest.raises(data.DataUnavailable, match="could not connect"):
+        data.load_liang_features("clip")
+    assert time.perf_counter() - t0 < data.CONNECT_TIMEOUT + 0.3
+
+
+def test_probe_goes_to_the_proxy_when_one_is_set(online, monkeypatch):
+    seen = []
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.setattr(data, "_resolve", lambda host, port, timeout: seen.append((host, port)) or [])
+    with pytest.raises(data.DataUnavailable):
+        data._probe("https://raw.githubusercontent.com/x", 0.5)
+    assert seen == [("proxy.example", 3128)]
 
 
 # ------------------------------------------------------------------ what lessons call

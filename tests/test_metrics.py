@@ -284,3 +284,33 @@ def test_moad_bad_labels():
         M.moad(emb, np.zeros((6, 2)), [0, 1, 0, 1, 0, 1])
     with pytest.raises(ValueError, match="at least 2"):
         M.moad(emb[:1], [0], [0])
+
+
+@pytest.mark.parametrize("scale", [1e170, 1e-170])
+def test_extreme_but_finite_magnitudes_give_the_same_metrics(scale):
+    """Squaring 1e170 overflows and 1e-170 underflows in float64: normalization must not."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 8)), rng.normal(size=(40, 8))
+    for fn in (M.l2m, M.l2i, M.rmg):
+        ref = fn(x, y)
+        got = fn(x * scale, y * scale)
+        assert math.isfinite(got) and got == pytest.approx(ref, rel=1e-12), fn.__name__
+    obj, att = np.arange(40) % 4, np.arange(40) % 5
+    assert M.moad(x * scale, obj, att) == pytest.approx(M.moad(x, obj, att), rel=1e-10, abs=1e-12)
+
+
+def test_rmg_of_collapsed_modalities_never_exceeds_one():
+    x = np.tile([[1.0, 0.0, 0.0]], (50, 1)) * np.linspace(1, 3, 50)[:, None]
+    y = np.tile([[0.0, 1.0, 0.0]], (50, 1)) * np.linspace(2, 9, 50)[:, None]
+    terms = M.rmg_terms(x, y)
+    assert terms["intra_image"] >= 0 and terms["intra_text"] >= 0
+    assert 0 < terms["rmg"] <= 1.0
+
+
+def test_one_prompt_per_class_swaps_roles_as_documented():
+    """ImageNet-style data: D_Y over the unique prompts = the prompts passed first with a label map."""
+    rng = np.random.default_rng(4)
+    prompts, images = rng.normal(size=(5, 6)), rng.normal(size=(60, 6))
+    labels = rng.integers(0, 5, size=60)
+    assert M.rmg(prompts, images, text_to_image=labels) == pytest.approx(literal_rmg(prompts, images, labels), abs=1e-12)
+    assert M.rmg(prompts, images, text_to_image=labels) != pytest.approx(M.rmg(images, prompts[labels]), abs=1e-6)

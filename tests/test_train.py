@@ -225,3 +225,32 @@ def test_effect_direction_small_runs():
         out[k] = train.evaluate_mad(m, n=1000, seed=7, source="sklearn")
     assert out[1]["rmg"] > out[5]["rmg"] + 0.05
     assert out[1]["moad_image"] > out[5]["moad_image"] + 0.1
+
+
+def test_sweep_finetune_part_alone_trains_its_starting_point(tmp_path, monkeypatch):
+    """`python -m modgap_edu.mad_sweep --parts finetune` must not depend on the `sweep` part."""
+    calls = []
+    scalars = {s: 0.5 for s in mad_sweep.SCALARS}
+
+    def fake_run(kind, **kwargs):
+        calls.append((kind, kwargs.get("k"), "init" in kwargs))
+        return {"kind": kind, "k": kwargs.get("k"), "main_object": "digit", "seed": kwargs.get("seed", 0),
+                "learnable_temperature": kwargs.get("learnable_temperature", True), "train_seconds": 1.0,
+                "train_cpu_seconds": 1.0, **scalars, "history": []}, object()
+
+    monkeypatch.setattr(mad_sweep, "_run", fake_run)
+    monkeypatch.setattr(train, "evaluate_mad", lambda model: scalars)
+    monkeypatch.setattr(mad, "MADDataset", lambda *a, **k: type("D", (), {"source": "test"})())
+    data = mad_sweep.run(tmp_path / "s.json", seeds=(0,), parts=("finetune",), log=lambda s: None)
+    assert calls == [("sweep", 5, False), ("finetune", 1, True), ("finetune", 1, True)]
+    assert [r["kind"] for r in data["runs"]] == ["finetune", "finetune"]
+
+
+def test_release_memory_returns_heap_pages_on_glibc():
+    import platform
+
+    from modgap_edu.memory import release_memory
+
+    blocks = [bytearray(64 * 1024) for _ in range(2000)]  # ~128 MB of small heap blocks, then freed
+    del blocks
+    assert release_memory() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")

@@ -171,14 +171,11 @@ def check_procrustes(fn: Callable) -> None:
             if not np.allclose(w @ w.T, np.eye(len(w)), atol=1e-6):
                 return "W is not orthogonal (W Wᵀ ≠ I): build it from the SVD factors only, W = U Vᵀ, dropping S."
             if np.allclose(w.T, ref, atol=1e-6):
-                return "you returned Wᵀ: with U, S, Vᵀ = svd(Xᵀ Y), W = U Vᵀ, and the texts become Y Wᵀ."
-            an, bn = _unit(a), _unit(b)
+                return ("you returned Wᵀ (or decomposed Yᵀ X, which gives the same): with U, S, Vᵀ = svd(Xᵀ Y), "
+                        "images first, W = U Vᵀ, and the texts become Y Wᵀ.")
             u, _, vh = np.linalg.svd(a.T @ b)
             if np.allclose(w, u @ vh, atol=1e-6):
                 return "L2-normalize the rows of X and Y before the SVD (Liang uses the normalized embeddings)."
-            u, _, vh = np.linalg.svd(bn.T @ an)
-            if np.allclose(w, u @ vh, atol=1e-6):
-                return "you decomposed Yᵀ X: use Xᵀ Y (images first), so that Y Wᵀ lands on X."
             return "W differs from the reference Procrustes rotation; check the order of U and Vᵀ."
         return None
 
