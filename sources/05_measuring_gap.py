@@ -531,7 +531,7 @@ print(f"tau(digit accuracy, attribute accuracy) = {obj_attr['tau']:+.3f}, permut
 #
 # Schrodi et al. correlate gap and performance over 101 OpenCLIP models with **Kendall's τ** and a **permutation
 # test** (`scipy.stats.permutation_test`, pairings), and control a confounder (the training set) by computing τ
-# *within* groups of models that share it. Here the "models" are the 10 family members; performance is the mean
+# *within* groups of models that share it. Here the "models" are the family's members (their number is printed below); performance is the mean
 # zero-shot accuracy over the five attributes, the gap is RMG. The confounders are capacity and training-set size:
 # a small or data-starved model may differ in both gap and accuracy for reasons unrelated to the gap, so the
 # controlled τ only compares models with the same setting (`gp.kendall_within_groups`: τ over within-group pairs,
@@ -570,7 +570,7 @@ print(f"{'tau within settings (controlled)':<36}{'< 0':>18}{within['tau_pooled']
 print(f"{'permutation p, controlled':<36}{'p < 0.05':>18}{within['p_permutation']:>10.4f}")
 
 # %% [markdown]
-# With ten models the permutation test has little power; that is why the paper needs a hundred, and why "we find
+# With a family this small the permutation test has little power; that is why the paper needs a hundred, and why "we find
 # indications" is worded carefully.
 #
 # ### Retrain one member live
