@@ -54,7 +54,7 @@ import matplotlib.pyplot as plt
 import modgap_edu
 from modgap_edu import analysis, metrics, synthetic, mad_family
 from modgap_edu import gap_performance as gp
-from modgap_edu.plots_gap import (plot_metric_demo, plot_metric_sweeps, plot_dimension_ranking,
+from modgap_edu.plots_gap import (MetricDemo, plot_metric_demo, plot_metric_sweeps, plot_dimension_ranking,
                                   plot_two_dimensions, plot_ablation, plot_moad_by_k, plot_gap_vs_performance)
 from modgap_edu.widgets import demo, show, float_slider, log_slider
 from modgap_edu.data import real_or_fallback_features
@@ -212,7 +212,7 @@ for n in (1000, 2000, 3000):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(plot_metric_demo,
+demo(MetricDemo(),
      spread_image=log_slider("image spread s_img", 0.02, 3.0, 0.6, steps_per_decade=12),
      spread_text=log_slider("text spread s_txt", 0.02, 3.0, 0.6, steps_per_decade=12),
      distance=float_slider("axis distance ‖u_img − u_txt‖", 0.0, 1.9, 0.8, 0.05))

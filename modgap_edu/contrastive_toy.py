@@ -138,9 +138,16 @@ def nearest_grid_temperature(temperature: float) -> float:
     return float(grid[np.argmin(np.abs(np.log(grid) - math.log(tau)))])
 
 
-@functools.lru_cache(maxsize=128)
 def clip_run(temperature: float, seed: int = 0) -> ToyRun:
-    """Cached CLIP-objective run at one temperature (default settings of ``train_toy``)."""
+    """Cached CLIP-objective run at one temperature (default settings of ``train_toy``).
+
+    The cache key is ``(float(temperature), int(seed))`` however the function is called, so the
+    lesson-01 slider finds the runs that ``temperature_sweep`` already trained."""
+    return _clip_run_cached(float(temperature), int(seed))
+
+
+@functools.lru_cache(maxsize=128)
+def _clip_run_cached(temperature: float, seed: int) -> ToyRun:
     return train_toy("clip", temperature=temperature, seed=seed)
 
 

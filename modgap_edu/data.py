@@ -304,6 +304,9 @@ def fallback_features(model_name: str = "ViT-S-32-alt", seed: int = 0, n: Option
         img = models.encode_images(bundle, [s.to_pil() for s in samples])
         txt = models.encode_texts(bundle, [s.caption for s in samples])
         del bundle
+        from .memory import release_memory
+
+        release_memory()  # the model's ~170 MB of weights are not needed any more
         _FALLBACK_CACHE[key] = (img.astype(np.float64), txt.astype(np.float64), [s.caption for s in samples])
     img, txt, captions = _FALLBACK_CACHE[key]
     return FeatureSet(img.copy(), txt.copy(), False,

@@ -22,7 +22,6 @@ Differences from the paper, on purpose: the base digits may be scikit-learn's (s
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from typing import Any
 

@@ -11,8 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from . import _validation as V
 from . import analysis, metrics, synthetic
+from .live_figure import LiveFigure
 from .widgets import new_figure
 
 IMAGE_COLOR, TEXT_COLOR = "#d62728", "#1f77b4"
@@ -23,45 +23,73 @@ METRIC_LABELS = {"l2m": "L2M (centroids)", "l2i": "L2I (matched pairs)", "rmg": 
 # ---------------------------------------------------------------- Sec. 1: the interactive demo
 
 
-def plot_metric_demo(spread_image: float = 0.6, spread_text: float = 0.6, distance: float = 0.8,
-                     match: float = 0.8, n: int = 300, seed: int = 0) -> Figure:
+class MetricDemo(LiveFigure):
     """Lesson 05 demo: two synthetic cones (``synthetic.paired_cones`` in d = 3) and L2M, L2I, RMG live.
 
     Left: the unit sphere seen along the shared axis a: every embedding's coordinates on the gap
     axis b and on the content axis (the third coordinate, along a, is what makes it unit length);
     20 matched pairs joined. Right: the three metrics as bars, with RMG's terms M, D_img, D_txt.
+    A slider move redraws the points, the bars and the numbers; axes and labels stay.
     """
-    x, y = synthetic.paired_cones(n=n, d=3, spread_image=spread_image, spread_text=spread_text,
-                                  distance=distance, match=match, seed=seed)
-    m = synthetic.gap_metrics(x, y)
-    fig = new_figure(9.6, 4.0)
-    ax, bx = fig.subplots(1, 2, width_ratios=[1.15, 1])
-    t = np.linspace(0, 2 * np.pi, 200)
-    ax.plot(np.cos(t), np.sin(t), color="0.8", lw=0.8, zorder=0)
-    for i in range(20):
-        ax.plot([x[i, 1], y[i, 1]], [x[i, 2], y[i, 2]], color="0.5", lw=0.6, alpha=0.6, zorder=1)
-    ax.scatter(x[:, 1], x[:, 2], s=9, c=IMAGE_COLOR, alpha=0.6, label="images", zorder=2)
-    ax.scatter(y[:, 1], y[:, 2], s=9, c=TEXT_COLOR, alpha=0.6, label="texts", zorder=2)
-    ax.set_xlim(-1.05, 1.05)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_aspect("equal")
-    ax.set_xlabel("coordinate on the gap axis b")
-    ax.set_ylabel("content coordinate")
-    ax.set_title("the unit sphere (d = 3), seen along the shared axis", fontsize=10)
-    ax.legend(loc="lower left", fontsize=8, markerscale=1.5)
-    names = ["l2m", "l2i", "rmg"]
-    vals = [m[k] for k in names]
-    bars = bx.bar([METRIC_LABELS[k] for k in names], vals, color=[METRIC_COLORS[k] for k in names])
-    for b, v in zip(bars, vals):
-        bx.text(b.get_x() + b.get_width() / 2, v + 0.03, f"{v:.3f}", ha="center", fontsize=10)
-    bx.set_ylim(0, 2.0)
-    bx.set_ylabel("value (L2M, L2I in [0, 2]; RMG in [0, 1])")
-    bx.tick_params(axis="x", labelsize=8)
-    bx.set_title(f"M = {m['matched']:.3f}   D_img = {m['intra_image']:.3f}   D_txt = {m['intra_text']:.3f}",
-                 fontsize=9)
-    fig.suptitle(f"spread img {spread_image:.2f}, spread txt {spread_text:.2f}, axis distance {distance:.2f}  "
-                 f"->  L2M {m['l2m']:.3f}, L2I {m['l2i']:.3f}, RMG {m['rmg']:.3f}", fontsize=10)
-    return fig
+
+    NAMES = ("l2m", "l2i", "rmg")
+
+    def __init__(self, match: float = 0.8, n: int = 300, seed: int = 0):
+        self.match, self.n, self.seed = match, n, seed
+
+    def build(self, spread_image: float = 0.6, spread_text: float = 0.6, distance: float = 0.8) -> Figure:
+        from matplotlib.collections import LineCollection
+
+        fig = self._start(new_figure(9.6, 4.0))
+        ax, bx = self.ax, self.bx = fig.subplots(1, 2, width_ratios=[1.15, 1])
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(np.cos(t), np.sin(t), color="0.8", lw=0.8, zorder=0)
+        self.pairs = LineCollection(np.empty((0, 2, 2)), colors="0.5", linewidths=0.6, alpha=0.6, zorder=1)
+        ax.add_collection(self.pairs)
+        empty = np.empty((0, 2))
+        self.img_pts = ax.scatter(empty[:, 0], empty[:, 1], s=9, c=IMAGE_COLOR, alpha=0.6, label="images", zorder=2)
+        self.txt_pts = ax.scatter(empty[:, 0], empty[:, 1], s=9, c=TEXT_COLOR, alpha=0.6, label="texts", zorder=2)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_aspect("equal")
+        ax.set_xlabel("coordinate on the gap axis b")
+        ax.set_ylabel("content coordinate")
+        ax.set_title("the unit sphere (d = 3), seen along the shared axis", fontsize=10)
+        self.legend = ax.legend(loc="lower left", fontsize=8, markerscale=1.5)
+        self.bars = list(bx.bar([METRIC_LABELS[k] for k in self.NAMES], [0.0] * 3,
+                                color=[METRIC_COLORS[k] for k in self.NAMES]))
+        self.values = [bx.text(b.get_x() + b.get_width() / 2, 0.03, "", ha="center", fontsize=10) for b in self.bars]
+        bx.set_ylim(0, 2.0)
+        bx.set_ylabel("value (L2M, L2I in [0, 2]; RMG in [0, 1])")
+        bx.tick_params(axis="x", labelsize=8)
+        self.title = fig.suptitle("", fontsize=10)
+        self.dynamic(self.pairs, self.img_pts, self.txt_pts, self.legend, *self.bars, *self.values, bx.title,
+                     self.title)
+        self.update(spread_image, spread_text, distance)
+        return fig
+
+    def update(self, spread_image: float = 0.6, spread_text: float = 0.6, distance: float = 0.8) -> bool:
+        x, y = synthetic.paired_cones(n=self.n, d=3, spread_image=spread_image, spread_text=spread_text,
+                                      distance=distance, match=self.match, seed=self.seed)
+        m = synthetic.gap_metrics(x, y)
+        self.pairs.set_segments(np.stack([x[:20, 1:3], y[:20, 1:3]], axis=1))
+        self.img_pts.set_offsets(x[:, 1:3])
+        self.txt_pts.set_offsets(y[:, 1:3])
+        for bar, text, key in zip(self.bars, self.values, self.NAMES):
+            bar.set_height(m[key])
+            text.set_y(m[key] + 0.03)
+            text.set_text(f"{m[key]:.3f}")
+        self.bx.set_title(f"M = {m['matched']:.3f}   D_img = {m['intra_image']:.3f}   D_txt = {m['intra_text']:.3f}",
+                          fontsize=9)
+        self.title.set_text(f"spread img {spread_image:.2f}, spread txt {spread_text:.2f}, axis distance "
+                            f"{distance:.2f}  ->  L2M {m['l2m']:.3f}, L2I {m['l2i']:.3f}, RMG {m['rmg']:.3f}")
+        return False
+
+
+def plot_metric_demo(spread_image: float = 0.6, spread_text: float = 0.6, distance: float = 0.8,
+                     match: float = 0.8, n: int = 300, seed: int = 0) -> Figure:
+    """The ``MetricDemo`` figure, built fresh (static fallback cells, tests)."""
+    return MetricDemo(match, n, seed)(spread_image=spread_image, spread_text=spread_text, distance=distance)
 
 
 def plot_metric_sweeps(sweeps: Sequence[Mapping[str, Any]], titles: Sequence[str]) -> Figure:

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from . import mad_sweep as S
+from .live_figure import LiveFigure
 from .widgets import new_figure
 
 MODE_LABELS = ["object\nonly", "k=1", "k=2", "k=3", "k=4", "k=5"]
@@ -129,40 +130,64 @@ def plot_finetune(data: dict):
     return fig
 
 
-def sweep_explorer(k: int = 1, temperature: float = 0.07, data: dict | None = None):
-    """Widget callback (lesson 04 §6): caption information k (0 = object only) and a frozen temperature,
+class SweepExplorer(LiveFigure):
+    """Widget figure (lesson 04 §6): caption information k (0 = object only) and a frozen temperature,
     read from the cached sweep. Left: RMG and image MOAD vs k with the chosen k marked. Right: RMG vs the
-    frozen τ at k = 1 and k = 5 (nearest cached τ marked)."""
-    data = S.load_sweep(validate=False) if data is None else data
-    mode = None if int(k) == 0 else int(k)
-    fig = new_figure(10, 3.3)
-    ax1, ax2 = fig.subplots(1, 2)
-    _panel(ax1, data, "rmg", color="C0", label="RMG")
-    _panel(ax1, data, "moad_image", color="C1", label="MOAD image (digit vs colour)")
-    ax1.axvline(_mode_x(mode), color="k", ls="--", lw=1)
-    rm = S.table(data, "rmg").get(mode, (np.nan, np.nan, 0))
-    mo = S.table(data, "moad_image").get(mode, (np.nan, np.nan, 0))
-    ax1.set_title(f"{S.mode_name(mode)}: RMG {rm[0]:.2f} ± {rm[1]:.2f}, MOAD_img {mo[0]:.2f} ± {mo[1]:.2f}", fontsize=9)
-    ax1.axhline(0, color="k", lw=0.5)
-    ax1.legend(fontsize=7)
-    temps = S.TEMPERATURES
-    chosen = min(temps, key=lambda t: abs(np.log(t) - np.log(temperature)))
-    for kk, c in ((1, "C0"), (5, "C2")):
-        rows = sorted(S.runs(data, "temperature", k=kk), key=lambda r: r["fixed_temperature"])
-        if rows:
-            ts = [r["fixed_temperature"] for r in rows]
-            ax2.plot(ts, [r["rmg"] for r in rows], marker="o", color=c, label=f"k={kk}, τ frozen")
+    frozen τ at k = 1 and k = 5 (nearest cached τ marked). A slider move only moves the marks."""
+
+    def __init__(self, data: dict | None = None):
+        self.data = S.load_sweep(validate=False) if data is None else data
+
+    def build(self, k: int = 1, temperature: float = 0.07):
+        fig = self._start(new_figure(10, 3.3))
+        self.ax1, self.ax2 = fig.subplots(1, 2)
+        _panel(self.ax1, self.data, "rmg", color="C0", label="RMG")
+        _panel(self.ax1, self.data, "moad_image", color="C1", label="MOAD image (digit vs colour)")
+        self.k_line = self.ax1.axvline(0, color="k", ls="--", lw=1)
+        self.ax1.axhline(0, color="k", lw=0.5)
+        self.legend = self.ax1.legend(fontsize=7, loc="upper right")  # a fixed place: "best" moves with the mark
+        self.rows = {}
+        for kk, c in ((1, "C0"), (5, "C2")):
+            rows = sorted(S.runs(self.data, "temperature", k=kk), key=lambda r: r["fixed_temperature"])
+            self.rows[kk] = rows
+            if rows:
+                self.ax2.plot([r["fixed_temperature"] for r in rows], [r["rmg"] for r in rows], marker="o",
+                              color=c, label=f"k={kk}, τ frozen")
+        self.marks = self.ax2.scatter([], [], s=120, facecolor="none", edgecolor="k", lw=2, zorder=4)
+        self.notes = [self.ax2.annotate("", (1, 0), textcoords="offset points", xytext=(6, 4), fontsize=8)
+                      for _ in self.rows]
+        self.ax2.set_xscale("log")
+        self.ax2.set_xlabel("frozen temperature τ (training)")
+        self.ax2.grid(alpha=0.3)
+        self.ax2.legend(fontsize=7)
+        self.dynamic(self.k_line, self.legend, self.ax1.title, self.marks, *self.notes, self.ax2.title)
+        self.update(k, temperature)
+        return fig
+
+    def update(self, k: int = 1, temperature: float = 0.07) -> bool:
+        mode = None if int(k) == 0 else int(k)
+        self.k_line.set_xdata([_mode_x(mode)] * 2)
+        rm = S.table(self.data, "rmg").get(mode, (np.nan, np.nan, 0))
+        mo = S.table(self.data, "moad_image").get(mode, (np.nan, np.nan, 0))
+        self.ax1.set_title(f"{S.mode_name(mode)}: RMG {rm[0]:.2f} ± {rm[1]:.2f}, MOAD_img {mo[0]:.2f} ± {mo[1]:.2f}",
+                           fontsize=9)
+        chosen = min(S.TEMPERATURES, key=lambda t: abs(np.log(t) - np.log(temperature)))
+        points = []
+        for note, rows in zip(self.notes, self.rows.values()):
             sel = [r for r in rows if r["fixed_temperature"] == chosen]
+            note.set_visible(bool(sel))
             if sel:
-                ax2.scatter([chosen], [sel[0]["rmg"]], s=120, facecolor="none", edgecolor="k", lw=2, zorder=4)
-                ax2.annotate(f"{sel[0]['rmg']:.2f}", (chosen, sel[0]["rmg"]), textcoords="offset points",
-                             xytext=(6, 4), fontsize=8)
-    ax2.set_xscale("log")
-    ax2.set_xlabel("frozen temperature τ (training)")
-    ax2.set_title(f"RMG vs frozen τ (cached, seed 0); selected τ = {chosen:g}", fontsize=9)
-    ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=7)
-    return fig
+                points.append((chosen, sel[0]["rmg"]))
+                note.xy = (chosen, sel[0]["rmg"])
+                note.set_text(f"{sel[0]['rmg']:.2f}")
+        self.marks.set_offsets(np.array(points) if points else np.empty((0, 2)))
+        self.ax2.set_title(f"RMG vs frozen τ (cached, seed 0); selected τ = {chosen:g}", fontsize=9)
+        return False
+
+
+def sweep_explorer(k: int = 1, temperature: float = 0.07, data: dict | None = None):
+    """The ``SweepExplorer`` figure at (k, temperature), built fresh (static fallback cells, tests)."""
+    return SweepExplorer(data)(k=k, temperature=temperature)
 
 
 def embedding_pca(image_emb: np.ndarray, text_emb: np.ndarray, colour: np.ndarray, digit: np.ndarray, n: int = 600):

@@ -20,6 +20,7 @@ import numpy as np
 from . import _validation as V
 from . import shift as S
 from . import toys
+from .live_figure import LiveFigure
 from .widgets import new_figure
 
 IMG_C, TXT_C = "tab:blue", "tab:orange"
@@ -27,7 +28,7 @@ SLIDER_TAUS = 10.0 ** (-2 + np.arange(21) / 10)  # log_slider(.., 0.01, 1, steps
 SLIDER_ALPHAS = np.round(np.arange(-1.0, 3.0 + 1e-9, 0.05), 2)
 
 
-class ShiftDemo:
+class ShiftDemo(LiveFigure):
     """Lesson 03: precomputed state behind the alpha/tau shift demo (see ``plot``).
 
     ``alphas`` and ``temperatures`` are the slider grids; values off the grid are computed on the fly.
@@ -87,51 +88,78 @@ class ShiftDemo:
                     "official": float(i2t), "symmetric": float(sym)}
 
     def plot(self, alpha: float = 0.0, temperature: float = 0.01):
-        """Lesson 03 demo (Liang Fig. 3a-d): PCA before/after the alpha-shift and loss vs remaining gap at tau."""
-        p = self.point(alpha, temperature)
-        fig = new_figure(11.0, 4.5, layout=None)  # fixed margins: constrained layout would double the draw time
-        ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.25])
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.9 if not self.label else 0.86, wspace=0.2)
-        px0, py0, cx0, cy0 = self._project(0.0)
-        px, py, cx, cy = self._project(alpha)
-        ax1.scatter(px0[:, 0], px0[:, 1], s=6, c=IMG_C, alpha=0.18, lw=0)
-        ax1.scatter(py0[:, 0], py0[:, 1], s=6, c=TXT_C, alpha=0.18, lw=0)
+        """Lesson 03 demo (Liang Fig. 3a-d): PCA before/after the alpha-shift and loss vs remaining gap at tau.
+        A fresh figure (static cells, tests); the slider demo updates one in place (``build``/``update``)."""
+        return self(alpha=alpha, temperature=temperature)
+
+    def build(self, alpha: float = 0.0, temperature: float = 0.01):
         from matplotlib.collections import LineCollection
 
-        ax1.add_collection(LineCollection(np.stack([px[::6], py[::6]], axis=1), colors="0.6", linewidths=0.5,
-                                          zorder=1))
-        ax1.scatter(px[:, 0], px[:, 1], s=9, c=IMG_C, label="images (after shift)", zorder=2)
-        ax1.scatter(py[:, 0], py[:, 1], s=9, c=TXT_C, label="texts (after shift)", zorder=2)
-        ax1.scatter(*cx, marker="X", s=90, c=IMG_C, edgecolor="k", zorder=3)
-        ax1.scatter(*cy, marker="X", s=90, c=TXT_C, edgecolor="k", zorder=3)
+        fig = self._start(new_figure(11.0, 4.5, layout=None))  # fixed margins
+        ax1, ax2 = self.ax1, self.ax2 = fig.subplots(1, 2, width_ratios=[1, 1.25])
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.9 if not self.label else 0.86, wspace=0.2)
+        px0, py0, _, _ = self._project(0.0)
+        ax1.scatter(px0[:, 0], px0[:, 1], s=6, c=IMG_C, alpha=0.18, lw=0)
+        ax1.scatter(py0[:, 0], py0[:, 1], s=6, c=TXT_C, alpha=0.18, lw=0)
+        self.pair_lines = LineCollection(np.empty((0, 2, 2)), colors="0.6", linewidths=0.5, zorder=1)
+        ax1.add_collection(self.pair_lines)
+        empty = np.empty((0, 2))
+        self.img_pts = ax1.scatter(empty[:, 0], empty[:, 1], s=9, c=IMG_C, label="images (after shift)", zorder=2)
+        self.txt_pts = ax1.scatter(empty[:, 0], empty[:, 1], s=9, c=TXT_C, label="texts (after shift)", zorder=2)
+        self.img_c = ax1.scatter([0], [0], marker="X", s=90, c=IMG_C, edgecolor="k", zorder=3)
+        self.txt_c = ax1.scatter([0], [0], marker="X", s=90, c=TXT_C, edgecolor="k", zorder=3)
         ax1.set_xlim(self.limits[0][0], self.limits[1][0])
         ax1.set_ylim(self.limits[0][1], self.limits[1][1])
         ax1.set_xlabel("PC1 (of the unshifted embeddings)")
         ax1.set_ylabel("PC2")
-        ax1.set_title(f"α = {p['alpha']:+.2f}: remaining gap {p['signed_gap']:+.3f} (was {self.gap0:.3f})",
-                      fontsize=10)
-        ax1.legend(loc="upper left", fontsize=8, markerscale=1.5)
+        self.legend1 = ax1.legend(loc="upper left", fontsize=8, markerscale=1.5)
         ax1.text(0.01, 0.01, "faint: before the shift; X: centroids", transform=ax1.transAxes, fontsize=7, color="0.4")
         gaps = self.land.signed_gap
-        off = self.land.loss_at(p["temperature"], "official")
-        sym = self.land.loss_at(p["temperature"], "symmetric")
-        ax2.plot(gaps, off, c="tab:green", lw=2, label="official: image→text CE")
-        ax2.plot(gaps, sym, c="tab:purple", lw=1.5, ls="--", label="symmetric CLIP loss")
+        self.off_line, = ax2.plot(gaps, np.zeros_like(gaps), c="tab:green", lw=2, label="official: image→text CE")
+        self.sym_line, = ax2.plot(gaps, np.zeros_like(gaps), c="tab:purple", lw=1.5, ls="--",
+                                  label="symmetric CLIP loss")
         ax2.axvline(self.gap0, c="0.5", ls=":", lw=1)
-        ax2.text(self.gap0, 0.98, " unshifted", color="0.4", fontsize=8, va="top",
-                 transform=ax2.get_xaxis_transform())
-        ax2.scatter([p["signed_gap"]], [p["official"]], s=70, c="tab:green", edgecolor="k", zorder=3)
-        ax2.scatter([p["signed_gap"]], [p["symmetric"]], s=50, c="tab:purple", edgecolor="k", zorder=3)
-        k = int(np.argmin(off))
-        ax2.scatter([gaps[k]], [off[k]], marker="v", s=60, c="k", zorder=3, label="minimum (official)")
+        ax2.text(self.gap0, 0.98, " unshifted", color="0.4", fontsize=8, va="top", transform=ax2.get_xaxis_transform())
+        self.off_pt = ax2.scatter([0], [0], s=70, c="tab:green", edgecolor="k", zorder=3)
+        self.sym_pt = ax2.scatter([0], [0], s=50, c="tab:purple", edgecolor="k", zorder=3)
+        self.min_pt = ax2.scatter([0], [0], marker="v", s=60, c="k", zorder=3, label="minimum (official)")
         ax2.set_xlabel("signed remaining gap  (+: original side, −: modalities swapped)")
         ax2.set_ylabel("CLIP loss (mean over batches of 50)")
-        ax2.set_title(f"τ = {p['temperature']:.3g}: loss {p['official']:.3f} (official), {p['symmetric']:.3f} "
-                      f"(symmetric)", fontsize=10)
         ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.45, -0.12), ncol=3, frameon=False)
         if self.label:
             fig.suptitle(self.label, fontsize=9)
+        self.dynamic(self.pair_lines, self.img_pts, self.txt_pts, self.img_c, self.txt_c, self.legend1, ax1.title,
+                     self.off_pt, self.sym_pt, ax2.title)
+        self._tau = None
+        self.update(alpha, temperature)
         return fig
+
+    def update(self, alpha: float = 0.0, temperature: float = 0.01) -> bool:
+        p = self.point(alpha, temperature)
+        px, py, cx, cy = self._project(alpha)
+        self.pair_lines.set_segments(np.stack([px[::6], py[::6]], axis=1))
+        self.img_pts.set_offsets(px)
+        self.txt_pts.set_offsets(py)
+        self.img_c.set_offsets([cx])
+        self.txt_c.set_offsets([cy])
+        self.ax1.set_title(f"α = {p['alpha']:+.2f}: remaining gap {p['signed_gap']:+.3f} (was {self.gap0:.3f})",
+                           fontsize=10)
+        self.off_pt.set_offsets([[p["signed_gap"], p["official"]]])
+        self.sym_pt.set_offsets([[p["signed_gap"], p["symmetric"]]])
+        self.ax2.set_title(f"τ = {p['temperature']:.3g}: loss {p['official']:.3f} (official), {p['symmetric']:.3f} "
+                           f"(symmetric)", fontsize=10)
+        if p["temperature"] == self._tau:
+            return False
+        self._tau = p["temperature"]  # new curves and axis limits: the static part changes too
+        gaps = self.land.signed_gap
+        off = self.land.loss_at(p["temperature"], "official")
+        self.off_line.set_ydata(off)
+        self.sym_line.set_ydata(self.land.loss_at(p["temperature"], "symmetric"))
+        k = int(np.argmin(off))
+        self.min_pt.set_offsets([[gaps[k], off[k]]])
+        self.ax2.relim()
+        self.ax2.autoscale_view()
+        return True
 
 
 def plot_shift_landscapes(land: S.ShiftLandscape, temperatures: Sequence[float] = (0.01, 0.02, 1.0),
@@ -164,45 +192,76 @@ def _sphere_wire(ax) -> None:
                       np.outer(np.ones_like(u), np.cos(v)), color="0.85", lw=0.4)
 
 
-def plot_sphere_toy(delta_theta_deg: float = 0.0, temperature: float = 0.01):
+class SphereToyDemo(LiveFigure):
     """Lesson 03 demo (Liang Fig. 3e-g, Supp. Fig. 9): the six pairs on the sphere at ``delta_theta_deg``
-    and the loss over delta in [-90, 90] at ``temperature`` (mismatched and matched), current point marked."""
-    tau = V.positive_number(temperature, "temperature")
-    imgs, txts = toys.sphere_toy(delta_theta_deg, mismatched=True)
-    fig = new_figure(10.5, 4.2, layout=None)  # fixed margins keep the callback fast
-    ax1 = fig.add_subplot(1, 2, 1, projection="3d")
-    ax2 = fig.add_subplot(1, 2, 2)
-    fig.subplots_adjust(left=0.0, right=0.98, bottom=0.13, top=0.92, wspace=0.12)
-    _sphere_wire(ax1)
-    ax1.scatter(*imgs.T, c=IMG_C, s=40, depthshade=False, label="images I0..I5")
-    ax1.scatter(*txts.T, c=TXT_C, s=40, depthshade=False, label="texts T0..T5")
-    for i in range(6):
-        color, lw = ("red", 2.0) if i < 2 else ("0.3", 0.8)
-        ax1.plot(*np.stack([imgs[i], txts[i]]).T, c=color, lw=lw)
-        ax1.text(*(txts[i] * 1.12), f"T{i}", fontsize=7, color=TXT_C)
-    ax1.text(*(imgs[0] * 1.15), "I0", fontsize=7, color=IMG_C)
-    ax1.text(*(imgs[1] * 1.15), "I1", fontsize=7, color=IMG_C)
-    ax1.set_box_aspect((1, 1, 1))
-    ax1.view_init(elev=18, azim=30)
-    ax1.set_xlim(-1, 1), ax1.set_ylim(-1, 1), ax1.set_zlim(-1, 1)
-    ax1.set_xticks([]), ax1.set_yticks([]), ax1.set_zticks([])
-    ax1.set_title(f"Δθ = {delta_theta_deg:+.0f}°  (red: the 2 mismatched pairs)", fontsize=10)
-    ax1.legend(fontsize=7, loc="upper left")
-    deltas = toys.PAPER_DELTAS
-    mis = toys.sphere_toy_curves([tau], deltas, mismatched=True)[0]
-    mat = toys.sphere_toy_curves([tau], deltas, mismatched=False)[0]
-    cur_mis = toys.sphere_toy_loss(delta_theta_deg, tau, True)
-    cur_mat = toys.sphere_toy_loss(delta_theta_deg, tau, False)
-    ax2.plot(deltas, mis, c="tab:red", lw=2, label="mismatched (Fig. 3g)")
-    ax2.plot(deltas, mat, c="tab:gray", lw=1.5, ls="--", label="matched (Supp. Fig. 9)")
-    ax2.scatter([delta_theta_deg], [cur_mis], s=60, c="tab:red", edgecolor="k", zorder=3)
-    ax2.scatter([delta_theta_deg], [cur_mat], s=45, c="tab:gray", edgecolor="k", zorder=3)
-    ax2.set_xlabel("Δθ: polar offset of the texts (degrees)")
-    ax2.set_ylabel("symmetric CLIP loss (batch of 6)")
-    ax2.set_xticks(np.arange(-90, 91, 30))
-    ax2.set_title(f"τ = {tau:.3g}: loss {cur_mis:.3f} (mismatched), {cur_mat:.3f} (matched)", fontsize=10)
-    ax2.legend(fontsize=8)
-    return fig
+    and the loss over delta in [-90, 90] at ``temperature`` (mismatched and matched), current point marked.
+    Moving Δθ only moves the points; a new τ also redraws the curves."""
+
+    def build(self, delta_theta_deg: float = 0.0, temperature: float = 0.01):
+        fig = self._start(new_figure(10.5, 4.2, layout=None))  # fixed margins keep the callback fast
+        ax1 = self.ax1 = fig.add_subplot(1, 2, 1, projection="3d")
+        ax2 = self.ax2 = fig.add_subplot(1, 2, 2)
+        fig.subplots_adjust(left=0.0, right=0.98, bottom=0.13, top=0.92, wspace=0.12)
+        _sphere_wire(ax1)
+        imgs, txts = toys.sphere_toy(delta_theta_deg, mismatched=True)
+        self.img_pts = ax1.scatter(*imgs.T, c=IMG_C, s=40, depthshade=False, label="images I0..I5")
+        self.txt_pts = ax1.scatter(*txts.T, c=TXT_C, s=40, depthshade=False, label="texts T0..T5")
+        self.pair_lines, self.txt_labels = [], []
+        for i in range(6):
+            color, lw = ("red", 2.0) if i < 2 else ("0.3", 0.8)
+            self.pair_lines.append(ax1.plot(*np.stack([imgs[i], txts[i]]).T, c=color, lw=lw)[0])
+            self.txt_labels.append(ax1.text(*(txts[i] * 1.12), f"T{i}", fontsize=7, color=TXT_C))
+        ax1.text(*(imgs[0] * 1.15), "I0", fontsize=7, color=IMG_C)  # the images never move
+        ax1.text(*(imgs[1] * 1.15), "I1", fontsize=7, color=IMG_C)
+        ax1.set_box_aspect((1, 1, 1))
+        ax1.view_init(elev=18, azim=30)
+        ax1.set_xlim(-1, 1), ax1.set_ylim(-1, 1), ax1.set_zlim(-1, 1)
+        ax1.set_xticks([]), ax1.set_yticks([]), ax1.set_zticks([])
+        self.legend1 = ax1.legend(fontsize=7, loc="lower left")
+        deltas = toys.PAPER_DELTAS
+        self.mis_line, = ax2.plot(deltas, np.zeros_like(deltas), c="tab:red", lw=2, label="mismatched (Fig. 3g)")
+        self.mat_line, = ax2.plot(deltas, np.zeros_like(deltas), c="tab:gray", lw=1.5, ls="--",
+                                  label="matched (Supp. Fig. 9)")
+        self.mis_pt = ax2.scatter([0], [0], s=60, c="tab:red", edgecolor="k", zorder=3)
+        self.mat_pt = ax2.scatter([0], [0], s=45, c="tab:gray", edgecolor="k", zorder=3)
+        ax2.set_xlabel("Δθ: polar offset of the texts (degrees)")
+        ax2.set_ylabel("symmetric CLIP loss (batch of 6)")
+        ax2.set_xticks(np.arange(-90, 91, 30))
+        ax2.legend(fontsize=8)
+        self.dynamic(self.txt_pts, *self.pair_lines, *self.txt_labels, self.legend1, ax1.title,
+                     self.mis_pt, self.mat_pt, ax2.title)
+        self._tau = None
+        self.update(delta_theta_deg, temperature)
+        return fig
+
+    def update(self, delta_theta_deg: float = 0.0, temperature: float = 0.01) -> bool:
+        tau = V.positive_number(temperature, "temperature")
+        imgs, txts = toys.sphere_toy(delta_theta_deg, mismatched=True)
+        self.txt_pts.set_offsets(txts[:, :2])
+        self.txt_pts.set_3d_properties(txts[:, 2], "z")
+        for i, (line, label) in enumerate(zip(self.pair_lines, self.txt_labels)):
+            line.set_data_3d(*np.stack([imgs[i], txts[i]]).T)
+            label.set_position_3d(txts[i] * 1.12)
+        self.ax1.set_title(f"Δθ = {delta_theta_deg:+.0f}°  (red: the 2 mismatched pairs)", fontsize=10, y=1.0)
+        cur_mis = toys.sphere_toy_loss(delta_theta_deg, tau, True)
+        cur_mat = toys.sphere_toy_loss(delta_theta_deg, tau, False)
+        self.mis_pt.set_offsets([[delta_theta_deg, cur_mis]])
+        self.mat_pt.set_offsets([[delta_theta_deg, cur_mat]])
+        self.ax2.set_title(f"τ = {tau:.3g}: loss {cur_mis:.3f} (mismatched), {cur_mat:.3f} (matched)", fontsize=10)
+        if tau == self._tau:
+            return False
+        self._tau = tau  # new curves and limits
+        deltas = toys.PAPER_DELTAS
+        self.mis_line.set_ydata(toys.sphere_toy_curves([tau], deltas, mismatched=True)[0])
+        self.mat_line.set_ydata(toys.sphere_toy_curves([tau], deltas, mismatched=False)[0])
+        self.ax2.relim()
+        self.ax2.autoscale_view()
+        return True
+
+
+def plot_sphere_toy(delta_theta_deg: float = 0.0, temperature: float = 0.01):
+    """The ``SphereToyDemo`` figure, built fresh (static fallback cells, tests)."""
+    return SphereToyDemo()(delta_theta_deg=delta_theta_deg, temperature=temperature)
 
 
 def plot_sphere_curves(temperatures: Sequence[float] = toys.PAPER_TEMPERATURES):

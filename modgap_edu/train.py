@@ -21,7 +21,7 @@ import copy
 import math
 import os
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch

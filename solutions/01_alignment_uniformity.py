@@ -50,7 +50,7 @@ import matplotlib.pyplot as plt
 import modgap_edu
 from modgap_edu import losses, metrics
 from modgap_edu import contrastive_toy as toy
-from modgap_edu.plots_contrastive import plot_objectives, plot_temperature_demo, plot_softmax_weights
+from modgap_edu.plots_contrastive import TemperatureDemo, plot_objectives, plot_temperature_demo, plot_softmax_weights
 from modgap_edu.widgets import demo, show, log_slider
 from modgap_edu.data import real_or_fallback_features
 from modgap_edu.exercises.lesson01 import check_clip_loss, check_align_loss, check_uniform_loss
@@ -266,7 +266,7 @@ sweep = toy.temperature_sweep()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(plot_temperature_demo, temperature=log_slider("temperature τ", 0.005, 1.0, 0.01, steps_per_decade=10))
+demo(TemperatureDemo(sweep), temperature=log_slider("temperature τ", 0.005, 1.0, 0.01, steps_per_decade=10))
 
 # %% [markdown]
 # Static version (for readers without widgets: change the number and re-run):

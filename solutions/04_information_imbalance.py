@@ -432,7 +432,7 @@ print("largest entropy difference (frozen - learnable) at the last epoch:",
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(lambda k, temperature: P.sweep_explorer(k, temperature, sweep),
+demo(P.SweepExplorer(sweep),
      k=int_slider("caption information k (0 = object only)", 0, 5, 1),
      temperature=choice_slider("frozen temperature τ (cached runs)", mad_sweep.TEMPERATURES, 0.03))
 

@@ -263,7 +263,7 @@ shift_demo = P.ShiftDemo(img, txt, label=short)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(shift_demo.plot,
+demo(shift_demo,
      alpha=float_slider("shift α (× raw gap g)", -1.0, 3.0, 0.0, 0.05),
      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
 
@@ -381,7 +381,7 @@ print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima nea
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(P.plot_sphere_toy,
+demo(P.SphereToyDemo(),
      delta_theta_deg=float_slider("Δθ (degrees, texts' polar offset)", -90, 90, 30, 5),
      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
 

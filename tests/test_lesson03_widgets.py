@@ -7,7 +7,6 @@ Latency is measured, not asserted (the machine is shared): run
 from __future__ import annotations
 
 import re
-import time
 
 import ipywidgets as W
 import numpy as np
@@ -94,36 +93,4 @@ def test_static_figures_render():
         P.plot_sphere_toy(0, 0)
 
 
-def measure(repeats=7):
-    """Median ms per callback: the pure plot function, and plot + PNG render (what the notebook shows)."""
-    from modgap_edu import data
-
-    try:
-        x, y = data.load_liang_features("clip")
-        what = "real CLIP file"
-    except Exception:
-        x, y = small_pairs(500, 512)
-        what = "synthetic 500x512"
-    t0 = time.perf_counter()
-    state = P.ShiftDemo(x, y)
-    setup = time.perf_counter() - t0
-    rows = {"shift demo": (state.plot, [(a, t) for a, t in zip(np.linspace(-1, 3, repeats).round(2),
-                                                                   P.SLIDER_TAUS[::3][:repeats])]),
-            "sphere demo": (P.plot_sphere_toy, [(d, t) for d, t in zip(np.linspace(-90, 90, repeats).round(),
-                                                                        P.SLIDER_TAUS[::3][:repeats])])}
-    print(f"ShiftDemo setup on {what}: {setup * 1000:.0f} ms")
-    for name, (fn, args) in rows.items():
-        plot_ms, total_ms = [], []
-        for a in args:
-            t0 = time.perf_counter()
-            fig = fn(*a)
-            t1 = time.perf_counter()
-            to_png(fig)
-            t2 = time.perf_counter()
-            plot_ms.append((t1 - t0) * 1000)
-            total_ms.append((t2 - t0) * 1000)
-        print(f"{name}: median {np.median(plot_ms):.0f} ms (figure), {np.median(total_ms):.0f} ms (figure + PNG)")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    measure()
+# Slider latency is measured (not asserted) by tools/callback_latency.py.
