@@ -11,19 +11,20 @@ from .widgets import new_figure
 IMAGE_COLOR, TEXT_COLOR = "#d62728", "#1f77b4"
 
 
-def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = True) -> None:
-    """3-D unit sphere (a 3-D axes) with final images (red dots) and texts (blue crosses), pairs joined."""
+def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = True) -> tuple:
+    """3-D unit sphere (a 3-D axes) with final images (red dots) and texts (blue crosses), pairs joined.
+    Returns the artists that depend on the run: ``(pair_lines, images, texts)``."""
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
     u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 25), np.linspace(0, np.pi, 13))
     ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.88", lw=0.4)
     if show_start:
         ax.scatter(*run.image_start.T, s=6, color=IMAGE_COLOR, alpha=0.15, lw=0)
         ax.scatter(*run.text_start.T, s=6, color=TEXT_COLOR, alpha=0.15, lw=0)
-    from mpl_toolkits.mplot3d.art3d import Line3DCollection
-
     pairs = np.stack([run.image, run.text], axis=1)  # (n, 2, 3): one segment per matched pair, one artist
-    ax.add_collection3d(Line3DCollection(pairs, colors="0.45", linewidths=0.5, alpha=0.5))
-    ax.scatter(*run.image.T, s=12, color=IMAGE_COLOR, label="images", depthshade=False)
-    ax.scatter(*run.text.T, s=14, color=TEXT_COLOR, marker="x", label="texts", depthshade=False)
+    lines = ax.add_collection3d(Line3DCollection(pairs, colors="0.45", linewidths=0.5, alpha=0.5))
+    images = ax.scatter(*run.image.T, s=12, color=IMAGE_COLOR, label="images", depthshade=False)
+    texts = ax.scatter(*run.text.T, s=14, color=TEXT_COLOR, marker="x", label="texts", depthshade=False)
     ax.view_init(elev=25, azim=-60)
     ax.set_box_aspect((1, 1, 1))
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
@@ -32,9 +33,14 @@ def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = T
     ax.set_xlim(lim)
     ax.set_ylim(lim)
     ax.set_zlim(lim)
+    ax.set_title(sphere_title(run, title), fontsize=9, y=1.0)  # a fixed place (3-D axes move an automatic one)
+    return lines, images, texts
+
+
+def sphere_title(run: toy.ToyRun, title: str) -> str:
     f = run.final
-    ax.set_title(f"{title}\nalign {f['align']:.2f} · unif {0.5 * (f['uniform_image'] + f['uniform_text']):.2f}"
-                 f" · gap {f['gap']:.2f}", fontsize=9)
+    return (f"{title}\nalign {f['align']:.2f} · unif {0.5 * (f['uniform_image'] + f['uniform_text']):.2f}"
+            f" · gap {f['gap']:.2f}")
 
 
 def plot_objectives(runs: list) -> Figure:
@@ -65,27 +71,9 @@ class TemperatureDemo(LiveFigure):
         grid = fig.add_gridspec(1, 2, width_ratios=[1, 1.7])
         ax = self.ax_sphere = fig.add_subplot(grid[0], projection="3d")
         ax_curve = self.ax_curve = fig.add_subplot(grid[1])
-        from mpl_toolkits.mplot3d.art3d import Line3DCollection
-
         run = toy.clip_run(toy.nearest_grid_temperature(temperature))
-        u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 25), np.linspace(0, np.pi, 13))
-        ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.88", lw=0.4)
-        # the start is the same for every temperature (same seed): static
-        ax.scatter(*run.image_start.T, s=6, color=IMAGE_COLOR, alpha=0.15, lw=0)
-        ax.scatter(*run.text_start.T, s=6, color=TEXT_COLOR, alpha=0.15, lw=0)
-        self.pairs = Line3DCollection(np.stack([run.image, run.text], axis=1), colors="0.45", linewidths=0.5,
-                                      alpha=0.5)
-        ax.add_collection3d(self.pairs)
-        self.images = ax.scatter(*run.image.T, s=12, color=IMAGE_COLOR, label="images", depthshade=False)
-        self.texts = ax.scatter(*run.text.T, s=14, color=TEXT_COLOR, marker="x", label="texts", depthshade=False)
-        ax.view_init(elev=25, azim=-60)
-        ax.set_box_aspect((1, 1, 1))
-        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
-            axis.set_ticklabels([])
-        lim = (-1.05, 1.05)
-        ax.set_xlim(lim)
-        ax.set_ylim(lim)
-        ax.set_zlim(lim)
+        # the start is the same for every temperature (same seed): it stays in the static background
+        self.pairs, self.images, self.texts = draw_sphere_panel(ax, run)
         sw = self.sweep
         ts = sw["temperature"]
         unif = 0.5 * (sw["uniform_image"] + sw["uniform_text"])
@@ -111,8 +99,7 @@ class TemperatureDemo(LiveFigure):
             points.set_3d_properties(xyz[:, 2], "z")
         f = run.final
         unif = 0.5 * (f["uniform_image"] + f["uniform_text"])
-        self.ax_sphere.set_title(f"CLIP loss, τ = {tau:.3g}\nalign {f['align']:.2f} · unif {unif:.2f} · gap {f['gap']:.2f}",
-                                 fontsize=9, y=1.0)  # a fixed place (3-D axes move an automatic title per draw)
+        self.ax_sphere.set_title(sphere_title(run, f"CLIP loss, τ = {tau:.3g}"), fontsize=9, y=1.0)
         self.tau_line.set_xdata([tau, tau])
         self.ax_curve.set_title(f"τ = {tau:.3g}: align {f['align']:.2f}, uniformity {unif:.2f}, gap {f['gap']:.2f}",
                                 fontsize=9)
