@@ -49,7 +49,6 @@ modgap_edu.set_seed(0)
 print(modgap_edu.__version__)
 
 # %%
-import gc
 import time
 
 import matplotlib.pyplot as plt
@@ -59,6 +58,7 @@ import torch
 from modgap_edu import cone, data, metrics, models, sample_images
 from modgap_edu import plots_cone as P
 from modgap_edu.exercises.lesson02 import check_init_share, check_mean_cosine, check_relu_layer_cosine
+from modgap_edu.memory import release_memory
 from modgap_edu.widgets import demo, float_slider, int_slider, show
 
 torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
@@ -338,7 +338,7 @@ img_noise = models.encode_images(m0, noise_imgs)
 n_params = m0.n_params
 txt_noise = models.encode_texts(m0, noise_tokens)
 del m0, noise_imgs
-gc.collect()
+release_memory()  # hand the model's memory back to the system (Binder's 1 GB)
 print(f"built and encoded {len(samples)} + 32 inputs per tower in {time.perf_counter() - t0:.1f} s "
       f"({n_params / 1e6:.1f} M parameters)")
 

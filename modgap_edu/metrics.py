@@ -34,12 +34,21 @@ def normalize(x: Any) -> np.ndarray:
 def unit_rows(block: np.ndarray) -> np.ndarray:
     """Row-wise L2 normalization of an already validated array (finite, no zero row), float64.
 
-    Shared by every module that normalizes embeddings, so all of them behave the same at any scale."""
-    # Divide by each row's largest |entry| first: squaring 1e170 overflows and 1e-170 underflows in
-    # float64, which would give inf/0 norms and a silent NaN or a wrong metric for finite input.
+    Shared by every module that normalizes embeddings, so all of them behave the same at any scale.
+    Fast path: one pass for the squared norms. Rows whose squared norm overflows (entries ~1e155 and
+    up) or underflows (~1e-150 and below) are divided by their largest |entry| first, so finite input
+    of any magnitude never turns into inf, NaN or a wrong direction."""
+    converted = block.dtype != np.float64
     block = block.astype(np.float64, copy=False)
-    block = block / np.abs(block).max(axis=1, keepdims=True)
-    return block / np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
+    sq = np.einsum("ij,ij->i", block, block)
+    bad = ~(np.isfinite(sq) & (sq > 1e-300))
+    out = block if converted else block.copy()  # never write into the caller's array
+    if bad.any():
+        rows = block[bad] / np.abs(block[bad]).max(axis=1, keepdims=True)
+        sq[bad] = 1.0
+        out[bad] = rows / np.sqrt(np.einsum("ij,ij->i", rows, rows))[:, None]
+    out /= np.sqrt(sq)[:, None]
+    return out
 
 
 def _unit_blocks(arr: np.ndarray, rows: np.ndarray | None = None) -> Iterator[np.ndarray]:

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc peak-memory calls")
     parser.add_argument("--no-pairwise", action="store_true", help="skip part 1 (the slow N x N comparison)")
     parser.add_argument("--moad-official-max", type=int, default=100_000,
-                        help="largest N for the official-subset MOAD (it holds all rows in float64; default 100k)")
+                        help="largest N for the official-subset MOAD (one pass per ordered pair of classes: slow; default 100k)")
     args = parser.parse_args(argv)
     pair_sizes = [] if args.no_pairwise else [2000, 5000] if args.quick else [2000, 5000, 10000, 20000]
     big_sizes = [100_000] if args.quick else [100_000, 1_000_000]
