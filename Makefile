@@ -12,7 +12,7 @@ DATA_CACHE  := $(CURDIR)/.cache/modgap_data
 TEST_ENV := HF_HUB_OFFLINE=1 MODGAP_OFFLINE=1 MPLBACKEND=Agg PYTHONHASHSEED=0 TQDM_DISABLE=1
 NBVAL    := --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test lessons run budget seed-cache assets mad-sweep bench clean help
+.PHONY: setup lab test lessons run budget seed-cache assets mad-sweep bench latency clean help
 
 help:
 	@echo "make lab      - set up if needed, then open the lessons in JupyterLab"
@@ -22,6 +22,7 @@ help:
 	@echo "make budget   - per-lesson wall time and peak RSS; fails over 90 s or 1 GB"
 	@echo "make assets   - regenerate the shipped precomputed results (~40 min)"
 	@echo "make bench    - benchmark the gap metrics up to 1,000,000 x 512"
+	@echo "make latency  - time every slider move of every demo (median, p90)"
 	@echo "make setup    - create .venv/ with everything installed (idempotent)"
 
 setup: $(STAMP)
@@ -81,6 +82,10 @@ mad-sweep: setup
 # Metric speed and memory: ours vs the literal pairwise definitions, then 100k and 1M x 512.
 bench: setup
 	$(PY) tools/benchmark_metrics.py
+
+# Slider responsiveness: every demo's sliders stepped through their range, plot + PNG per move.
+latency: setup seed-cache
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(PY) tools/callback_latency.py
 
 clean:
 	rm -rf _run _artifacts .pytest_cache

@@ -97,19 +97,38 @@ def l2m(image_emb: Any, text_emb: Any) -> float:
     return float(np.linalg.norm(gap_vector(image_emb, text_emb)))
 
 
-def _matched_cos_and_dist(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[float, float]:
-    """Mean cosine and mean Euclidean distance of the matched pairs (x[idx[j]], y[j])."""
-    cos_sum = 0.0
-    dist_sum = 0.0
+def _matched_pass(x: np.ndarray, y: np.ndarray, idx: np.ndarray, distances: bool = True,
+                  totals: bool = False) -> dict:
+    """One streaming pass over the matched pairs (x[idx[j]], y[j]): the sums of their cosines (and, with
+    ``distances``, of their Euclidean distances); with ``totals`` also the sum and squared-norm sum of the
+    normalized texts -- and of the images when ``idx`` is the identity -- so that RMG normalizes each row
+    once."""
+    d = x.shape[1]
+    out = {"cos": 0.0, "dist": 0.0, "y_total": np.zeros(d), "y_sq": 0.0}
     identity = idx.shape[0] == x.shape[0] and bool(np.all(idx == np.arange(idx.shape[0])))
+    if identity and totals:
+        out.update(x_total=np.zeros(d), x_sq=0.0)
     for start in range(0, y.shape[0], CHUNK):
         yb = unit_rows(y[start : start + CHUNK])
         xb = unit_rows(x[start : start + CHUNK] if identity else x[idx[start : start + CHUNK]])
-        cos_sum += float(np.einsum("ij,ij->", xb, yb))
-        xb -= yb
-        dist_sum += float(np.sqrt(np.einsum("ij,ij->i", xb, xb)).sum())
+        out["cos"] += float(np.einsum("ij,ij->", xb, yb))
+        if totals:
+            out["y_total"] += yb.sum(axis=0)
+            out["y_sq"] += float(np.einsum("ij,ij->", yb, yb))
+        if identity and totals:
+            out["x_total"] += xb.sum(axis=0)
+            out["x_sq"] += float(np.einsum("ij,ij->", xb, xb))
+        if distances:
+            xb -= yb
+            out["dist"] += float(np.sqrt(np.einsum("ij,ij->i", xb, xb)).sum())
+    return out
+
+
+def _matched_cos_and_dist(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[float, float]:
+    """Mean cosine and mean Euclidean distance of the matched pairs (x[idx[j]], y[j])."""
+    sums = _matched_pass(x, y, idx)
     n = y.shape[0]
-    return cos_sum / n, dist_sum / n
+    return sums["cos"] / n, sums["dist"] / n
 
 
 def l2i(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> float:
@@ -134,8 +153,12 @@ def mean_intra_dissimilarity(emb: Any, name: str = "emb") -> float:
 
 
 def _mean_intra_dissimilarity(arr: np.ndarray) -> float:
-    n = arr.shape[0]
     total, sq = _sum_and_sqnorm(arr)
+    return _intra_from_sums(total, sq, arr.shape[0])
+
+
+def _intra_from_sums(total: np.ndarray, sq: float, n: int) -> float:
+    """Mean (1 - cos) / 2 over ordered pairs i != j from sum_i x_i and sum_i ||x_i||^2 (unit rows)."""
     mean_cos = (float(total @ total) - sq) / (n * (n - 1))
     mean_cos = min(max(mean_cos, -1.0), 1.0)  # rounding must not push D outside [0, 1]
     return (1.0 - mean_cos) / 2.0
@@ -160,12 +183,14 @@ def rmg_terms(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> dict:
     """
     x, y = _pair_inputs(image_emb, text_emb, min_rows=2)
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
-    mean_cos, _ = _matched_cos_and_dist(x, y, idx)
+    sums = _matched_pass(x, y, idx, distances=False, totals=True)  # one pass: M, D_Y (and D_X when rows pair 1:1)
+    mean_cos = sums["cos"] / y.shape[0]
     m = 1.0 - (mean_cos + 1.0) / 2.0
     if not m > 0:  # official guard: only fires when all matched pairs coincide
         m = 1e-3
-    dx = _mean_intra_dissimilarity(x)
-    dy = _mean_intra_dissimilarity(y)
+    dx = (_intra_from_sums(sums["x_total"], sums["x_sq"], x.shape[0]) if "x_total" in sums
+          else _mean_intra_dissimilarity(x))  # unique images: their own pass
+    dy = _intra_from_sums(sums["y_total"], sums["y_sq"], y.shape[0])
     return {"matched": m, "intra_image": dx, "intra_text": dy, "rmg": m / (m + 0.5 * (dx + dy))}
 
 
