@@ -254,3 +254,16 @@ def test_release_memory_returns_heap_pages_on_glibc():
     blocks = [bytearray(64 * 1024) for _ in range(2000)]  # ~128 MB of small heap blocks, then freed
     del blocks
     assert release_memory() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def test_auto_threads_follows_the_current_load(monkeypatch):
+    import os
+
+    busy = train.busy_cores(interval=0.05)
+    if os.path.exists("/proc/stat"):
+        assert busy is not None and 0.0 <= busy <= (os.cpu_count() or 1) + 1e-9
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(train, "busy_cores", lambda interval=0.25: 0.1)
+    assert train.auto_threads() == min(2, cores)
+    monkeypatch.setattr(train, "busy_cores", lambda interval=0.25: float(cores))
+    assert train.auto_threads() == 1
