@@ -44,7 +44,7 @@ lab: setup
 # Seed the data cache from ../shared/data when it is there (the loader still verifies every checksum).
 seed-cache: setup
 	@if [ -f "$(SHARED_DATA)/features_clip.npy" ]; then \
-	  $(PY) -m modgap_edu.data --seed-from "$(SHARED_DATA)" --dest "$(DATA_CACHE)" | tail -1; \
+	  $(PY) -m modgap_edu.data.liang_features --seed-from "$(SHARED_DATA)" --dest "$(DATA_CACHE)" | tail -1; \
 	else echo "no $(SHARED_DATA): lessons use their fallback embeddings"; fi
 
 test: setup seed-cache
@@ -71,13 +71,13 @@ budget: setup seed-cache
 # Shipped results under modgap_edu/assets/ (metrics only, a few hundred KB): each lesson loads them
 # instantly and re-runs one member live. Regenerating all takes about 40 minutes on 2 cores.
 assets: setup
-	$(PY) -m modgap_edu.lesson02_assets
-	$(PY) -m modgap_edu.init_vs_opt --seeds 0 1 2 3 4 --epochs 100 --out modgap_edu/assets/lesson03/init_vs_opt.json
+	$(PY) -m modgap_edu.experiments.random_init_cones
+	$(PY) -m modgap_edu.experiments.init_vs_opt --seeds 0 1 2 3 4 --epochs 100 --out modgap_edu/assets/lesson03/init_vs_opt.json
 	$(MAKE) mad-sweep
-	$(PY) tools/precompute_lesson05.py
+	$(PY) -m modgap_edu.experiments.mad_family
 
 mad-sweep: setup
-	$(PY) -m modgap_edu.mad_sweep
+	$(PY) -m modgap_edu.experiments.mad_sweep
 
 # Metric speed and memory: ours vs the literal pairwise definitions, then 100k and 1M x 512.
 bench: setup

@@ -35,7 +35,7 @@
 import numpy as np
 
 import modgap_edu
-from modgap_edu.widgets import demo, log_slider, new_figure, show
+from modgap_edu.plots.widgets import demo, log_slider, new_figure, show
 
 rng = modgap_edu.set_seed(0)
 print(modgap_edu.__version__)

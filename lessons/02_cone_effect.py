@@ -55,11 +55,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from modgap_edu import cone, data, metrics, models, sample_images
-from modgap_edu import plots_cone as P
+from modgap_edu.core import cone, metrics
+from modgap_edu.data import liang_features, sample_images
+from modgap_edu.models import fallback_features, openclip
+from modgap_edu.plots import lesson02 as plots
 from modgap_edu.exercises.lesson02 import check_init_share, check_mean_cosine, check_relu_layer_cosine
-from modgap_edu.memory import release_memory
-from modgap_edu.widgets import demo, float_slider, int_slider, show
+from modgap_edu._runtime.memory import release_memory
+from modgap_edu.plots.widgets import demo, float_slider, int_slider, show
 
 torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
 LESSON_START = time.perf_counter()
@@ -68,14 +70,14 @@ LESSON_START = time.perf_counter()
 # ## 1. The gap itself
 #
 # Liang et al. publish (MIT licence) the embeddings of 500 MSCOCO val2017 image–caption pairs by
-# the pretrained OpenAI CLIP ViT-B/16. `data.real_or_fallback_features` downloads that file from
+# the pretrained OpenAI CLIP ViT-B/16. `fallback_features.real_or_fallback_features` downloads that file from
 # the commit-pinned upstream URL, checks its sha256 and caches it (folder: `$MODGAP_DATA_DIR`, or
 # `~/.cache/modgap_edu`). With no network and no cached copy it **falls back** to the course's own
 # model: a randomly initialised open_clip `ViT-S-32-alt` on 25 photos that ship with scikit-image,
 # scikit-learn and matplotlib, with captions we wrote. The next cell prints which one you get.
 
 # %%
-feats = data.real_or_fallback_features("clip")
+feats = fallback_features.real_or_fallback_features("clip")
 print(feats.source)
 if not feats.is_real:
     print("Why the fallback:", feats.reason)
@@ -136,7 +138,7 @@ print(f"bias-corrected gap estimate: sqrt({gap_dist:.4f}^2 - {noise_term:.4f}) =
       f"{np.sqrt(max(gap_dist**2 - noise_term, 0)):.4f}")
 
 # %%
-fig = P.plot_gap_pca(img, txt, title=("REAL CLIP ViT-B/16 (Liang's file)" if feats.is_real
+fig = plots.plot_gap_pca(img, txt, title=("REAL CLIP ViT-B/16 (Liang's file)" if feats.is_real
                                       else "FALLBACK: untrained ViT-S-32-alt"))
 show(fig)
 
@@ -155,13 +157,13 @@ print(f"|cos(PC1, gap direction)| = {abs(coords_dir @ unit_dir):.4f}")
 
 # %%
 print(f"{'file':12s} {'pairs':>6s} {'dim':>5s} {'L2M':>7s}   what")
-for name in data.NAMES:
+for name in liang_features.NAMES:
     try:
-        a, b = data.load_liang_features(name)
-    except (data.DataUnavailable, data.ChecksumError) as exc:
+        a, b = liang_features.load_liang_features(name)
+    except (liang_features.DataUnavailable, liang_features.ChecksumError) as exc:
         print(f"{name:12s} {'—':>6s} {'—':>5s} {'—':>7s}   not available here ({type(exc).__name__})")
         continue
-    print(f"{name:12s} {a.shape[0]:6d} {a.shape[1]:5d} {metrics.l2m(a, b):7.4f}   {data.FILES[name][2]}")
+    print(f"{name:12s} {a.shape[0]:6d} {a.shape[1]:5d} {metrics.l2m(a, b):7.4f}   {liang_features.FILES[name][2]}")
 
 # %% [markdown]
 # **Question 1.** An *untrained* CLIP already has a gap, and a **larger** one than the trained CLIP
@@ -187,7 +189,7 @@ for name in data.NAMES:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(P.plot_sigmoid_toy,
+demo(plots.plot_sigmoid_toy,
      depth=int_slider("depth L (layers)", 0, 6, 1),
      weight_std=float_slider("weight std s (W, b ~ N(0, s²))", 0.5, 4.0, 2.0, 0.25),
      seed=int_slider("seed", 0, 9, 1))
@@ -196,7 +198,7 @@ demo(P.plot_sigmoid_toy,
 # Static version (for a notebook viewer without a kernel): depth 3.
 
 # %%
-show(P.plot_sigmoid_toy(depth=3, weight_std=2.0, seed=1))
+show(plots.plot_sigmoid_toy(depth=3, weight_std=2.0, seed=1))
 
 # %%
 toy = cone.sigmoid_toy(n_layers=6, seed=1, weight_std=2.0)
@@ -260,7 +262,7 @@ curves = {act: cone.layerwise_cosine(act, n_layers=25, n=1024, dim=512, seed=0) 
 N_MLP = 1024
 curves_diag = {act: ((N_MLP - 1) * v + 1) / N_MLP for act, v in curves.items()}  # exact identity
 print(f"5 activations x 25 layers in {time.perf_counter() - t0:.1f} s")
-show(P.plot_layerwise(curves_diag))
+show(plots.plot_layerwise(curves_diag))
 
 # %% [markdown]
 # ### Paper vs. your run
@@ -330,13 +332,13 @@ print(f"... {len(samples)} image-caption pairs in total")
 
 # %%
 t0 = time.perf_counter()
-m0 = models.build("ViT-S-32-alt", seed=0)
-img_real = models.encode_images(m0, [s.to_pil() for s in samples])
-txt_real = models.encode_texts(m0, captions)
-noise_imgs, noise_tokens = models.noise_inputs(m0, 32, seed=42)
-img_noise = models.encode_images(m0, noise_imgs)
+m0 = openclip.build("ViT-S-32-alt", seed=0)
+img_real = openclip.encode_images(m0, [s.to_pil() for s in samples])
+txt_real = openclip.encode_texts(m0, captions)
+noise_imgs, noise_tokens = openclip.noise_inputs(m0, 32, seed=42)
+img_noise = openclip.encode_images(m0, noise_imgs)
 n_params = m0.n_params
-txt_noise = models.encode_texts(m0, noise_tokens)
+txt_noise = openclip.encode_texts(m0, noise_tokens)
 del m0, noise_imgs
 release_memory()  # hand the model's memory back to the system (Binder's 1 GB)
 print(f"built and encoded {len(samples)} + 32 inputs per tower in {time.perf_counter() - t0:.1f} s "
@@ -353,7 +355,7 @@ paper = {}  # Liang Fig. 2a, random init (official notebook outputs)
 for inputs in ("real data", "noise"):
     for tower in ("image (ViT)", "text (Transformer)"):
         paper[f"{tower}, {inputs}"] = cone.PAPER_FIG2A[("random init", inputs)][tower]
-show(P.plot_cosine_histograms(panels, paper, title="Random-init ViT-S-32-alt (ours) vs ViT-B/32 (paper, dashed)"))
+show(plots.plot_cosine_histograms(panels, paper, title="Random-init ViT-S-32-alt (ours) vs ViT-B/32 (paper, dashed)"))
 
 # %%
 print(f"{'encoder, inputs':34s} {'paper (ViT-B/32, 5,000)':>24s} {'yours (ViT-S-32-alt)':>21s} {'pairs':>6s}")
@@ -379,8 +381,8 @@ my2 = cone.mean_pairwise_cosine(txt_real, include_diagonal=True)
 axis_cos = (img_real.mean(0) @ txt_real.mean(0)) / np.sqrt(mx2 * my2)
 print(f"||mean image||^2 = {mx2:.4f}, ||mean text||^2 = {my2:.4f}, cos between the two cone axes = {axis_cos:.4f}")
 print(f"prediction sqrt(sum) = {np.sqrt(mx2 + my2):.4f}  vs  measured L2M = {gap0:.4f}")
-if data.cache_path("clip_random").exists():
-    a, b = data.load_liang_features("clip_random")
+if liang_features.cache_path("clip_random").exists():
+    a, b = liang_features.load_liang_features("clip_random")
     print(f"Liang's untrained ViT-B/16 file: prediction {np.sqrt(cone.mean_pairwise_cosine(a, True) + cone.mean_pairwise_cosine(b, True)):.4f}"
           f" vs measured {metrics.l2m(a, b):.4f}")
 
@@ -411,22 +413,22 @@ if data.cache_path("clip_random").exists():
 # and small enough to ship). Build the *same* architecture with 6 different seeds, embed the *same* 25 photos with each, and
 # look at all 150 embeddings together. Six model builds take several seconds on an idle laptop and
 # much longer on a busy shared machine, so the course ships these embeddings (`modgap_edu/assets/lesson02/`,
-# made by `python -m modgap_edu.lesson02_assets`, stored as float16) and you compare seed 0 with
+# made by `python -m modgap_edu.experiments.random_init_cones`, stored as float16) and you compare seed 0 with
 # the one you just computed live in Section 5.
 
 # %%
-from modgap_edu import lesson02_assets
+from modgap_edu.experiments import random_init_cones
 
-cones = lesson02_assets.load()
+cones = random_init_cones.load()
 img_by_seed, txt_by_seed = cones["image"], cones["text"]
 print(f"{cones['meta']['model']}, seeds {cones['meta']['seeds']}: {img_by_seed.shape} per tower")
 print(f"seed 0, shipped vs your live run: max |difference| image {np.abs(img_by_seed[0] - img_real).max():.1e}, "
       f"text {np.abs(txt_by_seed[0] - txt_real).max():.1e} (float16 keeps about 3 significant digits)")
 # To recompute everything live instead (slow on a busy machine):
-#   cones = lesson02_assets.compute(); img_by_seed, txt_by_seed = cones["image"], cones["text"]
+#   cones = random_init_cones.compute(); img_by_seed, txt_by_seed = cones["image"], cones["text"]
 
 # %%
-fig = P.plot_cones_by_seed(img_by_seed, title="Image tower, 6 random inits, same 25 photos")
+fig = plots.plot_cones_by_seed(img_by_seed, title="Image tower, 6 random inits, same 25 photos")
 show(fig)
 
 # %%
@@ -528,7 +530,7 @@ for _ in range(400):
     after.append(cone.relu_layer_cosines(u, v, d_out=512, trials=1, seed=int(rng.integers(1 << 30)))[0])
     premise.append(cone.theorem1_condition(u, v))
 before, after, premise = map(np.asarray, (before, after, premise))
-show(P.plot_theorem1(before, after, premise))
+show(plots.plot_theorem1(before, after, premise))
 print(f"premise holds for {premise.sum()} of 400 pairs; cosine increased for "
       f"{(after > before)[premise].mean():.1%} of them")
 print(f"premise fails for {(~premise).sum()} pairs; cosine increased for {(after > before)[~premise].mean():.1%} of those")

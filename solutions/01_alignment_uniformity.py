@@ -48,11 +48,11 @@ import torch
 import matplotlib.pyplot as plt
 
 import modgap_edu
-from modgap_edu import losses, metrics
-from modgap_edu import contrastive_toy as toy
-from modgap_edu.plots_contrastive import TemperatureDemo, plot_objectives, plot_temperature_demo, plot_softmax_weights
-from modgap_edu.widgets import demo, show, log_slider
-from modgap_edu.data import real_or_fallback_features
+from modgap_edu.core import losses, metrics
+from modgap_edu.toys import sphere
+from modgap_edu.plots.lesson01 import TemperatureDemo, plot_objectives, plot_temperature_demo, plot_softmax_weights
+from modgap_edu.plots.widgets import demo, show, log_slider
+from modgap_edu.models.fallback_features import real_or_fallback_features
 from modgap_edu.exercises.lesson01 import check_clip_loss, check_align_loss, check_uniform_loss
 
 torch.set_num_threads(1)  # the toys are tiny: one thread is fastest and reproducible
@@ -107,7 +107,7 @@ my_clip_loss(torch.randn(4, 8), torch.randn(4, 8), 0.07)
 check_clip_loss(my_clip_loss)
 
 # %% [markdown]
-# The reference `modgap_edu.losses.clip_loss` equals `open_clip.ClipLoss` (the loss OpenCLIP trains with)
+# The reference `modgap_edu.core.losses.clip_loss` equals `open_clip.ClipLoss` (the loss OpenCLIP trains with)
 # on normalised features with `logit_scale = 1/τ`. One computed comparison:
 
 # %%
@@ -131,7 +131,7 @@ print(f"a random batch of N = 8 at τ = 1 scores ≈ log N = {np.log(8):.3f}: {f
 # %%
 row = np.array([0.30, 0.28, 0.25, 0.22, 0.20, 0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.05])
 for tau in (1.0, 0.1, 0.01):
-    w = toy.softmax_weights(row, tau)
+    w = sphere.softmax_weights(row, tau)
     print(f"τ = {tau:<5g} weight of the match {w[0]:.3f}, of the closest impostor {w[1]:.3f}, "
           f"of the 6 least similar together {w[6:].sum():.4f}")
 show(plot_softmax_weights(row))
@@ -227,9 +227,9 @@ print(f"48 evenly spaced points: {float(losses.uniform_loss(even)):.3f};   48 id
 # them with one objective each.
 
 # %%
-runs = [toy.train_toy(objective, temperature=0.01) for objective in ("alignment", "uniformity", "align+uniform")]
-runs.append(toy.clip_run(0.5))
-runs.append(toy.clip_run(toy.nearest_grid_temperature(0.01)))
+runs = [sphere.train_toy(objective, temperature=0.01) for objective in ("alignment", "uniformity", "align+uniform")]
+runs.append(sphere.clip_run(0.5))
+runs.append(sphere.clip_run(sphere.nearest_grid_temperature(0.01)))
 print(f"{'objective':<16}{'τ':>7}{'alignment':>11}{'uniformity':>12}{'gap L2M':>9}")
 for run in runs:
     f = run.final
@@ -262,7 +262,7 @@ show(plot_objectives(runs))
 # temperatures, the dashed line marks yours, the dotted one CLIP's 0.01.
 
 # %%
-sweep = toy.temperature_sweep()
+sweep = sphere.temperature_sweep()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -281,7 +281,7 @@ closed = sweep["temperature"][sweep["gap"] < 0.05]
 print(f"τ ≈ {sweep['temperature'][i_low]:.3g}: alignment {sweep['align'][i_low]:.2f}, gap {sweep['gap'][i_low]:.2f}")
 print(f"τ ≈ {sweep['temperature'][i_high]:.3g}: alignment {sweep['align'][i_high]:.2f}, gap {sweep['gap'][i_high]:.2f}")
 print(f"the gap closes within 300 steps for τ ≥ {closed.min():.3g}" if closed.size else "the gap never closes here")
-long_run = toy.train_toy("clip", temperature=0.01, steps=3000)
+long_run = sphere.train_toy("clip", temperature=0.01, steps=3000)
 print(f"τ = 0.01 trained 10× longer (3,000 steps): gap {long_run.final['gap']:.2f}, alignment "
       f"{long_run.final['align']:.2f}, CLIP loss {long_run.final['loss']:.2f} (a random guess scores log 48 = {np.log(48):.2f})")
 
@@ -340,7 +340,7 @@ print(f"Liang et al. 2022 report a gap of 0.82 for CLIP ViT-B/32 on 5,000 MSCOCO
 #
 # ## Summary
 #
-# * The CLIP loss is two cross-entropies over the similarity matrix divided by τ; `modgap_edu.losses.clip_loss`
+# * The CLIP loss is two cross-entropies over the similarity matrix divided by τ; `modgap_edu.core.losses.clip_loss`
 #   equals `open_clip.ClipLoss`.
 # * Alignment (pairs close) and uniformity (spread out) are the two things contrastive losses improve;
 #   alone, alignment collapses and uniformity mismatches.

@@ -57,11 +57,13 @@ import time
 import numpy as np
 import torch
 
-from modgap_edu import init_vs_opt, metrics, procrustes, shift, toys
-from modgap_edu import plots_shift as P
+from modgap_edu.experiments import init_vs_opt
+from modgap_edu.core import metrics, procrustes, shift
+from modgap_edu.toys import six_pairs
+from modgap_edu.plots import lesson03 as plots
 from modgap_edu.exercises.lesson03 import (check_loss_change_prediction, check_procrustes, check_shift,
                                            check_sphere_loss)
-from modgap_edu.widgets import demo, float_slider, log_slider, show
+from modgap_edu.plots.widgets import demo, float_slider, log_slider, show
 
 torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
 LESSON_START = time.perf_counter()
@@ -130,7 +132,7 @@ my_shift(img, txt, 0.25)
 check_shift(my_shift)
 
 # %% [markdown]
-# From here on the lesson uses the reference `modgap_edu.shift.shift_embeddings`. Both forms, side by side:
+# From here on the lesson uses the reference `modgap_edu.core.shift.shift_embeddings`. Both forms, side by side:
 
 # %%
 g_norm = np.linalg.norm(gap_vec)
@@ -209,7 +211,7 @@ check_loss_change_prediction(my_prediction, img, txt)
 
 # %%
 land = shift.loss_landscape(img, txt, temperatures=(0.01, 0.02, 1.0))  # lam grid of the notebook
-show(P.plot_shift_landscapes(land, (0.01, 0.02, 1.0), gap0=g_norm, title=short))
+show(plots.plot_shift_landscapes(land, (0.01, 0.02, 1.0), gap0=g_norm, title=short))
 
 # %% [markdown]
 # ### Paper vs. your run
@@ -264,7 +266,7 @@ print(f"official and symmetric losses have their minimum at the same λ for ever
 # Every curve is precomputed on the sliders' grid, so moving a slider only redraws.
 
 # %%
-shift_demo = P.ShiftDemo(img, txt, label=short)
+shift_demo = plots.ShiftDemo(img, txt, label=short)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -297,7 +299,7 @@ show(shift_demo.plot(alpha=0.5, temperature=0.01))
 # </details>
 
 # %%
-for tau in P.SLIDER_TAUS[::2]:
+for tau in plots.SLIDER_TAUS[::2]:
     a_min, gap_min, loss_min = shift_demo.land.minimum(tau, "official")
     print(f"τ = {tau:6.4f}: minimum at α = {a_min:+.2f}, signed remaining gap {gap_min:+.3f} "
           f"(unshifted: {shift_demo.gap0:.3f})")
@@ -312,7 +314,7 @@ for tau in P.SLIDER_TAUS[::2]:
 # of the single batch of 6 (Liang's `3d_sphere.ipynb`).
 
 # %%
-I_pts, T_pts = toys.sphere_toy(0.0, mismatched=True)
+I_pts, T_pts = six_pairs.sphere_toy(0.0, mismatched=True)
 np.set_printoptions(precision=3, suppress=True)
 print("images (Δθ = 0):\n", I_pts)
 print("texts  (Δθ = 0, mismatched: T0 on I1, T1 on I0):\n", T_pts)
@@ -351,7 +353,7 @@ check_sphere_loss(my_clip_loss)
 # and matched (Supp. Fig. 9):
 
 # %%
-show(P.plot_sphere_curves())
+show(plots.plot_sphere_curves())
 
 # %% [markdown]
 # ### Paper vs. your run
@@ -361,13 +363,13 @@ show(P.plot_sphere_curves())
 # minimum is at 0, and without the mismatch the repulsion disappears.
 
 # %%
-deltas = toys.PAPER_DELTAS
+deltas = six_pairs.PAPER_DELTAS
 print(f"{'τ':>7s} | {'mismatched: L(0)':>16s} {'L(±75°)':>8s} {'argmin Δθ':>10s} | {'matched: argmin Δθ':>18s}")
-for tau in toys.PAPER_TEMPERATURES:
-    mis = toys.sphere_toy_curves([tau], mismatched=True)[0]
-    mat = toys.sphere_toy_curves([tau], mismatched=False)[0]
+for tau in six_pairs.PAPER_TEMPERATURES:
+    mis = six_pairs.sphere_toy_curves([tau], mismatched=True)[0]
+    mat = six_pairs.sphere_toy_curves([tau], mismatched=False)[0]
     pos = deltas[deltas >= 0][np.argmin(mis[deltas >= 0])]
-    print(f"{'1/%d' % round(1 / tau):>7s} | {toys.sphere_toy_loss(0, tau):16.3f} {toys.sphere_toy_loss(75, tau):8.3f} "
+    print(f"{'1/%d' % round(1 / tau):>7s} | {six_pairs.sphere_toy_loss(0, tau):16.3f} {six_pairs.sphere_toy_loss(75, tau):8.3f} "
           f"{'±%d°' % pos if pos else '0°':>10s} | {'%d°' % deltas[np.argmin(mat)]:>18s}")
 print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima near ±65–80°")
 
@@ -379,7 +381,7 @@ print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima nea
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(P.SphereToyDemo(),
+demo(plots.SphereToyDemo(),
      delta_theta_deg=float_slider("Δθ (degrees, texts' polar offset)", -90, 90, 30, 5),
      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
 
@@ -387,7 +389,7 @@ demo(P.SphereToyDemo(),
 # Static fallback: Δθ = 30° at τ = 1/100.
 
 # %%
-show(P.plot_sphere_toy(delta_theta_deg=30, temperature=0.01))
+show(plots.plot_sphere_toy(delta_theta_deg=30, temperature=0.01))
 
 
 # %% [markdown]
@@ -448,8 +450,8 @@ print(f"held-out gap at init: {metrics.l2m(X_te, Y_te):.4f} (original) -> "
 # ### Our laptop version
 #
 # Liang train CLIP ViT-B/16 on 50,000 COCO pairs for 5 epochs. We train the course's small CLIP
-# (`modgap_edu.init_vs_opt`: an MLP image tower and a bag-of-words text tower, 32-d, from
-# `modgap_edu.towers`) on scikit-learn's digits with two-word captions, τ fixed at 1/100, Adam, batch
+# (`modgap_edu.experiments.init_vs_opt`: an MLP image tower and a bag-of-words text tower, 32-d, from
+# `modgap_edu.models.towers`) on scikit-learn's digits with two-word captions, τ fixed at 1/100, Adam, batch
 # 64, and measure the gap on 450 held-out pairs. The multi-seed result (5 seeds, 100 epochs) was
 # precomputed with the command printed below; next you re-run seed 0 live for 30 epochs.
 
@@ -489,8 +491,8 @@ for variant in ("original", "amended"):
           f"caption retrieval {r.test_accuracy:.2f}")
 
 # %%
-show(P.plot_init_vs_opt(asset, live=live))
-show(P.plot_gap_per_epoch(asset, live=live))
+show(plots.plot_init_vs_opt(asset, live=live))
+show(plots.plot_gap_per_epoch(asset, live=live))
 
 # %% [markdown]
 # **What agrees and what does not** (read it off the last lines printed above). As in the paper, the
@@ -534,7 +536,7 @@ print(f"lesson wall time so far: {time.perf_counter() - LESSON_START:.1f} s")
 #
 # * W. Liang, Y. Zhang, Y. Kwon, S. Yeung, J. Zou. *Mind the Gap: Understanding the Modality Gap in
 #   Multi-modal Contrastive Representation Learning.* NeurIPS 2022, Sec. 4 (code: `Weixin-Liang/Modality-Gap`).
-# * T. Wang, P. Isola. *Understanding Contrastive Representation Learning through Alignment and
+# * T. Wang, plots. Isola. *Understanding Contrastive Representation Learning through Alignment and
 #   Uniformity on the Hypersphere.* ICML 2020 (lesson 01: temperature and uniformity).
 # * S. Schrodi et al. *Two Effects, One Trigger: On the Modality Gap, Object Bias, and Information
 #   Imbalance in Contrastive Vision-Language Models.* ICLR 2025 (lesson 04).

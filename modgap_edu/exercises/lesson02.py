@@ -1,7 +1,7 @@
 """Checks for lesson 02 (the modality gap and the cone effect).
 
 Each check runs the learner's function on fresh inputs, compares it with the reference in
-``modgap_edu.cone`` and, when it differs, recognises the usual mistakes.
+``modgap_edu.core.cone`` and, when it differs, recognises the usual mistakes.
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .. import cone
-from . import run_check
+from modgap_edu.core import cone
+from modgap_edu.exercises import run_check
 
 
 def _as_float(v) -> float:

@@ -1,7 +1,7 @@
 """Checks for lesson 03 (contrastive learning preserves the gap: the temperature toy).
 
 Each check runs the learner's function on fresh inputs, compares it with the reference in
-``modgap_edu.shift`` / ``toys`` / ``procrustes`` and, when it differs, recognises the usual mistakes.
+``modgap_edu.core.shift`` / ``toys`` / ``procrustes`` and, when it differs, recognises the usual mistakes.
 """
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .. import procrustes, shift, toys
-from . import run_check
+from modgap_edu.core import procrustes, shift
+from modgap_edu.toys import six_pairs
+from modgap_edu.exercises import run_check
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -118,7 +119,7 @@ def check_sphere_loss(fn: Callable) -> None:
 
     def points():
         for d, t, m in cases:
-            i, tx = toys.sphere_toy(d, m)
+            i, tx = six_pairs.sphere_toy(d, m)
             yield i, tx, t
         yield from extra
 
@@ -126,7 +127,7 @@ def check_sphere_loss(fn: Callable) -> None:
         return [float(fn(i.copy(), tx.copy(), t)) for i, tx, t in points()]
 
     def verify(got) -> Optional[str]:
-        from ..losses import clip_loss
+        from modgap_edu.core.losses import clip_loss
 
         want = [float(clip_loss(i, tx, t)) for i, tx, t in points()]
         for (_, _, t), g in zip(points(), got):

@@ -1,7 +1,7 @@
 """Checks for lesson 04 (information imbalance on MAD).
 
 * ``check_conditional_entropy``  -- Exercise 1.1: H(image | caption) of a joint table, in bits.
-* ``check_make_caption``         -- Exercise 2.1: MAD's caption rule (``mad.make_caption``).
+* ``check_make_caption``         -- Exercise 2.1: MAD's caption rule (``dataset.make_caption``).
 * ``check_row_entropy``          -- Exercise 5.1: mean entropy of the softmax rows of a logit matrix.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from .. import mad
-from . import run_check
+from modgap_edu.mad import dataset
+from modgap_edu.exercises import run_check
 
 
 # ---------------------------------------------------------------- reference helpers
@@ -38,7 +38,7 @@ def mutual_information(joint: np.ndarray) -> float:
 def mad_joint(k_visible: tuple[str, ...], factors: tuple[str, ...] = ("digit", "colors")) -> np.ndarray:
     """Joint table of a toy MAD: the image is (digit, colour) uniform; the caption names the factors in
     ``k_visible`` (always from ``factors``). Rows: image states; columns: distinct captions."""
-    sizes = [len(mad.FACTORS[f]) for f in factors]
+    sizes = [len(dataset.FACTORS[f]) for f in factors]
     states = list(itertools.product(*[range(s) for s in sizes]))
     caps = sorted({tuple(s[i] for i, f in enumerate(factors) if f in k_visible) for s in states})
     col = {c: j for j, c in enumerate(caps)}
@@ -84,10 +84,10 @@ def check_conditional_entropy(fn) -> None:
 
 def check_make_caption(fn) -> None:
     rng0 = np.random.default_rng(0)
-    label_sets = [{f: int(rng0.integers(len(v))) for f, v in mad.FACTORS.items()} for _ in range(30)]
+    label_sets = [{f: int(rng0.integers(len(v))) for f, v in dataset.FACTORS.items()} for _ in range(30)]
 
     def verify(_):
-        owner = {w: f for f, values in mad.FACTORS.items() for w in values}
+        owner = {w: f for f, values in dataset.FACTORS.items() for w in values}
         for main in ("digit", "colors"):
             for k in (None, 0, 1, 3, 5):
                 rng = np.random.default_rng(1)
@@ -102,7 +102,7 @@ def check_make_caption(fn) -> None:
                     if unknown:
                         return (f"k={k}: {cap!r} has {unknown[0]!r}, not a MAD word; use the literal values "
                                 "FACTORS[factor][labels[factor]] (e.g. 'no swelling').")
-                    head = mad.FACTORS[main][lab[main]]
+                    head = dataset.FACTORS[main][lab[main]]
                     if head not in words:
                         return f"main_object={main!r}, k={k}: {cap!r} lacks the main object's word {head!r}."
                     want = 1 + (k or 0)
@@ -112,7 +112,7 @@ def check_make_caption(fn) -> None:
                     if len(set(facs)) != len(facs):
                         return f"k={k}: {cap!r} names a factor twice: sample k *different* attributes (replace=False)."
                     for w in words:
-                        if mad.FACTORS[owner[w]][lab[owner[w]]] != w:
+                        if dataset.FACTORS[owner[w]][lab[owner[w]]] != w:
                             return f"{cap!r}: {w!r} does not describe this image (labels {lab})."
         # distribution: shuffled order and all subsets
         rng = np.random.default_rng(2)

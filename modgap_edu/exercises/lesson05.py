@@ -1,7 +1,7 @@
 """Checks for lesson 05 (measuring the gap and the bias: RMG, MOAD).
 
 Each check runs the learner's function on fresh inputs, compares it with the reference in
-``modgap_edu.metrics`` and, when it differs, recognises the usual mistakes.
+``modgap_edu.core.metrics`` and, when it differs, recognises the usual mistakes.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .. import metrics
-from . import run_check
+from modgap_edu.core import metrics
+from modgap_edu.exercises import run_check
 
 
 def _as_float(v) -> float:

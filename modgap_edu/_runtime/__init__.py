@@ -1,0 +1,1 @@
+"""Process-level helpers: the torchvision compatibility guard, memory release, seeding, threads."""

@@ -1,0 +1,232 @@
+"""The cone effect (lesson 02): why random-init encoders put all embeddings in a narrow cone.
+
+Liang et al. 2022 ("Mind the Gap"), Sec. 2-3 and the official code
+(``Figure_2_Cone_Effect``; see ``shared/research/papers.md`` Sec. 1.3-1.6):
+
+* ``pairwise_cosines`` / ``mean_pairwise_cosine``: Fig. 2a statistic (off-diagonal cosines).
+* ``layerwise_cosine``: Fig. 2b protocol (25 fresh random layers on N(0, 1) inputs).
+* ``sigmoid_toy``: the 2-D sigmoid network of the seminar slides.
+* ``relu_layer_cosines`` / ``theorem1_condition``: Theorem 1, checked numerically.
+* ``variance_decomposition``: the law of total variance split into data and random init
+  (Liang Sec. 3, Theorem 2).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from modgap_edu.core import validation as V
+from modgap_edu.core import metrics
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid")
+
+
+def _int(value: Any, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _apply(activation: str, z: np.ndarray) -> np.ndarray:
+    if activation == "linear":
+        return z
+    if activation == "relu":
+        return np.maximum(z, 0.0)
+    if activation == "leaky_relu":  # PyTorch default slope 0.01, as in the official notebook
+        return np.where(z > 0, z, z.dtype.type(0.01) * z)
+    if activation == "tanh":
+        return np.tanh(z)
+    if activation == "sigmoid":
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic (keeps z's dtype)
+    raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {activation!r}.")
+
+
+def _mean_cosine_of_rows(h: np.ndarray, include_diagonal: bool) -> float:
+    """Mean of the N x N cosine matrix in O(N d): sum_ij cos_ij = ||sum_i u_i||^2.
+
+    Rows are normalized as the official code does, ``x / (||x|| + 1e-16)`` (a zero row stays zero).
+    """
+    u = h / (np.linalg.norm(h, axis=1, keepdims=True) + 1e-16)
+    s = u.sum(axis=0)
+    total = float(s @ s)
+    n = h.shape[0]
+    if include_diagonal:
+        return total / (n * n)
+    diag = float(np.einsum("ij,ij->", u, u))
+    return (total - diag) / (n * (n - 1))
+
+
+def layerwise_cosine(activation: str, n_layers: int = 25, n: int = 1024, dim: int = 512, seed: int = 0,
+                     include_diagonal: bool = False) -> np.ndarray:
+    """Average pairwise cosine similarity after each of ``n_layers`` random layers (Liang Fig. 2b).
+
+    Inputs ``randn(n, dim)``; layer l computes ``h = act(W h + b)`` with a fresh ``W`` (dim x dim)
+    and ``b`` (dim), all entries ~ N(0, 1/dim). Returns an array of length ``n_layers + 1``: entry
+    0 is the input, entry l the output of layer l. ``include_diagonal=False`` averages over the
+    n(n-1) pairs i != j (the paper's definition; layer 0 is ~0); ``True`` averages the full N x N
+    matrix as the official notebook does (layer 0 is ~1/n). ``activation`` is one of
+    ``"linear", "relu", "leaky_relu", "tanh", "sigmoid"``. Seeded by ``seed`` (numpy PCG64).
+    """
+    V.choice(activation, ACTIVATIONS, "activation")
+    n_layers = _int(n_layers, "n_layers", 0)
+    n = _int(n, "n", 2)
+    dim = _int(dim, "dim", 1)
+    seed = _int(seed, "seed", 0)
+    if not isinstance(include_diagonal, (bool, np.bool_)):
+        raise ValueError(f"include_diagonal must be True or False, got {include_diagonal!r}.")
+    rng = np.random.default_rng(seed)
+    # float32 forward pass (as in PyTorch), float64 averaging
+    h = rng.standard_normal((n, dim), dtype=np.float32)
+    out = [_mean_cosine_of_rows(h.astype(np.float64), include_diagonal)]
+    std = np.float32(1.0 / np.sqrt(dim))
+    for _ in range(n_layers):
+        w = rng.standard_normal((dim, dim), dtype=np.float32) * std  # (out, in), like nn.Linear.weight
+        b = rng.standard_normal(dim, dtype=np.float32) * std
+        h = _apply(activation, h @ w.T + b)
+        out.append(_mean_cosine_of_rows(h.astype(np.float64), include_diagonal))
+    return np.asarray(out)
+
+
+def pairwise_cosines(emb: Any, name: str = "emb") -> np.ndarray:
+    """All off-diagonal cosine similarities cos(e_i, e_j), i != j, as a flat array (Liang Fig. 2a).
+
+    Each unordered pair appears twice (the full matrix minus its diagonal, as in the official
+    histogram code), so the mean equals ``mean_pairwise_cosine``.
+    """
+    x = V.to_numpy_matrix(emb, name, min_rows=2)
+    u = metrics.unit_rows(x)
+    c = u @ u.T
+    return c[~np.eye(c.shape[0], dtype=bool)]
+
+
+def mean_pairwise_cosine(emb: Any, include_diagonal: bool = False, name: str = "emb") -> float:
+    """Mean cosine similarity between distinct rows (Fig. 2a), in O(N d); optionally with the diagonal."""
+    x = V.to_numpy_matrix(emb, name, min_rows=2)
+    return _mean_cosine_of_rows(x.astype(np.float64), bool(include_diagonal))
+
+
+def cone_half_angle_deg(mean_cos: float) -> float:
+    """arccos of a cosine, in degrees (Liang Sec. 2.1: cos 0.56 <-> 55.94 degrees)."""
+    c = float(mean_cos)
+    if not -1.0 <= c <= 1.0:
+        raise ValueError(f"a cosine must lie in [-1, 1], got {mean_cos!r}.")
+    return float(np.degrees(np.arccos(c)))
+
+
+# ------------------------------------------------------------------ sigmoid toy (seminar slides)
+def sigmoid_toy(n_layers: int = 4, n_points: int = 256, seed: int = 0, weight_std: float = 1.0) -> list:
+    """2-D points on the unit circle pushed through h = sigmoid(W h + b), W 2x2, b 2 (lesson 02, Sec. 2).
+
+    Returns ``[h0, h1, ..., h_L]``, each (n_points, 2); ``h0`` covers every direction (angles evenly
+    spaced), later layers live in the positive quadrant and shrink into a cone. Weights and biases
+    are drawn i.i.d. N(0, weight_std^2) from ``numpy.random.default_rng(seed)``; the same seed
+    gives the same first layers whatever ``n_layers`` is.
+    """
+    n_layers = _int(n_layers, "n_layers", 0)
+    n_points = _int(n_points, "n_points", 2)
+    seed = _int(seed, "seed", 0)
+    weight_std = V.positive_number(weight_std, "weight_std")
+    theta = np.linspace(0.0, 2 * np.pi, n_points, endpoint=False)
+    h = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    rng = np.random.default_rng(seed)
+    layers = [h]
+    for _ in range(n_layers):
+        w = rng.normal(0.0, weight_std, size=(2, 2))
+        b = rng.normal(0.0, weight_std, size=2)
+        h = _apply("sigmoid", h @ w.T + b)
+        layers.append(h)
+    return layers
+
+
+def angular_spread_deg(points: Any) -> float:
+    """Largest angle (degrees) between any two of the 2-D points' directions: the cone's full width."""
+    p = V.to_numpy_matrix(points, "points", min_rows=1)
+    if p.shape[1] != 2:
+        raise ValueError(f"points must be 2-D vectors (shape (N, 2)), got shape {p.shape}.")
+    ang = np.sort(np.arctan2(p[:, 1], p[:, 0]))
+    gaps = np.diff(np.concatenate([ang, ang[:1] + 2 * np.pi]))
+    return float(np.degrees(2 * np.pi - gaps.max()))
+
+
+# ------------------------------------------------------------------ Theorem 1
+def theorem1_condition(u: Any, v: Any) -> bool:
+    """Liang Theorem 1's premise: cos(u, v) < 1 / (0.5 (r + 1/r)) with r = ||u|| / ||v||."""
+    a = V.to_numpy_matrix(np.atleast_2d(np.asarray(u, dtype=float)), "u")
+    b = V.to_numpy_matrix(np.atleast_2d(np.asarray(v, dtype=float)), "v")
+    V.same_width(a, b, "u", "v")
+    a, b = a[0], b[0]
+    r = np.linalg.norm(a) / np.linalg.norm(b)
+    cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return cos < 1.0 / (0.5 * (r + 1.0 / r))
+
+
+def relu_layer_cosines(u: Any, v: Any, d_out: int = 512, trials: int = 100, seed: int = 0) -> np.ndarray:
+    """cos(ReLU(W u + b), ReLU(W v + b)) for ``trials`` independent draws, W_kl, b_k ~ N(0, 1/d_out).
+
+    Liang Theorem 1: when ``theorem1_condition(u, v)`` holds, this exceeds cos(u, v) with
+    probability >= 1 - O(1/d_out). Returns an array of length ``trials``; an entry is NaN when a
+    ReLU output is all zero (cosine undefined; only likely for a very small ``d_out``).
+    """
+    a = V.to_numpy_matrix(np.atleast_2d(np.asarray(u, dtype=float)), "u")[0]
+    b = V.to_numpy_matrix(np.atleast_2d(np.asarray(v, dtype=float)), "v")[0]
+    if a.shape != b.shape:
+        raise ValueError(f"u and v must have the same length, got {a.shape[0]} and {b.shape[0]}.")
+    d_out = _int(d_out, "d_out", 1)
+    trials = _int(trials, "trials", 1)
+    rng = np.random.default_rng(_int(seed, "seed", 0))
+    std = 1.0 / np.sqrt(d_out)
+    out = np.empty(trials)
+    for t in range(trials):
+        w = rng.normal(0.0, std, size=(d_out, a.shape[0]))
+        bias = rng.normal(0.0, std, size=d_out)
+        pu, pv = np.maximum(w @ a + bias, 0), np.maximum(w @ b + bias, 0)
+        nu, nv = np.linalg.norm(pu), np.linalg.norm(pv)
+        out[t] = pu @ pv / (nu * nv) if nu > 0 and nv > 0 else np.nan
+    return out
+
+
+# ------------------------------------------------------------------ variance decomposition
+def variance_decomposition(embeddings: Any) -> dict:
+    """Law of total variance over random inits (Liang Sec. 3, Theorem 2), summed over dimensions.
+
+    ``embeddings``: shape (S, N, d) -- S random inits (seeds) of one encoder, each embedding the
+    same N inputs. With population variances (ddof = 0) and equal group sizes,
+
+        total = data + init,  data = mean_s Var_n[h_s(x_n)],  init = Var_s[mean_n h_s(x_n)],
+
+    each a trace (sum over the d dimensions). Returns ``{"total", "data", "init", "init_share"}``.
+    Normalize the rows first if you want the decomposition on the sphere.
+    """
+    arr = np.asarray(embeddings.detach().cpu().numpy() if hasattr(embeddings, "detach") else embeddings)
+    if arr.ndim != 3:
+        raise ValueError(f"embeddings must have shape (seeds, samples, dims), got shape {arr.shape}.")
+    if arr.shape[0] < 2 or arr.shape[1] < 2 or arr.shape[2] < 1:
+        raise ValueError(f"need at least 2 seeds, 2 samples and 1 dimension, got shape {arr.shape}.")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"embeddings must hold numbers, got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64)
+    V.check_finite(arr.reshape(-1, arr.shape[-1]), "embeddings")
+    flat = arr.reshape(-1, arr.shape[-1])
+    total = float(flat.var(axis=0).sum())
+    data = float(arr.var(axis=1).sum(axis=-1).mean())
+    init = float(arr.mean(axis=1).var(axis=0).sum())
+    if total <= 0:
+        raise ValueError("the embeddings have zero variance: every row is identical.")
+    return {"total": total, "data": data, "init": init, "init_share": init / total}
+
+
+# ------------------------------------------------------------------ the papers' numbers (quoted, cited)
+#: Liang et al. 2022, Fig. 2b, official notebook output ``bias_linear_relu.ipynb`` (Linear+ReLU,
+#: layers 0..16, full-matrix average incl. the diagonal, one unseeded run).
+PAPER_FIG2B_RELU = (0.00097, 0.319, 0.494, 0.607, 0.701, 0.754, 0.803, 0.844, 0.892, 0.919, 0.948, 0.969,
+                    0.980, 0.991, 0.996, 0.998, 0.999)
+#: Liang et al. 2022, Fig. 2b, read off the figure / paper text: (activation, layer, approx. value).
+PAPER_FIG2B_READ = (("sigmoid", 1, 0.85), ("sigmoid", 2, 0.99), ("tanh", 25, 0.52), ("linear", 25, 0.05))
+#: Liang et al. 2022, Fig. 2a mean pairwise cosines (official notebook outputs), CLIP ViT-B/32 towers
+#: and ResNet-18, 5,000 COCO val2017 images / first captions, or noise inputs.
+PAPER_FIG2A = {
+    ("random init", "real data"): {"image (ViT)": 0.7172, "text (Transformer)": 0.6721, "ResNet-18": 0.9932},
+    ("random init", "noise"): {"image (ViT)": 0.9366, "text (Transformer)": 0.4112, "ResNet-18": 0.9993},
+    ("pretrained", "real data"): {"image (ViT)": 0.4679, "text (Transformer)": 0.5080, "ResNet-18": 0.5556},
+}

@@ -1,0 +1,1 @@
+"""Data sources: one cache (offline switch, checksums), Liang's features, sample images, embedding files."""

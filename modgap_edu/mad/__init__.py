@@ -1,0 +1,1 @@
+"""MAD, the Multimodal Attributes and Digits dataset (lesson 04): base digits, factors, the dataset."""

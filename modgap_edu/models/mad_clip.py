@@ -1,0 +1,217 @@
+"""The lesson-04 recipe: a small CLIP trained on MAD, and its evaluation (lessons 04-05).
+
+* ``train_mad_clip(k, main_object, n_train, epochs, learnable_temperature, seed)``: the lesson's
+  recipe on ``mad.dataset.MADDataset`` with the one training loop ``models.training.train_clip``;
+  returns ``(model, history)``.
+* ``evaluate_mad(model, n, seed)``: gap and bias metrics on the MAD test split with
+  full-information captions (the main object and all five attributes) on the text side.
+
+The paper's MAD training code is not public (Schrodi et al. 2025, README), so the recipe is
+**ours**: ConvNet + bag-of-words towers (``towers.SmallCLIP.build``), embedding width 32, batch 256, AdamW
+lr 2e-3, weight decay 0.1, 5 % warm-up then cosine, tau initialised at 0.07 and learned as in
+CLIP (Radford et al. 2021).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from modgap_edu._runtime.memory import release_memory
+from modgap_edu.core import metrics
+from modgap_edu.mad import dataset
+from modgap_edu.models.towers import SmallCLIP, Vocabulary
+from modgap_edu.models.training import train_clip
+
+
+MAD_DEFAULTS = {"n_train": 10000, "epochs": 5, "batch_size": 256, "lr": 2e-3, "weight_decay": 0.1,
+                "warmup": 0.05, "embed_dim": 32, "n_monitor": 2000}
+
+
+def mad_vocabulary() -> Vocabulary:
+    """The 26 MAD caption words (10 digits + 16 attribute values) as one-token phrases."""
+    return Vocabulary(dataset.vocabulary_words())
+
+
+def normalize_images(images: torch.Tensor) -> torch.Tensor:
+    """MAD's transform: Normalize((0.5,), (0.5,)), i.e. [0, 1] -> [-1, 1]."""
+    return (images - 0.5) / 0.5
+
+
+def _mad_batches(ds: dataset.MADDataset, vocab: Vocabulary, batch_size: int, seed: int):
+    """``batches(epoch)`` for ``train_clip``: a sized, lazy sequence of (images, tokens); colours and
+    caption subsets are re-drawn per epoch (``MADDataset.set_epoch``), images coloured per batch."""
+
+    class EpochBatches:
+        def __init__(self, epoch: int):
+            self.epoch = epoch
+
+        def __len__(self) -> int:
+            return len(ds) // batch_size  # the last partial batch is dropped (fixed CLIP batch size)
+
+        def __iter__(self):
+            ds.set_epoch(self.epoch)
+            tokens = vocab.encode(ds.captions, length=6)
+            order = np.random.default_rng([seed, 5, self.epoch]).permutation(len(ds))
+            for b in range(len(self)):
+                idx = order[b * batch_size : (b + 1) * batch_size]
+                yield normalize_images(ds.images(idx)), tokens[torch.from_numpy(idx)]
+
+    return EpochBatches
+
+
+@torch.no_grad()
+def embed_mad(model: SmallCLIP, ds: dataset.MADDataset, captions: Sequence[str] | None = None,
+              batch_size: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-norm image and text embeddings (float32) of a MAD dataset; ``captions`` default to the
+    dataset's full-information captions."""
+    model.eval()
+    vocab = model.vocab
+    captions = ds.full_captions() if captions is None else list(captions)
+    img, txt = [], []
+    for s in range(0, len(ds), batch_size):
+        idx = np.arange(s, min(len(ds), s + batch_size))
+        img.append(torch.nn.functional.normalize(model.encode_image(normalize_images(ds.images(idx))), dim=1))
+        txt.append(torch.nn.functional.normalize(model.encode_text(vocab.encode(captions[s : s + batch_size])), dim=1))
+    return torch.cat(img).numpy(), torch.cat(txt).numpy()
+
+
+@torch.no_grad()
+def _text_embed(model: SmallCLIP, captions: Sequence[str]) -> torch.Tensor:
+    return torch.nn.functional.normalize(model.encode_text(model.vocab.encode(list(captions))), dim=1)
+
+
+@torch.no_grad()
+def zero_shot(model: SmallCLIP, image_emb: np.ndarray, labels: np.ndarray, factor: str) -> float:
+    """Zero-shot accuracy on one factor. Digit: prompt = the digit word alone (the class name, like
+    ImageNet's class prompts). Attribute value v: prompts ``"<d>-<v>"`` for the 10 digits, their mean
+    text embedding as the class embedding (a prompt ensemble)."""
+    values = dataset.FACTORS[factor]
+    if factor == "digit":
+        classes = _text_embed(model, list(values))
+    else:
+        rows = []
+        for v in values:
+            e = _text_embed(model, [f"{d}-{v}" for d in dataset.FACTORS["digit"]]).mean(dim=0)
+            rows.append(e / e.norm())
+        classes = torch.stack(rows)
+    pred = (torch.from_numpy(image_emb) @ classes.T).argmax(dim=1).numpy()
+    return float(np.mean(pred == labels))
+
+
+@torch.no_grad()
+def zero_shot_full(model: SmallCLIP, image_emb: np.ndarray, labels: np.ndarray, factor: str) -> float:
+    """Zero-shot accuracy with full-caption prompt ensembles ("ideal words", Schrodi et al. Table 5 style):
+    the class embedding of value v is the normalized mean text embedding of *every* full caption
+    (main object + all five attributes) that contains v. Prompts thus look like the k=5 captions."""
+    import itertools
+
+    combos = list(itertools.product(*[range(len(v)) for v in dataset.FACTORS.values()]))
+    names = list(dataset.FACTORS)
+    caps = ["-".join(dataset.FACTORS[f][c[i]] for i, f in enumerate(names)) for c in combos]
+    emb = torch.cat([_text_embed(model, caps[s : s + 2000]) for s in range(0, len(caps), 2000)])
+    col = np.array([c[names.index(factor)] for c in combos])
+    classes = torch.stack([emb[torch.from_numpy(col == v)].mean(dim=0) for v in range(len(dataset.FACTORS[factor]))])
+    classes = classes / classes.norm(dim=1, keepdim=True)
+    pred = (torch.from_numpy(image_emb) @ classes.T).argmax(dim=1).numpy()
+    return float(np.mean(pred == labels))
+
+
+def evaluate_mad(model: SmallCLIP, n: int = 2000, seed: int = 0, source: str | None = None,
+                 verbose: bool = False) -> dict[str, Any]:
+    """Gap and bias metrics of a MAD model on ``n`` test images with full-information captions (lesson 04 §3).
+
+    Returns floats: ``rmg`` and ``l2m`` (``metrics.rmg`` / ``l2m`` of the matched image / full-caption
+    pairs); ``moad_image`` and ``moad_text`` (``metrics.moad`` with object = digit and attribute = colour,
+    on the image and on the full-caption text embeddings); ``moad_image_attributes`` and
+    ``moad_text_attributes`` (the mean over the five attribute factors); ``zero_shot_digit``,
+    ``zero_shot_color`` and ``zero_shot_attributes`` (mean over the five attribute factors; see
+    ``zero_shot``); ``zero_shot_digit_full`` and ``zero_shot_color_full`` (full-caption prompt
+    ensembles, see ``zero_shot_full``); ``temperature``; and the per-factor dicts ``moad_image_by_factor``,
+    ``zero_shot_by_factor``.
+    """
+    if source is None:
+        source = getattr(model, "mad_config", {}).get("source", "auto")
+    ds = dataset.MADDataset("test", k=5, n=n, seed=seed, source=source, verbose=verbose)
+    img, txt = embed_mad(model, ds)
+    f = ds.factors
+    out: dict[str, Any] = {"rmg": metrics.rmg(img, txt), "l2m": metrics.l2m(img, txt)}
+    moad_img = {a: metrics.moad(img, f["digit"], f[a]) for a in dataset.ATTRIBUTES}
+    moad_txt = {a: metrics.moad(txt, f["digit"], f[a]) for a in dataset.ATTRIBUTES}
+    zs = {a: zero_shot(model, img, f[a], a) for a in dataset.FACTORS}
+    out.update({
+        "moad_image": moad_img["colors"], "moad_text": moad_txt["colors"],
+        "moad_image_attributes": float(np.mean(list(moad_img.values()))),
+        "moad_text_attributes": float(np.mean(list(moad_txt.values()))),
+        "zero_shot_digit": zs["digit"], "zero_shot_color": zs["colors"],
+        "zero_shot_attributes": float(np.mean([zs[a] for a in dataset.ATTRIBUTES])),
+        "zero_shot_digit_full": zero_shot_full(model, img, f["digit"], "digit"),
+        "zero_shot_color_full": zero_shot_full(model, img, f["colors"], "colors"),
+        "temperature": float(model.temperature),
+        "moad_image_by_factor": moad_img, "zero_shot_by_factor": zs,
+    })
+    return out
+
+
+def _check_int(value: Any, name: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: int | None = None,
+                   epochs: int | None = None, learnable_temperature: bool = True, seed: int = 0, *,
+                   init: SmallCLIP | None = None, lr: float | None = None, temperature: float = 0.07,
+                   temperature_lr_scale: float = 1.0, source: str = "auto",
+                   monitor: bool = True, progress: bool | None = None, threads: int | str | None = "auto",
+                   batch_size: int | None = None) -> tuple[SmallCLIP, list[dict]]:
+    """Train the lesson-04 small CLIP on MAD captions with ``k`` attributes (``None``: object only).
+
+    Defaults (``None``): ``MAD_DEFAULTS`` (10,000 training images, 5 epochs, batch 256). ``init``:
+    continue from a copy of this model (fine-tuning, §5) with its current temperature, learned or frozen as
+    ``learnable_temperature`` says; otherwise a fresh model starts at ``temperature`` (CLIP's 0.07). Returns ``(model, history)``; history has one dict per epoch with
+    ``loss``, ``temperature``, ``entropy``, ``seconds`` and, when ``monitor``, ``rmg``, ``l2m``,
+    ``moad_image`` on 2,000 held-out test images with full captions.
+    """
+    release_memory()  # start from a lean process: the training peak stacks on what the kernel holds
+    k = dataset.check_k(k)
+    main_object = dataset.check_main_object(main_object)
+    n_train = MAD_DEFAULTS["n_train"] if n_train is None else _check_int(n_train, "n_train")
+    epochs = MAD_DEFAULTS["epochs"] if epochs is None else _check_int(epochs, "epochs")
+    batch_size = MAD_DEFAULTS["batch_size"] if batch_size is None else _check_int(batch_size, "batch_size", 2)
+    seed = _check_int(seed, "seed", 0)
+    if n_train < batch_size:
+        raise ValueError(f"n_train={n_train} is smaller than one batch ({batch_size}): use n_train >= batch_size.")
+    lr = MAD_DEFAULTS["lr"] if lr is None else float(lr)
+    torch.manual_seed(seed)
+    ds = dataset.MADDataset("train", k=k, main_object=main_object, n=n_train, seed=seed, source=source)
+    vocab = mad_vocabulary()
+    if init is None:
+        model = SmallCLIP.build(len(vocab), embed_dim=MAD_DEFAULTS["embed_dim"], temperature=temperature,
+                                learnable_temperature=learnable_temperature)
+    else:
+        model = copy.deepcopy(init)
+        model.log_logit_scale.requires_grad_(bool(learnable_temperature))
+    model.vocab = vocab
+    model.mad_config = {"k": k, "main_object": main_object, "n_train": n_train, "epochs": epochs,
+                        "learnable_temperature": bool(learnable_temperature), "seed": seed, "source": ds.source,
+                        "finetuned": init is not None}
+    on_epoch_end = None
+    if monitor:
+        test = dataset.MADDataset("test", k=5, n=MAD_DEFAULTS["n_monitor"], seed=seed, source=source, verbose=False)
+
+        def on_epoch_end(epoch: int, m: SmallCLIP) -> dict:
+            img, txt = embed_mad(m, test)
+            return {"rmg": metrics.rmg(img, txt), "l2m": metrics.l2m(img, txt),
+                    "moad_image": metrics.moad(img, test.factors["digit"], test.factors["colors"])}
+
+    label = "object only" if k is None else f"k={k}"
+    history = train_clip(model, _mad_batches(ds, vocab, batch_size, seed), epochs, lr=lr,
+                         weight_decay=MAD_DEFAULTS["weight_decay"], warmup=MAD_DEFAULTS["warmup"],
+                         progress=progress, on_epoch_end=on_epoch_end, threads=threads,
+                         temperature_lr_scale=temperature_lr_scale,
+                         desc=f"MAD CLIP ({label}, {main_object})")
+    release_memory()  # hand the freed activations back, so the next cells start lean
+    return model, history

@@ -1,0 +1,183 @@
+"""Interactive demos as thin shells over pure plotting functions (all lessons).
+
+A lesson's demo is ``demo(plot_fn, name=slider, ...)``: ``plot_fn(**values)`` is a
+pure function that returns a ``matplotlib.figure.Figure`` (build it with
+``new_figure``, not pyplot, so nothing is shown twice). In a notebook, ``demo``
+returns an ``ipywidgets.interactive`` whose output shows the figure and closes it
+after every slider move; ``widget.result`` holds the last figure. Outside a
+notebook (scripts, tests without a kernel) it degrades to one call with the
+sliders' default values and returns that figure.
+
+Every demo cell is followed by a static fallback cell: ``show(plot_fn(...))``.
+
+Speed: when ``plot_fn`` is a ``modgap_edu.plots.live_figure.LiveFigure`` (the lessons' main demos), a
+slider move only redraws the artists that depend on the slider; any other ``plot_fn`` is rebuilt
+per move and drawn with the first figure's layout (``DemoRenderer``). ``tools/callback_latency.py``
+measures both.
+
+``MODGAP_WIDGETS=static`` in the environment makes ``demo`` draw its default figure
+without a widget, also inside a kernel: for front ends where widgets do not work,
+and for headless batch runs (``make run``, ``make budget``), because nbclient can
+deadlock intermittently on widget messages (jupyter/nbclient#312). nbval and the
+browser tests still exercise the real widgets.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import matplotlib
+from matplotlib.figure import Figure
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where widgets can render)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def new_figure(width: float = 8.0, height: float = 3.6, **kwargs: Any) -> Figure:
+    """A figure not registered with pyplot: shown only when ``show``/``demo`` display it."""
+    kwargs.setdefault("layout", "constrained")
+    return Figure(figsize=(width, height), dpi=kwargs.pop("dpi", 100), **kwargs)
+
+
+def to_png(fig: Figure) -> bytes:
+    """Render a figure to PNG bytes (independent of the matplotlib backend).
+
+    Draws once on an Agg canvas and encodes with fast PNG compression: about 40 ms less per slider
+    move than ``savefig`` (which draws twice when a layout engine is set) at the same pixels."""
+    from modgap_edu.plots.live_figure import _encode, agg_canvas
+
+    canvas = agg_canvas(fig)
+    canvas.draw()
+    return _encode(canvas)
+
+
+def show(fig: Figure) -> None:
+    """Display a figure once as a PNG (static fallback cells); a no-op outside a notebook."""
+    if in_notebook():
+        from IPython.display import Image, display
+
+        display(Image(data=to_png(fig), format="png"))
+
+
+def _value(control: Any) -> Any:
+    return control.value if hasattr(control, "value") else control
+
+
+def static_mode() -> bool:
+    """True when ``MODGAP_WIDGETS=static`` asks for figures instead of widgets."""
+    import os
+
+    return os.environ.get("MODGAP_WIDGETS", "").strip().lower() == "static"
+
+
+def demo(plot_fn: Callable[..., Figure], **controls: Any):
+    """Wire sliders (or fixed values) to ``plot_fn``. See the module docstring."""
+    if not in_notebook():
+        return plot_fn(**{k: _value(c) for k, c in controls.items()})
+    if static_mode():  # shown once; nothing returned, so the cell shows no second copy
+        show(plot_fn(**{k: _value(c) for k, c in controls.items()}))
+        return None
+    import ipywidgets as W
+
+    from modgap_edu.plots.live_figure import BlitRenderer, LiveFigure
+
+    if isinstance(plot_fn, LiveFigure):  # updated in place: only the slider-dependent artists are redrawn
+        blit = BlitRenderer(plot_fn)
+
+        def callback(**values: Any) -> Figure:
+            from IPython.display import Image, display
+
+            display(Image(data=blit.render(**values), format="png"))
+            return plot_fn.fig
+    else:
+        render = DemoRenderer()
+
+        def callback(**values: Any) -> Figure:
+            from IPython.display import Image, display
+
+            fig = plot_fn(**values)
+            display(Image(data=render(fig), format="png"))
+            return fig
+
+    widget = W.interactive(callback, **controls)
+    widget.layout = W.Layout(width="100%")
+    return widget
+
+
+class DemoRenderer:
+    """PNG rendering for one demo's slider moves (used by ``demo``; timed by ``tools/callback_latency.py``).
+
+    A slider move redraws the same figure with new data, so the axes are placed where the layout
+    engine put them the first time instead of solving the layout again (constrained layout doubles
+    the drawing time). A figure with a different number of axes gets its own layout."""
+
+    def __init__(self) -> None:
+        self.positions: list = []
+
+    def __call__(self, fig: Figure) -> bytes:
+        reuse = bool(self.positions) and len(self.positions) == len(fig.axes) and fig.get_layout_engine() is not None
+        if reuse:
+            fig.set_layout_engine("none")
+            for ax, pos in zip(fig.axes, self.positions):
+                ax.set_position(pos)
+        png = to_png(fig)
+        if not reuse:
+            self.positions = [ax.get_position(original=False).frozen() for ax in fig.axes]
+        return png
+
+
+# ---------------------------------------------------------------- slider factories
+_STYLE = {"description_width": "initial"}
+
+
+def log_slider(description: str, low: float, high: float, value: float, steps_per_decade: int = 10,
+               continuous_update: bool = False, readout_format: str = ".3g"):
+    """A log-scale float slider from ``low`` to ``high`` (descriptions carry units)."""
+    import ipywidgets as W
+
+    return W.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high),
+                            step=1.0 / steps_per_decade, description=description, style=_STYLE,
+                            continuous_update=continuous_update, readout_format=readout_format,
+                            layout=W.Layout(width="520px"))
+
+
+def float_slider(description: str, low: float, high: float, value: float, step: float,
+                 continuous_update: bool = False, readout_format: str = ".2f"):
+    import ipywidgets as W
+
+    return W.FloatSlider(value=value, min=low, max=high, step=step, description=description, style=_STYLE,
+                         continuous_update=continuous_update, readout_format=readout_format,
+                         layout=W.Layout(width="520px"))
+
+
+def int_slider(description: str, low: int, high: int, value: int, step: int = 1, continuous_update: bool = False):
+    import ipywidgets as W
+
+    return W.IntSlider(value=value, min=low, max=high, step=step, description=description, style=_STYLE,
+                       continuous_update=continuous_update, layout=W.Layout(width="520px"))
+
+
+def choice_slider(description: str, options, value, readout_format: str = "g", continuous_update: bool = False):
+    """A slider over a fixed list of values (e.g. the temperatures a cached sweep holds), so every step
+    of the slider shows a different cached result instead of snapping back to the nearest one."""
+    import ipywidgets as W
+
+    values = list(options)
+    if not values:
+        raise ValueError(f"choice_slider '{description}': give at least one option")
+    if value not in values:
+        raise ValueError(f"choice_slider '{description}': value {value!r} is not one of the options {values}")
+    labelled = [(format(v, readout_format) if isinstance(v, (int, float)) else str(v), v) for v in values]
+    return W.SelectionSlider(options=labelled, value=value, description=description, style=_STYLE,
+                             continuous_update=continuous_update, layout=W.Layout(width="520px"))
+
+
+def matplotlib_backend() -> str:
+    return matplotlib.get_backend()
