@@ -261,7 +261,7 @@ def plot_sphere_curves(temperatures: Sequence[float] = six_pairs.PAPER_TEMPERATU
     deltas = six_pairs.PAPER_DELTAS
     from matplotlib import colormaps
 
-    colors = colormaps["viridis"](np.linspace(0.0, 0.85, len(temperatures)))  # an order: low τ dark, high τ light
+    colors = colormaps["viridis"](np.linspace(0.0, 0.85, len(temperatures)))  # ordered like the temperatures
     for ax, mism in zip(axes, (True, False)):
         curves = six_pairs.sphere_toy_curves(temperatures, deltas, mismatched=mism)
         for c, tau, row in zip(colors, temperatures, curves):
