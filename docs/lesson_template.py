@@ -35,7 +35,7 @@
 import numpy as np
 
 import modgap_edu
-from modgap_edu.plots.widgets import demo, log_slider, new_figure, show
+from modgap_edu.plots.widgets import demo, log_slider, new_figure
 
 rng = modgap_edu.set_seed(0)
 print(modgap_edu.__version__)
@@ -159,12 +159,6 @@ def plot_softmax(tau):
 # %%
 # NBVAL_IGNORE_OUTPUT
 demo(plot_softmax, tau=log_slider("temperature τ (unitless)", 0.005, 1, 0.07))
-
-# %% [markdown]
-# Static version (for a PDF or when widgets do not render): τ = 0.07, CLIP's starting value.
-
-# %%
-show(plot_softmax(0.07))
 
 # %% [markdown]
 # ## 3. Paper vs. your run

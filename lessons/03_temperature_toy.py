@@ -259,12 +259,6 @@ demo(shift_demo,
      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
 
 # %% [markdown]
-# Static fallback (if the sliders do not render): α = 0.5 (raw centroids meet) at τ = 1/100.
-
-# %%
-show(shift_demo.plot(alpha=0.5, temperature=0.01))
-
-# %% [markdown]
 # **Questions**
 #
 # 1. At τ = 1/100, set α = 0.5. How much did the loss rise? Now raise τ step by step: at which τ does
@@ -352,20 +346,14 @@ print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima nea
 # %% [markdown]
 # ### Explore: Δθ and τ
 #
-# The 3-D view shows the six pairs (red: the two mismatched ones). The right panel is the loss over
-# all Δθ at the chosen τ, with the current Δθ marked.
+# The 3-D view shows the six pairs (images red, texts blue; orange lines: the two mismatched pairs). The right
+# panel is the loss over all Δθ at the chosen τ, with the current Δθ marked.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 demo(plots.SphereToyDemo(),
      delta_theta_deg=float_slider("Δθ (degrees, texts' polar offset)", -90, 90, 30, 5),
      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
-
-# %% [markdown]
-# Static fallback: Δθ = 30° at τ = 1/100.
-
-# %%
-show(plots.plot_sphere_toy(delta_theta_deg=30, temperature=0.01))
 
 
 # %% [markdown]

@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import modgap_edu
 from modgap_edu.core import losses, metrics
 from modgap_edu.toys import sphere
-from modgap_edu.plots.lesson01 import TemperatureDemo, plot_objectives, plot_temperature_demo, plot_softmax_weights
+from modgap_edu.plots.lesson01 import TemperatureDemo, plot_objectives, plot_softmax_weights
 from modgap_edu.plots.widgets import demo, show, log_slider
 from modgap_edu.models.fallback_features import real_or_fallback_features
 from modgap_edu.exercises.lesson01 import check_clip_loss, check_align_loss, check_uniform_loss
@@ -275,12 +275,6 @@ sweep = sphere.temperature_sweep()
 # %%
 # NBVAL_IGNORE_OUTPUT
 demo(TemperatureDemo(sweep), temperature=log_slider("temperature τ", 0.005, 1.0, 0.01, steps_per_decade=10))
-
-# %% [markdown]
-# Static version (for readers without widgets: change the number and re-run):
-
-# %%
-show(plot_temperature_demo(0.01, sweep))
 
 # %%
 i_low = int(np.argmin(np.abs(sweep["temperature"] - 0.01)))

@@ -180,12 +180,6 @@ demo(plots.plot_sigmoid_toy,
      weight_std=float_slider("weight std s (W, b ~ N(0, s²))", 0.5, 4.0, 2.0, 0.25),
      seed=int_slider("seed", 0, 9, 1))
 
-# %% [markdown]
-# Static version (for a notebook viewer without a kernel): depth 3.
-
-# %%
-show(plots.plot_sigmoid_toy(depth=3, weight_std=2.0, seed=1))
-
 # %%
 toy = cone.sigmoid_toy(n_layers=6, seed=1, weight_std=2.0)
 print("layer  cone width (deg)  mean cos")

@@ -263,7 +263,7 @@ show(plots.embedding_pca(img_emb, txt_emb, test_ds.factors["colors"], test_ds.fa
 # %% [markdown]
 # The sweep: the same recipe for object-only captions and k = 1…5, three seeds each, evaluated on 2,000 test
 # images with **full-information captions** (all five attributes) on the text side. It was computed by
-# `python -m modgap_edu.experiments.mad_sweep` and ships with the package; your live run is the red star.
+# `python -m modgap_edu.experiments.mad_sweep` and ships with the package; your live run is the yellow star.
 #
 # * **RMG** (relative modality gap, lesson 05): matched-pair distance relative to the spread within each modality;
 #   **L2M**: distance between the two centroids.
@@ -444,12 +444,6 @@ demo(plots.SweepExplorer(sweep),
      k=int_slider("caption information k (0 = object only)", 0, 5, 1),
      temperature=choice_slider("frozen temperature τ (cached runs)", mad_sweep.TEMPERATURES, 0.03))
 
-# %% [markdown]
-# Static version (for readers without widgets: change the numbers and re-run):
-
-# %%
-show(plots.sweep_explorer(k=1, temperature=0.03, data=sweep))
-
 # %%
 for kk in (1, 5):
     rs = sorted(mad_sweep.runs(sweep, "temperature", k=kk), key=lambda x: x["fixed_temperature"])
@@ -491,7 +485,7 @@ for kk in (1, 5):
 # attributes, so the digit is needed again), or weight the digit word more in the text tower.
 # </details>
 #
-# 4. In §6 (the printed lines under the static figure), a frozen τ = 0.01 gives a far larger RMG than τ = 0.3 at the
+# 4. In §6 (the printed lines under the explorer), a frozen τ = 0.01 gives a far larger RMG than τ = 0.3 at the
 #    same k. How does that fit lesson 03?
 #
 # <details><summary>Answer</summary>

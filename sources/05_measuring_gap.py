@@ -37,7 +37,7 @@ from modgap_edu.core import dimensions, metrics
 from modgap_edu.toys import paired_cones
 from modgap_edu.experiments import mad_family
 from modgap_edu.core import rank_statistics
-from modgap_edu.plots.lesson05 import MetricDemo, plot_metric_demo, plot_metric_sweeps, plot_dimension_ranking, plot_two_dimensions, plot_ablation, plot_moad_by_k, plot_gap_vs_performance
+from modgap_edu.plots.lesson05 import MetricDemo, plot_metric_sweeps, plot_dimension_ranking, plot_two_dimensions, plot_ablation, plot_moad_by_k, plot_gap_vs_performance
 from modgap_edu.plots.widgets import demo, show, float_slider, log_slider
 from modgap_edu.models.fallback_features import real_or_fallback_features
 from modgap_edu.exercises.lesson05 import check_rmg, check_fast_intra, check_moad, tiny_moad_set
@@ -232,12 +232,6 @@ demo(MetricDemo(),
      spread_image=log_slider("image spread s_img", 0.02, 3.0, 0.6, steps_per_decade=12),
      spread_text=log_slider("text spread s_txt", 0.02, 3.0, 0.6, steps_per_decade=12),
      distance=float_slider("axis distance ‖u_img − u_txt‖", 0.0, 1.9, 0.8, 0.05))
-
-# %% [markdown]
-# Static version (the same figure at the default settings, for readers without widgets):
-
-# %%
-show(plot_metric_demo(spread_image=0.6, spread_text=0.6, distance=0.8))
 
 # %% [markdown]
 # Two sweeps make the contrast explicit: collapse or spread the images while the texts stay put, and

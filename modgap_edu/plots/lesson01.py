@@ -6,18 +6,17 @@ from matplotlib.figure import Figure
 
 from modgap_edu.toys import sphere as toy
 from modgap_edu.plots.live_figure import LiveFigure
+from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, draw_sphere
 from modgap_edu.plots.widgets import new_figure
-
-IMAGE_COLOR, TEXT_COLOR = "#d62728", "#1f77b4"
 
 
 def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = True) -> tuple:
-    """3-D unit sphere (a 3-D axes) with final images (red dots) and texts (blue crosses), pairs joined.
+    """Lesson 01: the 3-D unit sphere (``style.draw_sphere``) with final images (red dots) and texts (blue
+    crosses), pairs joined.
     Returns the artists that depend on the run: ``(pair_lines, images, texts)``."""
     from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
-    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 25), np.linspace(0, np.pi, 13))
-    ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.88", lw=0.4)
+    draw_sphere(ax, elev=25, azim=-60)
     if show_start:
         ax.scatter(*run.image_start.T, s=6, color=IMAGE_COLOR, alpha=0.15, lw=0)
         ax.scatter(*run.text_start.T, s=6, color=TEXT_COLOR, alpha=0.15, lw=0)
@@ -25,14 +24,6 @@ def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = T
     lines = ax.add_collection3d(Line3DCollection(pairs, colors="0.45", linewidths=0.5, alpha=0.5))
     images = ax.scatter(*run.image.T, s=12, color=IMAGE_COLOR, label="images", depthshade=False)
     texts = ax.scatter(*run.text.T, s=14, color=TEXT_COLOR, marker="x", label="texts", depthshade=False)
-    ax.view_init(elev=25, azim=-60)
-    ax.set_box_aspect((1, 1, 1))
-    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
-        axis.set_ticklabels([])
-    lim = (-1.05, 1.05)
-    ax.set_xlim(lim)
-    ax.set_ylim(lim)
-    ax.set_zlim(lim)
     ax.set_title(sphere_title(run, title), fontsize=9, y=1.0)  # a fixed place (3-D axes move an automatic one)
     return lines, images, texts
 
@@ -119,7 +110,7 @@ def plot_softmax_weights(similarities, temperatures=(1.0, 0.1, 0.01)) -> Figure:
     axes = np.atleast_1d(fig.subplots(1, len(temperatures), sharey=True))
     for ax, tau in zip(axes, temperatures):
         w = toy.softmax_weights(s, tau)[order]
-        ax.bar(np.arange(len(s)), w, color=["#d62728" if i == 0 else "0.6" for i in order])
+        ax.bar(np.arange(len(s)), w, color=[HIGHLIGHT_COLOR if i == 0 else "0.6" for i in order])
         ax.set_title(f"τ = {tau:g}: top weight {w.max():.2f}", fontsize=9)
         ax.set_xlabel("candidates, most similar first")
         ax.set_xticks([])

@@ -1,7 +1,7 @@
 """Figures of lesson 02 (the modality gap and the cone effect), as pure functions returning Figures.
 
 Built with ``widgets.new_figure`` (not pyplot), so a slider callback never draws twice.
-Images are red, texts blue, as in Liang et al. 2022, Fig. 1.
+Images are red, texts blue (``plots.style``), as in Liang et al. 2022, Fig. 1.
 """
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from matplotlib.figure import Figure
 
 from modgap_edu.core import validation as V
 from modgap_edu.core import cone
+from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, palette
 from modgap_edu.plots.widgets import new_figure
 
-IMAGE_COLOR, TEXT_COLOR = "#d62728", "#1f77b4"
-ACT_COLORS = {"sigmoid": "#9467bd", "leaky_relu": "#ff7f0e", "relu": "#d62728", "tanh": "#2ca02c",
-              "linear": "#1f77b4"}
+# activations are not modalities: no red or blue
+ACT_COLORS = {"sigmoid": "#9467bd", "leaky_relu": "#ff7f0e", "relu": "#8c564b", "tanh": "#2ca02c",
+              "linear": "#17becf"}
 
 
 def pca_2d(x: Any, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +147,7 @@ def plot_cosine_histograms(panels: Mapping[str, np.ndarray], paper_means: Option
         cos = np.asarray(cos)
         ax.hist(cos, bins=60, range=(-1, 1), color="0.45")
         m = float(cos.mean())
-        ax.axvline(m, color="r", lw=1.5)
+        ax.axvline(m, color=HIGHLIGHT_COLOR, lw=1.5)
         label = f"mean {m:.3f}"
         if paper_means and name in paper_means:
             ax.axvline(paper_means[name], color="k", ls="--", lw=1.2)
@@ -176,10 +177,9 @@ def plot_cones_by_seed(embeddings: Any, title: str = "") -> Figure:
     coords, ratio = pca_2d(flat)
     fig = new_figure(5.6, 4.8)
     ax = fig.add_subplot()
-    cmap = __import__("matplotlib").colormaps["tab10"]
-    for k in range(s):
+    for k, color in enumerate(palette(s)):  # one image tower per seed: not the text colour, not red for all
         c = coords[k * n:(k + 1) * n]
-        ax.scatter(c[:, 0], c[:, 1], s=14, color=cmap(k % 10), label=f"seed {k}", alpha=0.85)
+        ax.scatter(c[:, 0], c[:, 1], s=14, color=color, label=f"seed {k}", alpha=0.85)
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}%)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}%)")
     ax.legend(fontsize=7.5, ncol=2, loc="best")
@@ -193,7 +193,7 @@ def plot_theorem1(cos_before: np.ndarray, cos_after: np.ndarray, condition: np.n
     fig = new_figure(5.2, 4.6)
     ax = fig.add_subplot()
     ax.scatter(cb[ok], ca[ok], s=10, c="#2ca02c", label="premise holds")
-    ax.scatter(cb[~ok], ca[~ok], s=14, c="#d62728", marker="x", label="premise fails")
+    ax.scatter(cb[~ok], ca[~ok], s=14, c="k", marker="x", label="premise fails")
     ax.plot([-1, 1], [-1, 1], "k--", lw=1, label="no change (y = x)")
     ax.set_xlabel("cos(u, v) before")
     ax.set_ylabel("cos(ReLU(Wu+b), ReLU(Wv+b)) after")

@@ -9,7 +9,8 @@
 * ``plot_sphere_curves``: Fig. 3g (mismatched) beside Supp. Fig. 9 (matched), five temperatures.
 * ``plot_init_vs_opt``: Sec. 4.4, our runs beside the paper's table.
 
-Figures are built with ``widgets.new_figure`` (not pyplot), so nothing is drawn twice.
+Figures are built with ``widgets.new_figure`` (not pyplot), so nothing is drawn twice. Colours and the
+sphere come from ``plots.style`` (images red, texts blue, as in every lesson).
 """
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from modgap_edu.core import validation as V
 from modgap_edu.core import shift as S
 from modgap_edu.toys import six_pairs
 from modgap_edu.plots.live_figure import LiveFigure
+from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, LIVE_COLOR, TEXT_COLOR, draw_sphere
 from modgap_edu.plots.widgets import new_figure
 
-IMG_C, TXT_C = "tab:blue", "tab:orange"
 SLIDER_TAUS = 10.0 ** (-2 + np.arange(21) / 10)  # log_slider(.., 0.01, 1, steps_per_decade=10)
 SLIDER_ALPHAS = np.round(np.arange(-1.0, 3.0 + 1e-9, 0.05), 2)
 
@@ -99,15 +100,15 @@ class ShiftDemo(LiveFigure):
         ax1, ax2 = self.ax1, self.ax2 = fig.subplots(1, 2, width_ratios=[1, 1.25])
         fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.9 if not self.label else 0.86, wspace=0.2)
         px0, py0, _, _ = self._project(0.0)
-        ax1.scatter(px0[:, 0], px0[:, 1], s=6, c=IMG_C, alpha=0.18, lw=0)
-        ax1.scatter(py0[:, 0], py0[:, 1], s=6, c=TXT_C, alpha=0.18, lw=0)
+        ax1.scatter(px0[:, 0], px0[:, 1], s=6, c=IMAGE_COLOR, alpha=0.18, lw=0)
+        ax1.scatter(py0[:, 0], py0[:, 1], s=6, c=TEXT_COLOR, alpha=0.18, lw=0)
         self.pair_lines = LineCollection(np.empty((0, 2, 2)), colors="0.6", linewidths=0.5, zorder=1)
         ax1.add_collection(self.pair_lines)
         empty = np.empty((0, 2))
-        self.img_pts = ax1.scatter(empty[:, 0], empty[:, 1], s=9, c=IMG_C, label="images (after shift)", zorder=2)
-        self.txt_pts = ax1.scatter(empty[:, 0], empty[:, 1], s=9, c=TXT_C, label="texts (after shift)", zorder=2)
-        self.img_c = ax1.scatter([0], [0], marker="X", s=90, c=IMG_C, edgecolor="k", zorder=3)
-        self.txt_c = ax1.scatter([0], [0], marker="X", s=90, c=TXT_C, edgecolor="k", zorder=3)
+        self.img_pts = ax1.scatter(empty[:, 0], empty[:, 1], s=9, c=IMAGE_COLOR, label="images (after shift)", zorder=2)
+        self.txt_pts = ax1.scatter(empty[:, 0], empty[:, 1], s=9, c=TEXT_COLOR, label="texts (after shift)", zorder=2)
+        self.img_c = ax1.scatter([0], [0], marker="X", s=90, c=IMAGE_COLOR, edgecolor="k", zorder=3)
+        self.txt_c = ax1.scatter([0], [0], marker="X", s=90, c=TEXT_COLOR, edgecolor="k", zorder=3)
         ax1.set_xlim(self.limits[0][0], self.limits[1][0])
         ax1.set_ylim(self.limits[0][1], self.limits[1][1])
         ax1.set_xlabel("PC1 (of the unshifted embeddings)")
@@ -185,13 +186,6 @@ def plot_shift_landscapes(land: S.ShiftLandscape, temperatures: Sequence[float] 
     return fig
 
 
-def _sphere_wire(ax) -> None:
-    u = np.linspace(0, 2 * np.pi, 25)
-    v = np.linspace(0, np.pi, 13)
-    ax.plot_wireframe(np.outer(np.cos(u), np.sin(v)), np.outer(np.sin(u), np.sin(v)),
-                      np.outer(np.ones_like(u), np.cos(v)), color="0.85", lw=0.4)
-
-
 class SphereToyDemo(LiveFigure):
     """Lesson 03 demo (Liang Fig. 3e-g, Supp. Fig. 9): the six pairs on the sphere at ``delta_theta_deg``
     and the loss over delta in [-90, 90] at ``temperature`` (mismatched and matched), current point marked.
@@ -202,27 +196,23 @@ class SphereToyDemo(LiveFigure):
         ax1 = self.ax1 = fig.add_subplot(1, 2, 1, projection="3d")
         ax2 = self.ax2 = fig.add_subplot(1, 2, 2)
         fig.subplots_adjust(left=0.0, right=0.98, bottom=0.13, top=0.92, wspace=0.12)
-        _sphere_wire(ax1)
+        draw_sphere(ax1, elev=18, azim=30, lim=1.0)
         imgs, txts = six_pairs.sphere_toy(delta_theta_deg, mismatched=True)
-        self.img_pts = ax1.scatter(*imgs.T, c=IMG_C, s=40, depthshade=False, label="images I0..I5")
-        self.txt_pts = ax1.scatter(*txts.T, c=TXT_C, s=40, depthshade=False, label="texts T0..T5")
+        self.img_pts = ax1.scatter(*imgs.T, c=IMAGE_COLOR, s=40, depthshade=False, label="images I0..I5")
+        self.txt_pts = ax1.scatter(*txts.T, c=TEXT_COLOR, s=40, depthshade=False, label="texts T0..T5")
         self.pair_lines, self.txt_labels = [], []
         for i in range(6):
-            color, lw = ("red", 2.0) if i < 2 else ("0.3", 0.8)
+            color, lw = (HIGHLIGHT_COLOR, 2.0) if i < 2 else ("0.3", 0.8)
             self.pair_lines.append(ax1.plot(*np.stack([imgs[i], txts[i]]).T, c=color, lw=lw)[0])
-            self.txt_labels.append(ax1.text(*(txts[i] * 1.12), f"T{i}", fontsize=7, color=TXT_C))
-        ax1.text(*(imgs[0] * 1.15), "I0", fontsize=7, color=IMG_C)  # the images never move
-        ax1.text(*(imgs[1] * 1.15), "I1", fontsize=7, color=IMG_C)
-        ax1.set_box_aspect((1, 1, 1))
-        ax1.view_init(elev=18, azim=30)
-        ax1.set_xlim(-1, 1), ax1.set_ylim(-1, 1), ax1.set_zlim(-1, 1)
-        ax1.set_xticks([]), ax1.set_yticks([]), ax1.set_zticks([])
+            self.txt_labels.append(ax1.text(*(txts[i] * 1.12), f"T{i}", fontsize=7, color=TEXT_COLOR))
+        ax1.text(*(imgs[0] * 1.15), "I0", fontsize=7, color=IMAGE_COLOR)  # the images never move
+        ax1.text(*(imgs[1] * 1.15), "I1", fontsize=7, color=IMAGE_COLOR)
         self.legend1 = ax1.legend(fontsize=7, loc="lower left")
         deltas = six_pairs.PAPER_DELTAS
-        self.mis_line, = ax2.plot(deltas, np.zeros_like(deltas), c="tab:red", lw=2, label="mismatched (Fig. 3g)")
+        self.mis_line, = ax2.plot(deltas, np.zeros_like(deltas), c=HIGHLIGHT_COLOR, lw=2, label="mismatched (Fig. 3g)")
         self.mat_line, = ax2.plot(deltas, np.zeros_like(deltas), c="tab:gray", lw=1.5, ls="--",
                                   label="matched (Supp. Fig. 9)")
-        self.mis_pt = ax2.scatter([0], [0], s=60, c="tab:red", edgecolor="k", zorder=3)
+        self.mis_pt = ax2.scatter([0], [0], s=60, c=HIGHLIGHT_COLOR, edgecolor="k", zorder=3)
         self.mat_pt = ax2.scatter([0], [0], s=45, c="tab:gray", edgecolor="k", zorder=3)
         ax2.set_xlabel("Δθ: polar offset of the texts (degrees)")
         ax2.set_ylabel("symmetric CLIP loss (batch of 6)")
@@ -242,7 +232,7 @@ class SphereToyDemo(LiveFigure):
         for i, (line, label) in enumerate(zip(self.pair_lines, self.txt_labels)):
             line.set_data_3d(*np.stack([imgs[i], txts[i]]).T)
             label.set_position_3d(txts[i] * 1.12)
-        self.ax1.set_title(f"Δθ = {delta_theta_deg:+.0f}°  (red: the 2 mismatched pairs)", fontsize=10, y=1.0)
+        self.ax1.set_title(f"Δθ = {delta_theta_deg:+.0f}°  (orange: the 2 mismatched pairs)", fontsize=10, y=1.0)
         cur_mis = six_pairs.sphere_toy_loss(delta_theta_deg, tau, True)
         cur_mat = six_pairs.sphere_toy_loss(delta_theta_deg, tau, False)
         self.mis_pt.set_offsets([[delta_theta_deg, cur_mis]])
@@ -269,10 +259,12 @@ def plot_sphere_curves(temperatures: Sequence[float] = six_pairs.PAPER_TEMPERATU
     fig = new_figure(10.5, 3.6)
     axes = fig.subplots(1, 2, sharey=True)
     deltas = six_pairs.PAPER_DELTAS
-    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:red"]
+    from matplotlib import colormaps
+
+    colors = colormaps["viridis"](np.linspace(0.0, 0.85, len(temperatures)))  # ordered like the temperatures
     for ax, mism in zip(axes, (True, False)):
         curves = six_pairs.sphere_toy_curves(temperatures, deltas, mismatched=mism)
-        for c, tau, row in zip(colors * 3, temperatures, curves):
+        for c, tau, row in zip(colors, temperatures, curves):
             ax.plot(deltas, row, c=c, lw=1.6, label=f"τ = 1/{1 / tau:.0f}")
         ax.set_xticks(np.arange(-90, 91, 30))
         ax.set_xlabel("Δθ (degrees)")
@@ -285,7 +277,7 @@ def plot_sphere_curves(temperatures: Sequence[float] = six_pairs.PAPER_TEMPERATU
 def plot_init_vs_opt(asset: dict, live: Optional[Sequence[dict]] = None, mid_epoch: int = 30):
     """Lesson 03: gap at init and after training, original vs Procrustes-amended: ours (every seed; at
     ``mid_epoch`` and at the last epoch) beside Liang et al. 2022 Sec. 4.4 (their 3 seeds).
-    ``live`` runs (dicts with gap_init, gap_trained, variant) are drawn as red stars at init / ``mid_epoch``."""
+    ``live`` runs (dicts with gap_init, gap_trained, variant) are drawn as stars at init / ``mid_epoch``."""
     from modgap_edu.experiments.init_vs_opt import PAPER
 
     last = int(asset["epochs"])
@@ -315,9 +307,9 @@ def plot_init_vs_opt(asset: dict, live: Optional[Sequence[dict]] = None, mid_epo
     for r in live or []:
         j = 0 if r["variant"] == "original" else 1
         x0 = j * (3 + 0.7)
-        axes[0].scatter([x0, x0 + 1], [r["gap_init"], r["gap_trained"]], marker="*", s=130, c="tab:red", zorder=4)
+        axes[0].scatter([x0, x0 + 1], [r["gap_init"], r["gap_trained"]], marker="*", s=130, c=LIVE_COLOR, edgecolor="k", zorder=4)
     if live:
-        axes[0].scatter([], [], marker="*", s=130, c="tab:red", label=f"your live run ({mid_epoch} epochs)")
+        axes[0].scatter([], [], marker="*", s=130, c=LIVE_COLOR, edgecolor="k", label=f"your live run ({mid_epoch} epochs)")
         axes[0].legend(fontsize=8, loc="upper right")
     top = max(ax.get_ylim()[1] for ax in axes)
     for ax in axes:

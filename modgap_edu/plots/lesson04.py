@@ -13,6 +13,7 @@ from modgap_edu.experiments import mad_sweep as S
 from modgap_edu.mad import digits, factors
 from modgap_edu.mad.dataset import FACTORS
 from modgap_edu.plots.live_figure import LiveFigure
+from modgap_edu.plots.style import LIVE_COLOR, metric_color
 from modgap_edu.plots.widgets import new_figure
 
 MODE_LABELS = ["object\nonly", "k=1", "k=2", "k=3", "k=4", "k=5"]
@@ -31,7 +32,9 @@ def _mode_x(k) -> int:
     return 0 if k is None else int(k)
 
 
-def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str = "C0", label: str | None = None):
+def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str | None = None,
+           label: str | None = None):
+    color = metric_color(metric) if color is None else color
     rows = S.runs(data, "sweep", main_object="digit")
     xs = np.arange(len(S.MODES))
     means, stds = [], []
@@ -43,7 +46,7 @@ def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str = "
     ax.errorbar(xs, means, yerr=stds, color=color, marker="o", ms=4, capsize=3, lw=1.5, zorder=3,
                 label=label or f"shipped sweep, mean ± std over {len({r['seed'] for r in rows})} seeds")
     if live is not None and metric in live:
-        ax.scatter([_mode_x(live["k"])], [live[metric]], marker="*", s=180, color="C3", edgecolor="k",
+        ax.scatter([_mode_x(live["k"])], [live[metric]], marker="*", s=180, color=LIVE_COLOR, edgecolor="k",
                    zorder=5, label="your live run")
     ax.set_xticks(xs, MODE_LABELS, fontsize=8)
     ax.set_title(LABELS.get(metric, metric), fontsize=9)
@@ -53,7 +56,8 @@ def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str = "
 def plot_sweep(data: dict, metrics: Sequence[str] = ("rmg", "l2m", "moad_image", "moad_text"),
                live: dict | None = None, ncols: int = 4):
     """Lesson 04 §3: each metric vs caption information (object only, k = 1..5) with seed spread;
-    ``live``: an ``evaluate_mad`` dict plus ``"k"`` drawn as a red star."""
+    ``live``: an ``evaluate_mad`` dict plus ``"k"`` drawn as a star. Each metric in its ``style.METRIC_COLORS``
+    colour (MOAD image/text in the image/text colour)."""
     n = len(metrics)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
@@ -95,8 +99,9 @@ def plot_presence(data: dict):
     fig = new_figure(9, 3.2)
     ax = fig.subplots()
     x = np.arange(len(metrics))
-    for j, (rows, lab, c) in enumerate(((digit, "digit always in the caption (+1 attribute)", "C0"),
-                                        (colour, "colour always in the caption (+1 other factor)", "C1"))):
+    c_digit, c_colour = "#9467bd", "#e377c2"  # purple, pink: conditions, not modalities or metrics
+    for j, (rows, lab, c) in enumerate(((digit, "digit always in the caption (+1 attribute)", c_digit),
+                                        (colour, "colour always in the caption (+1 other factor)", c_colour))):
         vals = np.array([[r.get(m, np.nan) for m in metrics] for r in rows])
         ax.bar(x + (j - 0.5) * 0.38, np.nanmean(vals, axis=0), 0.38, yerr=np.nanstd(vals, axis=0), capsize=3,
                color=c, label=f"{lab}, {len(rows)} seeds")
@@ -143,13 +148,13 @@ class SweepExplorer(LiveFigure):
     def build(self, k: int = 1, temperature: float = 0.07):
         fig = self._start(new_figure(10, 3.3))
         self.ax1, self.ax2 = fig.subplots(1, 2)
-        _panel(self.ax1, self.data, "rmg", color="C0", label="RMG")
-        _panel(self.ax1, self.data, "moad_image", color="C1", label="MOAD image (digit vs colour)")
+        _panel(self.ax1, self.data, "rmg", label="RMG")
+        _panel(self.ax1, self.data, "moad_image", label="MOAD image (digit vs colour)")
         self.k_line = self.ax1.axvline(0, color="k", ls="--", lw=1)
         self.ax1.axhline(0, color="k", lw=0.5)
         self.legend = self.ax1.legend(fontsize=7, loc="upper right")  # a fixed place: "best" moves with the mark
         self.rows = {}
-        for kk, c in ((1, "C0"), (5, "C2")):
+        for kk, c in ((1, metric_color("rmg")), (5, "#8c564b")):  # RMG at k = 1 (orange) and k = 5 (brown)
             rows = sorted(S.runs(self.data, "temperature", k=kk), key=lambda r: r["fixed_temperature"])
             self.rows[kk] = rows
             if rows:
@@ -203,7 +208,8 @@ def embedding_pca(image_emb: np.ndarray, text_emb: np.ndarray, colour: np.ndarra
     p = x @ vt[:2].T
     fig = new_figure(9, 3.6)
     axes = fig.subplots(1, 2)
-    rgb = {"gray": "0.5", "red": "red", "green": "green", "blue": "blue", "cyan": "c", "magenta": "m", "yellow": "y"}
+    rgb = {"gray": "0.5", "red": "red", "green": "green", "blue": "blue",  # MAD data colours: not a modality
+           "cyan": "c", "magenta": "m", "yellow": "y"}
     for ax, (title, lab, cmap) in zip(axes, (("coloured by digit", digit, "tab10"), ("coloured by MAD colour", colour, None))):
         cols = [rgb[dataset.FACTORS["colors"][c]] for c in lab[:n]] if cmap is None else lab[:n]
         ax.scatter(p[:n, 0], p[:n, 1], c=cols, cmap=cmap, s=9, marker="o", label="images (o)")

@@ -1,7 +1,7 @@
 """Figures of lesson 05 (measuring the gap and the bias), as pure functions returning Figures.
 
 Built with ``widgets.new_figure`` (not pyplot), so a slider callback never draws twice.
-Images are red, texts blue, as in Liang et al. 2022, Fig. 1 and the other lessons.
+Images are red, texts blue (``plots.style``), as in Liang et al. 2022, Fig. 1 and the other lessons.
 """
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from matplotlib.ticker import MaxNLocator
 from modgap_edu.core import dimensions, metrics
 from modgap_edu.toys import paired_cones
 from modgap_edu.plots.live_figure import LiveFigure
+from modgap_edu.plots.style import IMAGE_COLOR, METRIC_COLORS, TEXT_COLOR, draw_unit_circle, metric_color, palette
 from modgap_edu.plots.widgets import new_figure
 
-IMAGE_COLOR, TEXT_COLOR = "#d62728", "#1f77b4"
-METRIC_COLORS = {"l2m": "#2ca02c", "l2i": "#9467bd", "rmg": "#ff7f0e"}
 METRIC_LABELS = {"l2m": "L2M (centroids)", "l2i": "L2I (matched pairs)", "rmg": "RMG (relative)"}
 
 
@@ -43,8 +42,7 @@ class MetricDemo(LiveFigure):
 
         fig = self._start(new_figure(9.6, 4.0))
         ax, bx = self.ax, self.bx = fig.subplots(1, 2, width_ratios=[1.15, 1])
-        t = np.linspace(0, 2 * np.pi, 200)
-        ax.plot(np.cos(t), np.sin(t), color="0.8", lw=0.8, zorder=0)
+        draw_unit_circle(ax)
         self.pairs = LineCollection(np.empty((0, 2, 2)), colors="0.5", linewidths=0.6, alpha=0.6, zorder=1)
         ax.add_collection(self.pairs)
         empty = np.empty((0, 2))
@@ -127,7 +125,7 @@ def plot_dimension_ranking(image_emb: Any, text_emb: Any, top: int = 10, title: 
     ax.set_title(title or f"top 2 of {scores.size} dimensions carry {100 * share:.0f}% of L2M$^2$", fontsize=10)
     ax.grid(alpha=0.3)
     inset = ax.inset_axes([0.42, 0.3, 0.55, 0.6])
-    inset.bar(np.arange(top), scores[order[:top]], color="#ff7f0e")
+    inset.bar(np.arange(top), scores[order[:top]], color=metric_color("l2m"))  # the per-dimension share of L2M
     inset.set_xticks(np.arange(top), [str(i) for i in order[:top]], fontsize=7, rotation=90)
     inset.set_title(f"top {top} (dimension index)", fontsize=8)
     inset.tick_params(axis="y", labelsize=7)
@@ -186,11 +184,10 @@ def plot_moad_by_k(rows: Sequence[Mapping[str, Any]], x_key: str = "label",
     fig = new_figure(7.2, 3.6)
     ax = fig.add_subplot()
     width = 0.8 / len(keys)
-    colors = {"moad_image": IMAGE_COLOR, "moad_text": TEXT_COLOR}
     for j, key in enumerate(keys):
         ax.bar(np.arange(len(rows)) + (j - (len(keys) - 1) / 2) * width, [r[key] for r in rows], width,
                label={"moad_image": "image side", "moad_text": "text side"}.get(key, key.replace("_", " ")),
-               color=colors.get(key))
+               color=metric_color(key, None))
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(np.arange(len(rows)), labels)
     ax.set_ylabel("MOAD, digit vs colour (> 0: object bias)")
@@ -212,9 +209,10 @@ def plot_gap_vs_performance(gap: Sequence[float], performance: Sequence[float], 
     ax = fig.add_subplot()
     grp = np.zeros(g.size, dtype=int) if groups is None else np.asarray(groups)
     markers = "osD^v<>"
-    for j, key in enumerate(dict.fromkeys(grp.tolist())):
+    keys = list(dict.fromkeys(grp.tolist()))
+    for j, (key, color) in enumerate(zip(keys, palette(len(keys)))):  # groups are not modalities: no red/blue
         sel = grp == key
-        ax.scatter(g[sel], p[sel], s=40, marker=markers[j % len(markers)],
+        ax.scatter(g[sel], p[sel], s=40, marker=markers[j % len(markers)], color=color,
                    label=None if groups is None else str(key), zorder=2)
     if labels is not None:
         for gi, pi, lab in zip(g, p, labels):

@@ -93,3 +93,144 @@ def test_sweep_explorer_slider_changes_the_figure_at_every_step():
         w.children[0].index = i
         titles.append(w.result.axes[1].get_title())
     assert len(set(titles)) == len(mad_sweep.TEMPERATURES), titles
+
+
+# ---------------------------------------------------------------- slider factories reject bad ranges (issue 14)
+
+NAN, INF = float("nan"), float("inf")
+BAD_SLIDERS = [
+    # factory, args, error, message fragment
+    (widgets.float_slider, ("α", NAN, 1.0, 0.5, 0.1), ValueError, "low must be a finite number"),
+    (widgets.float_slider, ("α", 0.0, INF, 0.5, 0.1), ValueError, "high must be a finite number"),
+    (widgets.float_slider, ("α", 0.0, 1.0, NAN, 0.1), ValueError, "value must be a finite number"),
+    (widgets.float_slider, ("α", 0.0, 1.0, 0.5, 0.0), ValueError, "step must be > 0"),
+    (widgets.float_slider, ("α", 0.0, 1.0, 0.5, -0.1), ValueError, "step must be > 0"),
+    (widgets.float_slider, ("α", 0.0, 1.0, 0.5, 2.0), ValueError, "at most high - low"),
+    (widgets.float_slider, ("α", 1.0, 1.0, 1.0, 0.1), ValueError, "must be smaller than high"),
+    (widgets.float_slider, ("α", 2.0, 1.0, 1.5, 0.1), ValueError, "must be smaller than high"),
+    (widgets.float_slider, ("α", 0.0, 1.0, 1.5, 0.1), ValueError, "outside the range"),
+    (widgets.float_slider, ("α", 0.0, 1.0, "0.5", 0.1), TypeError, "value must be a number"),
+    (widgets.float_slider, ("", 0.0, 1.0, 0.5, 0.1), ValueError, "description must be a non-empty string"),
+    (widgets.log_slider, ("τ", 0.0, 1.0, 0.1), ValueError, "low must be > 0 on a log scale"),
+    (widgets.log_slider, ("τ", -1.0, 1.0, 0.1), ValueError, "low must be > 0 on a log scale"),
+    (widgets.log_slider, ("τ", NAN, 1.0, 0.1), ValueError, "low must be a finite number"),
+    (widgets.log_slider, ("τ", 0.01, NAN, 0.1), ValueError, "high must be a finite number"),
+    (widgets.log_slider, ("τ", 1.0, 0.01, 0.1), ValueError, "must be smaller than high"),
+    (widgets.log_slider, ("τ", 0.01, 1.0, 2.0), ValueError, "outside the range"),
+    (widgets.log_slider, ("τ", 0.01, 1.0, 0.1, 0), ValueError, "steps_per_decade must be a positive integer"),
+    (widgets.log_slider, ("τ", 0.01, 1.0, 0.1, 2.5), ValueError, "steps_per_decade must be a positive integer"),
+    (widgets.int_slider, ("depth", 0, 6, 1, 0), ValueError, "step must be > 0"),
+    (widgets.int_slider, ("depth", 0, 6, 7), ValueError, "outside the range"),
+    (widgets.int_slider, ("depth", 6, 0, 1), ValueError, "must be smaller than high"),
+    (widgets.int_slider, ("depth", 0, 6, 1.5), TypeError, "value must be an integer"),
+    (widgets.int_slider, ("depth", 0.0, 6, 1), TypeError, "low must be an integer"),
+    (widgets.choice_slider, ("τ", (0.01, NAN), 0.01), ValueError, "options must be finite"),
+    (widgets.choice_slider, ("τ", (0.01, 0.01, 0.1), 0.01), ValueError, "options must be distinct"),
+    (widgets.choice_slider, ("τ", (0.011, 0.012), 0.011, ".1g"), ValueError, "print alike"),
+]
+
+
+@pytest.mark.parametrize("factory,args,error,message", BAD_SLIDERS,
+                         ids=[f"{f.__name__}-{m.split()[0]}-{i}" for i, (f, _, _, m) in enumerate(BAD_SLIDERS)])
+def test_slider_factories_reject_bad_arguments(factory, args, error, message):
+    with pytest.raises(error, match=message) as info:
+        factory(*args)
+    assert repr(args[0]) in str(info.value), "the message names the slider"
+
+
+GOOD_SLIDERS = [
+    (widgets.float_slider, ("α", -1.0, 3.0, 0.0, 0.05), W.FloatSlider, 0.0),
+    (widgets.float_slider, ("α", 0.0, 1.0, 1.0, 1.0), W.FloatSlider, 1.0),  # value at the edge, one step
+    (widgets.log_slider, ("τ", 0.01, 1.0, 0.01), W.FloatLogSlider, 0.01),
+    (widgets.log_slider, ("τ", 0.02, 3.0, 3.0, 12), W.FloatLogSlider, 3.0),
+    (widgets.int_slider, ("depth", 0, 6, 1), W.IntSlider, 1),
+    (widgets.int_slider, ("seed", np.int64(0), np.int64(9), np.int64(9)), W.IntSlider, 9),
+    (widgets.choice_slider, ("τ", (0.01, 0.03), 0.03), W.SelectionSlider, 0.03),
+]
+
+
+@pytest.mark.parametrize("factory,args,cls,value", GOOD_SLIDERS, ids=lambda v: getattr(v, "__name__", ""))
+def test_slider_factories_build_valid_sliders(factory, args, cls, value):
+    s = factory(*args)
+    assert isinstance(s, cls) and s.value == pytest.approx(value) and s.description == args[0]
+
+
+def test_slider_range_returns_floats_and_names_the_slider():
+    assert widgets.slider_range("x", 0, 2, 1, 1) == (0.0, 2.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="slider 'spread s_img'"):
+        widgets.slider_range("spread s_img", 0, 1, 2, 0.1)
+
+
+# ---------------------------------------------------------------- one figure per demo (issue 13 §2)
+
+
+@pytest.fixture
+def fake_kernel(monkeypatch):
+    """``demo`` as in a notebook: in_notebook() is True and every display() is recorded."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(widgets, "in_notebook", lambda: True)
+    monkeypatch.delenv("MODGAP_WIDGETS", raising=False)
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    return shown
+
+
+def png_pixels(data: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def bar_figure(height: float):
+    fig = widgets.new_figure(3, 2)
+    fig.add_subplot().bar([0], [height])
+    fig.axes[0].set_ylim(0, 1)
+    return fig
+
+
+def test_demo_display_data_carries_the_default_figure_as_png(fake_kernel):
+    import base64
+
+    w = widgets.demo(bar_figure, height=widgets.float_slider("height h", 0.0, 1.0, 0.25, 0.05))
+    assert isinstance(w, W.interactive) and len(fake_kernel) == 1, "the default figure is drawn once, inside"
+    bundle = w._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json", "image/png"}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    fallback = base64.b64decode(bundle["image/png"])
+    assert fallback == fake_kernel[0].data, "the fallback is the figure the widget shows"
+    assert np.array_equal(png_pixels(fallback), png_pixels(widgets.to_png(bar_figure(0.25))))
+
+
+def test_demo_move_draws_one_new_figure_and_updates_the_fallback(fake_kernel):
+    w = widgets.demo(bar_figure, height=widgets.float_slider("height h", 0.0, 1.0, 0.25, 0.05))
+    first = w.png
+    w.children[0].value = 0.9
+    assert len(fake_kernel) == 2 and w.png == fake_kernel[1].data and w.png != first
+    assert w.result.axes[0].patches[0].get_height() == pytest.approx(0.9)
+
+
+def test_live_figure_demo_carries_its_blit_frame(fake_kernel):
+    import base64
+
+    from modgap_edu.plots.lesson05 import MetricDemo
+
+    live = MetricDemo(n=40)
+    w = widgets.demo(live, spread_image=widgets.log_slider("image spread s_img", 0.02, 3.0, 0.6),
+                     spread_text=0.6, distance=0.8)
+    bundle = w._repr_mimebundle_()
+    assert len(fake_kernel) == 1 and base64.b64decode(bundle["image/png"]) == fake_kernel[0].data
+    assert w.result is live.fig
+
+
+def test_static_mode_shows_one_figure_and_returns_nothing(fake_kernel, monkeypatch):
+    monkeypatch.setenv("MODGAP_WIDGETS", "static")
+    assert widgets.demo(bar_figure, height=widgets.float_slider("height h", 0.0, 1.0, 0.25, 0.05)) is None
+    assert len(fake_kernel) == 1 and fake_kernel[0].data[:4] == b"\x89PNG"
+
+
+def test_demo_rejects_a_non_callable():
+    with pytest.raises(TypeError, match="plot_fn must be a function"):
+        widgets.demo("plot", a=1)
