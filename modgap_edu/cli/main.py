@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+PROBE_HOST = "huggingface.co:443"  # = models.openclip.PROBE_HOST (not imported: that would load torch first)
 FOLDER_OPTIONS = ("model", "pretrained", "captions", "batch_size", "allow_download", "save", "quiet")
 
 
@@ -110,7 +111,6 @@ def _write_npz(target: Path, data: dict) -> None:
 
 def _embed(args: argparse.Namespace, path: Path) -> dict:
     from modgap_edu.data import cache
-    from modgap_edu.models.openclip import embed_folder
 
     target = _save_target(args.save) if args.save else None
     if args.allow_download and cache.offline_requested():
@@ -120,12 +120,30 @@ def _embed(args: argparse.Namespace, path: Path) -> dict:
     pretrained = args.pretrained
     if pretrained is None:
         pretrained = None if model.startswith("local-dir:") else "openai"
+    if args.allow_download and _may_download(model, pretrained):
+        _probe_network(cache)
+    from modgap_edu.models.openclip import embed_folder
+
     data = embed_folder(path, model=model, pretrained=pretrained, captions=args.captions,
                         batch_size=32 if args.batch_size is None else args.batch_size, progress=not args.quiet,
                         allow_download=bool(args.allow_download), seed=args.seed)
     if target is not None:
         _write_npz(target, data)
     return {"mode": "paired", **data}
+
+
+def _may_download(model: str, pretrained: str | None) -> bool:
+    """Could this model need a download? (Not for random init, local folders or checkpoint files.)"""
+    random = pretrained is None or pretrained.strip().lower() in ("", "none", "random")
+    return not (random or model.startswith("local-dir:") or os.path.lexists(pretrained))
+
+
+def _probe_network(cache) -> None:
+    """``--allow-download``: one bounded probe before torch/open_clip are even imported (~1 s without network)."""
+    if not cache.network_available(PROBE_HOST, timeout=1.0):
+        raise cache.DataUnavailable(f"--allow-download: {PROBE_HOST} does not answer within 1 s (offline?). Drop "
+                                    "--allow-download to use weights from the local cache only, or pass a checkpoint "
+                                    "file / --model local-dir:DIR.")
 
 
 def _warn_ignored(args: argparse.Namespace) -> None:

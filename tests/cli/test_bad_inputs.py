@@ -255,9 +255,9 @@ def test_allow_download_without_network_fails_in_about_a_second(tmp_path, capsys
     elapsed = time.perf_counter() - t0
     err = capsys.readouterr().err
     assert code == 1, err
-    assert "does not answer (offline?)" in err.strip().splitlines()[-1]
+    assert re.search(r"--allow-download: huggingface\.co:443 does not answer within 1 s", err.strip().splitlines()[-1])
     assert len(probes) == 1 and probes[0][1] <= 1.0
-    assert elapsed < 10  # no model is built, no retries
+    assert elapsed < 3  # probed before open_clip is touched: no model is built, no retries
 
 
 def test_network_probe_is_bounded(monkeypatch):
