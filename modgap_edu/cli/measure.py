@@ -26,7 +26,8 @@ def _alignment(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> float:
     """Wang & Isola alignment (alpha = 2): mean squared distance of matched normalized pairs, chunked."""
     total = 0.0
     for start in range(0, y.shape[0], metrics.CHUNK):
-        diff = metrics.normalize(x[idx[start : start + metrics.CHUNK]]) - metrics.normalize(y[start : start + metrics.CHUNK])
+        rows = slice(start, start + metrics.CHUNK)
+        diff = metrics.normalize(x[idx[rows]]) - metrics.normalize(y[rows])
         total += float(np.einsum("ij,ij->", diff, diff))
     return total / y.shape[0]
 

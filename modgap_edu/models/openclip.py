@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pickle
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -279,6 +280,9 @@ def _create(name: str, weights: Optional[str], seed: Optional[int], device: str,
                 root.setLevel(logging.ERROR)
             net, _, preprocess = oc.create_model_and_transforms(name, pretrained=weights, device=device,
                                                                 cache_dir=cache_dir, **preprocess_args)
+        except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) refused the checkpoint's objects
+            raise ValueError(f"checkpoint {weights} was refused: it holds objects other than tensors, which are never "
+                             f"loaded (they could run code): {_first_line(exc)}") from None
         except RuntimeError as exc:
             if weights and "download" in str(exc).lower():
                 raise cache.DataUnavailable(
