@@ -60,6 +60,7 @@ _API = {
     "train_mad_clip": "models.mad_clip",
     "evaluate_mad": "models.mad_clip",
     "measure": "cli.measure",
+    "measure_classification": "cli.measure",
 }
 __all__ = ["__version__", *sorted(_API)]
 

@@ -85,7 +85,100 @@ def test_pretrained_tag_offline_fails_fast(monkeypatch):
     t0 = time.perf_counter()
     with pytest.raises(RuntimeError, match="local-dir"):
         openclip.build("ViT-B-32", pretrained="openai")
-    assert time.perf_counter() - t0 < 5  # the download is attempted before the model is built
+    assert time.perf_counter() - t0 < 5  # decided before any model is built
+
+
+@pytest.fixture
+def no_hub(monkeypatch):
+    """Any hub download or TCP connect fails the test: offline must not depend on env vars read at import."""
+    import socket
+
+    import huggingface_hub
+    import open_clip.pretrained as ocp
+
+    calls = []
+
+    def forbidden(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("network used offline")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", forbidden)
+    monkeypatch.setattr(ocp, "hf_hub_download", forbidden)
+    monkeypatch.setattr(socket.socket, "connect", forbidden)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # huggingface_hub is already imported: too late anyway
+    monkeypatch.delenv("MODGAP_OFFLINE", raising=False)
+    return calls
+
+
+def test_offline_needs_no_env_var(no_hub):
+    """Issue 10: the offline decision is passed, not set in os.environ after huggingface_hub was imported."""
+    t0 = time.perf_counter()
+    with pytest.raises(openclip.cache.DataUnavailable, match="not in the local Hugging Face cache"):
+        openclip.build("ViT-B-32", pretrained="openai", allow_download=False)
+    assert time.perf_counter() - t0 < 5
+    assert no_hub == []
+
+
+def test_allow_download_probes_once_then_fails(monkeypatch, no_hub):
+    probes = []
+    monkeypatch.setattr(openclip.cache, "network_available", lambda host, timeout=1.0: probes.append(timeout))
+    with pytest.raises(openclip.cache.DataUnavailable, match="does not answer"):
+        openclip.build("ViT-B-32", pretrained="openai")  # env unset: downloads allowed by default
+    assert probes == [1.0] and no_hub == []
+
+
+def _fake_hf_cache(root, repo, files: dict):
+    """A Hugging Face cache layout (refs/main -> snapshots/<rev>/<file>) holding ``files``."""
+    folder = root / ("models--" + repo.replace("/", "--"))
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text("0123abcd")
+    snap = folder / "snapshots" / "0123abcd"
+    snap.mkdir(parents=True)
+    for name, writer in files.items():
+        writer(snap / name)
+
+
+def test_cached_tag_loads_from_the_local_file(tiny, tmp_path, monkeypatch, no_hub):
+    """A tag found in the HF cache is loaded from that file, with the tag's preprocessing, and no hub call."""
+    import open_clip.pretrained as ocp
+    from safetensors.torch import save_file
+
+    name = openclip.register_config("Tiny-CLIP-tagged", TINY)
+    mean, std = (0.1, 0.2, 0.3), (0.9, 0.8, 0.7)
+    monkeypatch.setitem(ocp._PRETRAINED, name, {"fake": {"hf_hub": "modgap/tiny-test/", "mean": mean, "std": std}})
+    state = {k: v.detach().contiguous().clone() for k, v in tiny.model.state_dict().items()}
+    _fake_hf_cache(tmp_path, "modgap/tiny-test", {"open_clip_model.safetensors": lambda p: save_file(state, str(p))})
+    bundle = openclip.build(name, pretrained="fake", allow_download=False, cache_dir=str(tmp_path))
+    loaded = bundle.model.state_dict()
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+    norm = [t for t in bundle.preprocess.transforms if type(t).__name__ == "Normalize"][0]
+    assert tuple(norm.mean) == mean and tuple(norm.std) == std
+    assert bundle.pretrained == "fake" and bundle.seed is None and no_hub == []
+
+
+def test_checkpoint_file(tiny, tmp_path):
+    name = openclip.register_config("Tiny-CLIP-ckpt", TINY)
+    torch.save(tiny.model.state_dict(), tmp_path / "ckpt.pt")
+    b = openclip.build(name, pretrained=str(tmp_path / "ckpt.pt"), seed=42)
+    s0, s1 = tiny.model.state_dict(), b.model.state_dict()
+    assert all(torch.equal(s0[k], s1[k]) for k in s0)
+    with pytest.raises(ValueError, match="does not exist"):
+        openclip.build(name, pretrained=str(tmp_path / "missing.pt"))
+
+
+@pytest.mark.parametrize("tag", [None, "none", "None", "random", ""])
+def test_random_init_spellings(tag):
+    a = openclip.build(TINY, pretrained=tag, seed=4)
+    b = openclip.build(TINY, seed=4)
+    assert a.pretrained is None and a.seed == 4
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_local_dir_refuses_a_tag(tiny, tmp_path):
+    folder = openclip.save_local_dir(tiny, tmp_path / "d", model_cfg=TINY)
+    with pytest.raises(ValueError, match="carries its own weights"):
+        openclip.build(f"local-dir:{folder}", pretrained="openai")
 
 
 def test_unknown_pretrained_tag():
@@ -162,3 +255,35 @@ def test_encode_images_bad_input(tiny):
         openclip.encode_images(tiny, torch.randn(3, 64, 64))
     with pytest.raises(ValueError, match="batch_size"):
         openclip.encode_images(tiny, _tiny_images(1), batch_size=0)
+
+
+def test_encode_images_from_paths(tiny, tmp_path):
+    imgs = _tiny_images(3)
+    paths = []
+    for i, im in enumerate(imgs):
+        im.save(tmp_path / f"{i}.png")
+        paths.append(tmp_path / f"{i}.png")
+    seen = []
+    a = openclip.encode_images(tiny, paths, batch_size=2, on_batch=seen.append)
+    np.testing.assert_allclose(a, openclip.encode_images(tiny, imgs), atol=1e-6)
+    assert seen == [2, 1]
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"could not read image .*bad\.png"):
+        openclip.encode_images(tiny, [tmp_path / "bad.png"])
+
+
+def test_embed_folder_uses_build_and_is_seeded(tmp_path):
+    name = openclip.register_config("Tiny-CLIP-folder", TINY)
+    for i, im in enumerate(_tiny_images(3)):
+        im.save(tmp_path / f"img{i}.png")
+    (tmp_path / "captions.tsv").write_text("img0.png\ta\nimg1.png\tb\nimg2.png\tc\nimg0.png\td\n")
+    a = openclip.embed_folder(tmp_path, model=name, pretrained="none", seed=0, progress=False, batch_size=2)
+    b = openclip.embed_folder(tmp_path, model=name, pretrained="none", seed=0, progress=False)
+    c = openclip.embed_folder(tmp_path, model=name, pretrained="none", seed=1, progress=False)
+    np.testing.assert_allclose(a["image"], b["image"], rtol=1e-5, atol=1e-5)  # batch sizes 2 vs 32: float noise
+    np.testing.assert_array_equal(a["text"], b["text"])
+    assert not np.allclose(a["image"], c["image"])
+    assert a["text_to_image"].tolist() == [0, 1, 2, 0] and a["text"].shape == (4, 64)
+    bundle = openclip.build(name, seed=0)
+    np.testing.assert_allclose(a["text"], openclip.encode_texts(bundle, ["a", "b", "c", "d"], normalize=False),
+                               atol=1e-6)
