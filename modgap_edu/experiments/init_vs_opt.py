@@ -46,6 +46,16 @@ ASSET = ASSETS / "lesson03" / "init_vs_opt.json"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 INK_WORDS = ("light", "medium", "heavy")
 TEMPERATURE = 0.01  # Liang Sec. 4.4: logit_scale = log(100)
+PAPER_RECIPE_ASSET = ASSETS / "lesson03" / "init_vs_opt_paper_recipe.json"
+
+# Optimizer recipes. "course": ours (lr 1e-3, no weight decay). "paper": Liang Sec. 4.4 / papers.md Sec. 1.9,
+# torch.optim.Adam(lr=1e-5, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.2) (coupled L2, as in their code),
+# batch 64, 5 epochs. tau stays frozen at 1/100 in both (Liang's logit_scale is a parameter, but at lr 1e-5 it
+# hardly moves).
+RECIPES = {
+    "course": {"lr": 1e-3, "betas": (0.9, 0.98), "eps": 1e-6, "weight_decay": 0.0, "batch_size": 64, "epochs": 100},
+    "paper": {"lr": 1e-5, "betas": (0.9, 0.98), "eps": 1e-6, "weight_decay": 0.2, "batch_size": 64, "epochs": 5},
+}
 
 # Liang et al. 2022, Sec. 4.4 (CLIP ViT-B/16, 50k COCO, 3 seeds; per-seed values from util/gap_amend_std.ipynb)
 PAPER = {
@@ -123,13 +133,23 @@ def amend(model, data: DigitPairs) -> np.ndarray:
     return w
 
 
-def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: int = 64, lr: float = 1e-3,
-          after_epoch=None) -> list:
+def _optimizer(model, recipe: str = "course", lr: Optional[float] = None) -> torch.optim.Optimizer:
+    """Lesson 03: Adam of ``RECIPES[recipe]`` (``lr`` overrides the recipe's learning rate)."""
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
+    r = RECIPES[recipe]
+    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=r["lr"] if lr is None else lr,
+                            betas=r["betas"], eps=r["eps"], weight_decay=r["weight_decay"])
+
+
+def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: int = 64, lr: Optional[float] = None,
+          after_epoch=None, recipe: str = "course") -> list:
     """Lesson 03: minimal CLIP training loop (symmetric loss at the model's frozen tau); returns epoch losses.
 
-    ``after_epoch(model)``, if given, is called after every epoch (e.g. to record the gap)."""
+    The optimizer is ``_optimizer(model, recipe, lr)`` (``RECIPES``). ``after_epoch(model)``, if given, is
+    called after every epoch (e.g. to record the gap)."""
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, betas=(0.9, 0.98), eps=1e-6)
+    opt = _optimizer(model, recipe, lr)
     n = len(data.images)
     labels = torch.arange(batch_size)
     history = []
@@ -167,6 +187,7 @@ class RunResult:
     test_accuracy: float  # image -> text retrieval of the right caption text among the test captions
     seconds: float
     gap_per_epoch: list = None  # test-set gap after each epoch
+    recipe: str = "course"  # the optimizer recipe (RECIPES)
 
 
 def retrieval_accuracy(x: np.ndarray, y: np.ndarray, captions: Sequence[str]) -> float:
@@ -176,21 +197,31 @@ def retrieval_accuracy(x: np.ndarray, y: np.ndarray, captions: Sequence[str]) ->
     return float(np.mean([captions[j] == captions[i] for i, j in enumerate(best)]))
 
 
-def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int = 1) -> RunResult:
-    """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training."""
+def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int = 1,
+        recipe: str = "course") -> RunResult:
+    """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training.
+
+    ``recipe``: the optimizer, ``"course"`` (ours) or ``"paper"`` (Liang's Adam, see ``RECIPES``)."""
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
     if variant not in ("original", "amended"):
         raise ValueError(f"variant must be 'original' or 'amended', got {variant!r}.")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, min(int(threads), 2)))  # tiny matrices: 1 thread is fastest and reproducible
     try:
-        return _run(seed, variant, epochs)
+        # one BLAS thread for numpy too: the amended W (SVD) changes in its last bits with the thread count,
+        # and the amended run amplifies that to ~0.01 in the gap after 30 epochs (lesson 03 report)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _run(seed, variant, epochs, recipe)
     finally:
         torch.set_num_threads(before)
 
 
-def _run(seed: int, variant: str, epochs: int) -> RunResult:
+def _run(seed: int, variant: str, epochs: int, recipe: str = "course") -> RunResult:
     t0 = time.perf_counter()
     train_set, test_set, vocab = digit_pairs(seed=0)  # one fixed split; the seed varies the model
     model = build_model(len(vocab), seed)
@@ -202,10 +233,11 @@ def _run(seed: int, variant: str, epochs: int) -> RunResult:
     def record(m) -> None:
         gaps.append(round(metrics.l2m(*embed(m, test_set)), 5))
 
-    hist = train(model, train_set, epochs, seed, after_epoch=record)
+    hist = train(model, train_set, epochs, seed, batch_size=RECIPES[recipe]["batch_size"], after_epoch=record,
+                 recipe=recipe)
     x, y = embed(model, test_set)
     return RunResult(seed, variant, float(gap0), float(metrics.l2m(x, y)), hist[0], hist[-1],
-                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0, gaps)
+                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0, gaps, recipe)
 
 
 def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)) -> dict:
@@ -233,7 +265,9 @@ def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)
 
 
 def load_asset(path: Path = ASSET) -> dict:
-    """Lesson 03: the shipped multi-seed result (see the module docstring for the command)."""
+    """Lesson 03: the shipped multi-seed result (see the module docstring for the command).
+
+    ``load_asset(PAPER_RECIPE_ASSET)`` reads the arm trained with the paper's optimizer recipe."""
     return json.loads(Path(path).read_text())
 
 
@@ -243,20 +277,27 @@ def main(argv: Optional[list] = None) -> int:
 
     p = argparse.ArgumentParser(description="Lesson 03: initialization vs optimization (Liang et al. 2022, Sec. 4.4).")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--epochs", type=int, default=None, help="default: the recipe's (course 100, paper 5)")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="course")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
+    args.epochs = RECIPES[args.recipe]["epochs"] if args.epochs is None else args.epochs
     results = []
     for seed in args.seeds:
         for variant in ("original", "amended"):
-            r = run(seed, variant, args.epochs)
+            r = run(seed, variant, args.epochs, recipe=args.recipe)
             print(f"seed {seed} {variant:8s} gap {r.gap_init:.4f} -> {r.gap_trained:.4f}  loss "
                   f"{r.loss_first_epoch:.3f} -> {r.loss_last_epoch:.3f}  acc {r.test_accuracy:.3f}  {r.seconds:.1f}s")
             results.append(asdict(r))
+    out = args.out if args.out else (ASSET if args.recipe == "course" else PAPER_RECIPE_ASSET)
+    rec = "" if args.recipe == "course" else f" --recipe {args.recipe}"
     doc = {"command": f"python -m modgap_edu.experiments.init_vs_opt --seeds {' '.join(map(str, args.seeds))} "
-                      f"--epochs {args.epochs} --out modgap_edu/assets/lesson03/init_vs_opt.json",
+                      f"--epochs {args.epochs}{rec} --out modgap_edu/assets/lesson03/{Path(out).name}",
            "torch": torch.__version__, "epochs": args.epochs, "temperature": TEMPERATURE,
-           "results": results, "summary": summarize(results)}
+           "results": results,
+           "summary": summarize(results, (30,) if args.recipe == "course" else [e for e in (5, 30) if e <= args.epochs])}
+    if args.recipe != "course":
+        doc["recipe"] = {"name": args.recipe, **RECIPES[args.recipe], "epochs": args.epochs}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=1) + "\n")
