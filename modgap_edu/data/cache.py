@@ -342,7 +342,7 @@ def fetch(url: str, sha256: str, fname: str, subdir: Optional[str] = None, progr
     Raises
     ------
     DataUnavailable
-        Not cached (or cached with the wrong checksum... see below) and offline mode is on, the host
+        Not cached and offline mode is on, the host
         cannot be reached within the probe deadline, or the server refuses or lacks the file.
     ChecksumError
         The download (or, when re-downloading is impossible, the cached file) has another sha256.
@@ -364,8 +364,8 @@ def fetch(url: str, sha256: str, fname: str, subdir: Optional[str] = None, progr
     except DataUnavailable as exc:
         if stale:
             raise ChecksumError(f"{target} does not have the pinned sha256 {sha[:16]}... (corrupted or "
-                                f"truncated) and re-downloading is not possible now: {exc}. Delete it, and "
-                                f"{_how_to(url, target)[3:]}") from None
+                                f"truncated) and re-downloading is not possible now ({exc}): delete it, and "
+                                f"{_how_to(url, target)[10:]}") from None
         raise DataUnavailable(f"{target.name} is not cached at {target} and cannot be downloaded now: {exc}. "
                               f"{_how_to(url, target)}") from None
     ensure_dir(folder)
