@@ -204,7 +204,7 @@ def _seed(source: str, dest: Optional[str]) -> int:
         except ChecksumError:
             bad += 1
             print(f"{src / FILES[name][0]}: CORRUPTED (sha256 mismatch), not copied", file=sys.stderr)
-    print(f"seeded {len(present) - bad} of {len(present)} feature files into {folder}")
+    print(f"{len(present) - bad} of {len(present)} feature files verified and cached in {folder}")
     return 1 if bad else 0
 
 

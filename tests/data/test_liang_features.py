@@ -315,6 +315,8 @@ def test_cli_seed_and_list(tmp_path, monkeypatch, capsys):
     assert liang_features.main([]) == 0
     out = capsys.readouterr().out
     assert out.count("seeded") == 5 and "missing" not in out
+    assert [line.split()[1] for line in out.splitlines()[-5:]] == ["cached"] * 5
+    assert "5 of 5 feature files verified and cached" in out
 
 
 def test_fallback_size_is_capped_and_stated(empty_data_dir, offline):
