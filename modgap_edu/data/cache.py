@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -86,8 +87,11 @@ def ensure_dir(folder: Union[str, os.PathLike, None] = None) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CacheDirError(f"cannot create the data folder {path}: {exc.strerror or exc}; {hint}.") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise CacheDirError(f"cannot write into the data folder {path} (permission denied); {hint}.")
+    try:  # a real write: os.access says yes to root on a read-only file system
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CacheDirError(f"cannot write into the data folder {path}: {exc.strerror or exc}; {hint}.") from None
     return path
 
 

