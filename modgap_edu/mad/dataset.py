@@ -194,7 +194,7 @@ def factor_values(values: Any, factor: str, n: Optional[int] = None, name: Optio
     top = len(FACTORS[factor]) - 1
     bad = (arr < 0) | (arr > top)
     if bad.any():
-        raise ValueError(f"{label} holds {arr[bad][0]!r}; the values of {factor!r} are 0..{top} "
+        raise ValueError(f"{label} holds {int(arr[bad][0])}; the values of {factor!r} are 0..{top} "
                          f"({', '.join(FACTORS[factor])}).")
     return arr.astype(np.int64)
 
