@@ -344,3 +344,22 @@ def test_sha256_and_verification_memo_follow_the_file(tmp_path):
     with pytest.raises(cache.ChecksumError, match="delete it"):
         cache.verify(p, sha)
     assert not cache.is_verified(tmp_path / "missing.bin", sha)
+
+
+@pytest.mark.parametrize("disable", ["1", None])
+def test_progress_bar_follows_tqdm_disable(tmp_path, file_server, disable):
+    """tqdm reads TQDM_DISABLE when it is imported, so each case runs in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    root, base = file_server
+    sha = _serve(root, "big.bin", bytes(200_000))
+    env = {k: v for k, v in os.environ.items() if k not in ("TQDM_DISABLE", "MODGAP_OFFLINE", "HF_HUB_OFFLINE")}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2]), MODGAP_DATA_DIR=str(tmp_path / "c"),
+               **({"TQDM_DISABLE": disable} if disable else {}))
+    code = f"from modgap_edu.data import cache; cache.fetch({base + 'big.bin'!r}, {sha!r}, 'big.bin', progress=True)"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "c" / "big.bin").stat().st_size == 200_000
+    assert ("100%|" in run.stderr) == (disable is None)  # the bar only when TQDM_DISABLE is not set
