@@ -85,7 +85,8 @@ def check_main_object(main_object: Any) -> str:
 
 def check_labels(labels: Any) -> dict[str, int]:
     if not isinstance(labels, dict):
-        raise ValueError(f"labels must be a dict factor -> value index (keys {list(FACTORS)}), got {type(labels).__name__}.")
+        raise ValueError(f"labels must be a dict factor -> value index (keys {list(FACTORS)}), "
+                         f"got {type(labels).__name__}.")
     out = {}
     for f, values in FACTORS.items():
         if f not in labels:
@@ -114,7 +115,8 @@ def make_caption(labels: dict, k: int | None, rng: np.random.Generator, main_obj
     main_object = check_main_object(main_object)
     lab = check_labels(labels)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}.")
+        raise ValueError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                         f"got {type(rng).__name__}.")
     head = FACTORS[main_object][lab[main_object]]
     if k is None:
         return head
@@ -253,6 +255,7 @@ def render_split(split: str = "train", n: int | None = None, seed: int = 0, sour
     (``digit``, ``thickthinning``, ``swelling``, ``fracture``, ``scaling``, ``colors``), ``source``,
     ``seconds`` and ``images_per_s``. Deterministic in (split, n, seed, source)."""
     n = _check_n(n, split)
+    seed = _check_seed(seed)
     base, labels, used = digits.base_digits(split, source, verbose=verbose)
     split_id = digits.SPLITS.index(split)
     rng = np.random.default_rng([seed, split_id, 1])
@@ -278,6 +281,12 @@ def render_split(split: str = "train", n: int | None = None, seed: int = 0, sour
     out = {"gray": gray, "digit": labels[base_idx].astype(np.int64), **drawn, "source": used,
            "seconds": seconds, "images_per_s": n / max(seconds, 1e-9)}
     return out
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    return int(seed)
 
 
 def _check_n(n: Any, split: str) -> int:
@@ -392,6 +401,7 @@ def load_split(split: str = "train", n: int | None = None, seed: int = 0, source
     """
     use_cache = cache
     n = _check_n(n, split)
+    seed = _check_seed(seed)
     if processes is None:
         processes = 1
     resolved = digits.resolve_source(source)
@@ -440,9 +450,7 @@ class MADDataset(Dataset):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
         self.k = check_k(k)
         self.main_object = check_main_object(main_object)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-        self.split, self.seed = split, int(seed)
+        self.split, self.seed = split, _check_seed(seed)
         data = load_split(split, n, self.seed, source, cache=cache, processes=processes, verbose=verbose)
         self.source = data["source"]
         self.images_per_s = float(data["images_per_s"])

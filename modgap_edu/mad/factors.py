@@ -237,7 +237,8 @@ def render(image: np.ndarray, thickthinning: int, swelling: int, fracture_: int,
     swelling, fracture_, scaling = (_factor_value(v, n, 1) for v, n in
                                     ((swelling, "swelling"), (fracture_, "fracture"), (scaling, "scaling")))
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}.")
+        raise ValueError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                         f"got {type(rng).__name__}.")
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale!r}.")
     m = Morph(upscale(image, scale), scale)

@@ -108,5 +108,6 @@ def test_seed_then_list_real_files(tmp_path, capsys):
     assert liang_features.main(["--seed-from", str(SHARED), "--dest", str(tmp_path)]) == 0
     assert liang_features.main(["--dest", str(tmp_path)]) == 0
     listing = capsys.readouterr().out.strip().splitlines()[-len(liang_features.NAMES):]
-    expected = ["cached" if (SHARED / liang_features.FILES[n][0]).is_file() else "missing" for n in liang_features.NAMES]
+    expected = ["cached" if (SHARED / liang_features.FILES[n][0]).is_file() else "missing"
+                for n in liang_features.NAMES]
     assert [line.split()[1] for line in listing] == expected

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import itertools
 
 import numpy as np
 import pytest
@@ -254,7 +253,6 @@ def _idx_bytes(arr, magic_dims):
 
 
 def _write_fake_mnist(folder, monkeypatch, n=30):
-    rng = np.random.default_rng(0)
     digits, labels = mad_digits.sklearn_digits("train")
     images = (digits[:n] * 255).astype(np.uint8)
     files = {}

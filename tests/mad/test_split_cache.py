@@ -177,3 +177,11 @@ def test_unwritable_cache_folder_still_renders(tmp_path, monkeypatch, fresh, cap
 def test_cache_false_neither_reads_nor_writes(fresh):
     data = dataset.load_split(processes=1, verbose=False, cache=False, **ARGS)
     assert _same(data, fresh) and not _path().exists() and dataset._MEMORY_CACHE == {}
+
+
+def test_numpy_integer_seed_is_the_same_split(fresh):
+    data = dataset.load_split(processes=1, verbose=False, **{**ARGS, "seed": np.int64(ARGS["seed"])})
+    assert _same(data, fresh)
+    for bad in (-1, 1.5, True, "5"):
+        with pytest.raises(ValueError, match="seed must be"):
+            dataset.load_split(processes=1, verbose=False, **{**ARGS, "seed": bad})
