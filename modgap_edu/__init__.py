@@ -57,6 +57,8 @@ _API = {
     "landscape_minimum": "core.loss_terms",
     "make_caption": "mad.dataset",
     "MADDataset": "mad.dataset",
+    "data_dir": "data.cache",
+    "offline_requested": "data.cache",
     "load_liang_features": "data.liang_features",
     "load_embeddings": "data.embedding_files",
     "real_or_fallback_features": "models.fallback_features",

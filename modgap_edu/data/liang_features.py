@@ -6,39 +6,42 @@ pairs in ``Figure_1_Modality_Gap/features_<name>.npy`` of ``Weixin-Liang/Modalit
 half is a matched pair. These files are never part of this project: ``load_liang_features``
 downloads one from the commit-pinned URL, checks its sha256 and caches it.
 
-* Cache folder: ``$MODGAP_DATA_DIR`` if set, else ``~/.cache/modgap_edu``.
-* Offline: with ``MODGAP_OFFLINE=1`` or ``HF_HUB_OFFLINE=1`` no connection is attempted; otherwise
-  the host must resolve and accept a connection within ``CONNECT_TIMEOUT`` seconds. Either way an
-  uncached file fails fast with ``DataUnavailable`` saying how to get it.
+* Cache folder, offline switch, probe and download: ``modgap_edu.data.cache`` (``$MODGAP_DATA_DIR``,
+  else ``~/.cache/modgap_edu``; ``MODGAP_OFFLINE``/``HF_HUB_OFFLINE``; one probe of at most
+  ``CONNECT_TIMEOUT`` seconds; pooch with the pinned sha256). An uncached file fails fast offline
+  with ``DataUnavailable`` saying how to get it.
 * ``real_or_fallback_features`` is what lessons call: the real features when they can be had,
   otherwise embeddings from the course's own model, with a sentence saying which one it is.
 
 Command line (e.g. to seed a cache from a folder holding the files, as CI does)::
 
-    python -m modgap_edu.data.liang_features --seed-from ../shared/data [--dest DIR]
-    python -m modgap_edu.data.liang_features --download clip
+    python -m modgap_edu.data --seed-from ../shared/data [--dest DIR]   (or -m modgap_edu.data.liang_features)
+    python -m modgap_edu.data --download clip
+    python -m modgap_edu.data            # lists every file: cached, CORRUPTED or missing
+
+Errors (a missing seed folder, a read-only ``--dest``, a ``MODGAP_DATA_DIR`` that is a file) are one
+line on stderr and exit status 2; a corrupted file is one line and exit status 1.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import socket
-import tempfile
-import threading
-import time
-import urllib.parse
-import urllib.request
+import sys
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
+from modgap_edu.data import cache
+from modgap_edu.data.cache import CacheDirError, ChecksumError, DataUnavailable, data_dir, offline_requested, sha256_of
+
+__all__ = ["FILES", "NAMES", "ChecksumError", "DataUnavailable", "cache_path", "data_dir", "fetch",
+           "load_liang_features", "offline_requested", "seed_cache", "sha256_of", "status", "url", "verify"]
+
 REPO = "Weixin-Liang/Modality-Gap"
 COMMIT = "8e20cb24efa4c5f89aad694f2f65eb43ffc46d10"
 BASE_URL = f"https://raw.githubusercontent.com/{REPO}/{COMMIT}/Figure_1_Modality_Gap/"
-CONNECT_TIMEOUT = 0.8  # seconds allowed for DNS + TCP connect before we call the machine offline
-READ_TIMEOUT = 20.0  # seconds per socket read once connected
+CONNECT_TIMEOUT = cache.PROBE_SECONDS  # seconds allowed for DNS + TCP connect before we call the machine offline
 
 # name -> (file, sha256, what it is)
 FILES: dict[str, tuple[str, str, str]] = {
@@ -57,29 +60,15 @@ FILES: dict[str, tuple[str, str, str]] = {
 NAMES = tuple(FILES)
 
 
-class DataUnavailable(RuntimeError):
-    """The file is not cached and cannot be downloaded now (offline, blocked, or refused)."""
-
-
-class ChecksumError(RuntimeError):
-    """A file's sha256 differs from the pinned one (corrupted, truncated or tampered with)."""
-
-
 # ------------------------------------------------------------------ paths and checks
 def _check_name(name: str) -> str:
-    if name not in FILES:
+    if not isinstance(name, str) or name not in FILES:
         raise ValueError(f"unknown feature set {name!r}: choose one of {', '.join(NAMES)}.")
     return name
 
 
-def data_dir() -> Path:
-    """The cache folder: ``$MODGAP_DATA_DIR`` if set (and non-empty), else ``~/.cache/modgap_edu``."""
-    env = os.environ.get("MODGAP_DATA_DIR", "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "modgap_edu"
-
-
 def cache_path(name: str) -> Path:
-    """Where ``features_<name>.npy`` is (or will be) cached."""
+    """Where ``features_<name>.npy`` is (or will be) cached: ``data_dir() / features_<name>.npy``."""
     return data_dir() / FILES[_check_name(name)][0]
 
 
@@ -88,140 +77,27 @@ def url(name: str) -> str:
     return BASE_URL + FILES[_check_name(name)][0]
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def verify(name: str, path: Optional[os.PathLike] = None) -> Path:
+    """Check a file's sha256 against the pinned value of ``name``; return its path or raise ``ChecksumError``."""
+    return cache.verify(Path(path) if path is not None else cache_path(name), FILES[_check_name(name)][1])
 
 
-def verify(name: str, path: Optional[Path] = None) -> Path:
-    """Check a file's sha256 against the pinned value; return its path or raise ``ChecksumError``."""
-    path = Path(path) if path is not None else cache_path(name)
-    expected = FILES[_check_name(name)][1]
-    actual = sha256_of(path)
-    if actual != expected:
-        raise ChecksumError(
-            f"{path} has sha256 {actual[:16]}..., expected {expected[:16]}... (the pinned upstream file). "
-            "The file is corrupted or not the right one: delete it and load again to re-download."
-        )
-    return path
-
-
-def offline_requested() -> bool:
-    """True when ``MODGAP_OFFLINE`` or ``HF_HUB_OFFLINE`` is set to a true value (1/true/yes/on)."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("MODGAP_OFFLINE", "HF_HUB_OFFLINE"))
-
-
-# ------------------------------------------------------------------ download
-def _resolve(host: str, port: int, timeout: float) -> list:
-    """``getaddrinfo`` with a deadline (socket timeouts do not bound DNS lookups)."""
-    box: dict = {}
-
-    def work() -> None:
-        try:
-            box["info"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            box["error"] = exc
-
-    t = threading.Thread(target=work, daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        raise DataUnavailable(f"could not resolve {host} within {timeout:g} s (no network?)")
-    if "error" in box:
-        raise DataUnavailable(f"could not resolve {host}: {box['error']}")
-    return box["info"]
-
-
-def _probe(address: str, timeout: float) -> None:
-    """Fail fast unless ``address``'s host (or the proxy urllib would use for it) resolves and accepts
-    a TCP connection, all within ``timeout`` seconds in total (DNS and every connect attempt share one
-    deadline, so a machine whose packets are silently dropped also fails within ``timeout``)."""
-    parts = urllib.parse.urlsplit(address)
-    if parts.scheme == "file":
-        return
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(host):
-        pp = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
-        host, port = pp.hostname or "", pp.port or 8080
-    deadline = time.monotonic() + timeout
-    info = _resolve(host, port, timeout)
-    last: Optional[Exception] = None
-    for family, kind, proto, _, sockaddr in info[:4]:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        try:
-            with socket.socket(family, kind, proto) as s:
-                s.settimeout(left)
-                s.connect(sockaddr)
-            return
-        except OSError as exc:
-            last = exc
-    raise DataUnavailable(f"could not connect to {host}:{port} within {timeout:g} s ({last or 'timed out'})")
-
-
-def download(name: str, dest: Optional[Path] = None, base_url: Optional[str] = None) -> Path:
-    """Download ``features_<name>.npy`` to ``dest`` (default: ``cache_path(name)``), verified.
-
-    Writes to a temporary file first and moves it into place only when the sha256 matches,
-    so an interrupted or wrong download never leaves a bad cache file.
-    """
-    _check_name(name)
-    dest = Path(dest) if dest is not None else cache_path(name)
-    source = (base_url if base_url is not None else BASE_URL) + FILES[name][0]
-    if offline_requested():
-        raise DataUnavailable("offline mode is on (MODGAP_OFFLINE or HF_HUB_OFFLINE is set), so nothing is "
-                              "downloaded")
-    _probe(source, CONNECT_TIMEOUT)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(source, timeout=READ_TIMEOUT) as response:
-                    shutil.copyfileobj(response, out)
-            except OSError as exc:  # URLError, HTTPError, timeouts are all OSError
-                raise DataUnavailable(f"downloading {source} failed: {exc}") from exc
-        verify(name, Path(tmp))
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
-
-
-def _unavailable_message(name: str, reason: str) -> str:
-    return (f"The real features {name!r} are not cached at {cache_path(name)} and cannot be downloaded now: "
-            f"{reason}. To get them, go online and unset MODGAP_OFFLINE/HF_HUB_OFFLINE, or copy "
-            f"{FILES[name][0]} (from {url(name)}) into {data_dir()} (or point MODGAP_DATA_DIR at a folder "
-            "holding it).")
+def status(name: str, folder: Optional[os.PathLike] = None) -> str:
+    """``"cached"`` (sha256 verified), ``"corrupted"`` (present, wrong sha256) or ``"missing"``."""
+    path = (Path(folder) if folder is not None else data_dir()) / FILES[_check_name(name)][0]
+    if not path.exists():
+        return "missing"
+    return "cached" if cache.is_verified(path, FILES[name][1]) else "corrupted"
 
 
 def fetch(name: str) -> Path:
-    """Path of a verified cached copy of ``features_<name>.npy``, downloading it when needed.
+    """Path of a verified cached copy of ``features_<name>.npy``, downloaded (probe, then pooch) when needed.
 
     A cached file with the wrong checksum is re-downloaded when possible; offline, that is a
     ``ChecksumError`` (the corrupt file is left in place for you to inspect or delete).
     """
-    path = cache_path(name)
-    if path.exists():
-        try:
-            return verify(name, path)
-        except ChecksumError as bad:
-            try:
-                return download(name, path)
-            except DataUnavailable as exc:
-                raise ChecksumError(f"{bad} Re-downloading is not possible now: {exc}.") from None
-    try:
-        return download(name, path)
-    except DataUnavailable as exc:
-        raise DataUnavailable(_unavailable_message(name, str(exc))) from None
+    fname, sha, _ = FILES[_check_name(name)]
+    return cache.fetch(url(name), sha, fname)
 
 
 def load_liang_features(name: str = "clip", normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -247,44 +123,121 @@ def seed_cache(source_dir: os.PathLike, dest_dir: Optional[os.PathLike] = None,
                names: tuple[str, ...] = NAMES) -> list[Path]:
     """Copy the feature files found in ``source_dir`` into the cache (``dest_dir`` or ``data_dir()``).
 
-    Each copy is checksum-verified; missing files are skipped. Returns the paths written.
-    Used by tests and CI (``python -m modgap_edu.data.liang_features --seed-from ../shared/data``).
+    Each source file is checksum-verified before it is copied (``ChecksumError`` otherwise); files absent
+    from ``source_dir`` are skipped. Used by tests and CI (``python -m modgap_edu.data --seed-from DIR``).
+
+    Parameters
+    ----------
+    source_dir : path-like
+        An existing folder holding some ``features_*.npy`` files.
+    dest_dir : path-like, optional
+        The cache folder to fill (default ``data_dir()``).
+    names : tuple of str
+        Which feature sets to look for.
+
+    Returns
+    -------
+    list of Path
+        The cached paths written or already up to date.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``source_dir`` does not exist or is not a folder.
+    CacheDirError
+        ``dest_dir`` is a file or cannot be written.
+    ChecksumError
+        A source file is not the pinned one.
     """
     src = Path(source_dir)
-    dest = Path(dest_dir) if dest_dir is not None else data_dir()
-    written = []
-    for name in names:
-        f = src / FILES[_check_name(name)][0]
-        if not f.exists():
-            continue
+    if not src.is_dir():
+        raise FileNotFoundError(f"--seed-from {src}: no such folder (it should hold features_*.npy files).")
+    found = [(name, src / FILES[_check_name(name)][0]) for name in names]
+    found = [(name, f) for name, f in found if f.is_file()]
+    if not found:
+        return []
+    for name, f in found:
         verify(name, f)
-        dest.mkdir(parents=True, exist_ok=True)
+    dest = cache.ensure_dir(dest_dir)
+    written = []
+    for name, f in found:
         target = dest / f.name
-        if not (target.exists() and sha256_of(target) == FILES[name][1]):
-            shutil.copyfile(f, target)
+        if not cache.is_verified(target, FILES[name][1]):
+            _copy_atomically(f, target)
         written.append(target)
     return written
 
 
+def _copy_atomically(source: Path, target: Path) -> None:
+    tmp = target.with_name(target.name + ".part")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CacheDirError(f"cannot write {target}: {exc.strerror or exc}.") from None
+
+
+def _list(folder: Path) -> int:
+    """Print one line per feature file; 1 if any is corrupted."""
+    bad = 0
+    for name in NAMES:
+        state = status(name, folder)
+        bad += state == "corrupted"
+        note = "  (sha256 mismatch: delete it and download again)" if state == "corrupted" else ""
+        print(f"{name:12s} {state.upper() if state == 'corrupted' else state:9s} {folder / FILES[name][0]}{note}")
+    return 1 if bad else 0
+
+
+def _seed(source: str, dest: Optional[str]) -> int:
+    src = Path(source)
+    if not src.is_dir():
+        raise FileNotFoundError(f"--seed-from {src}: no such folder (it should hold features_*.npy files).")
+    present = [n for n in NAMES if (src / FILES[n][0]).is_file()]
+    if not present:
+        raise FileNotFoundError(f"--seed-from {src}: none of {', '.join(FILES[n][0] for n in NAMES)} is there.")
+    folder = cache.ensure_dir(dest)
+    bad = 0
+    for name in present:
+        try:
+            print(f"seeded {seed_cache(src, folder, names=(name,))[0]}")
+        except ChecksumError:
+            bad += 1
+            print(f"{src / FILES[name][0]}: CORRUPTED (sha256 mismatch), not copied", file=sys.stderr)
+    print(f"{len(present) - bad} of {len(present)} feature files verified and cached in {folder}")
+    return 1 if bad else 0
+
+
 def main(argv: Optional[list] = None) -> int:
+    """The data command line: ``python -m modgap_edu.data [--seed-from DIR] [--dest DIR] [--download ...]``.
+
+    Returns 0 on success, 1 when a file is corrupted, 2 on a usage error (printed as one line on stderr).
+    """
     import argparse
 
-    p = argparse.ArgumentParser(description="Fetch or seed Liang et al.'s feature files (modgap_edu).")
+    p = argparse.ArgumentParser(prog="python -m modgap_edu.data",
+                                description="Fetch, seed or list Liang et al.'s feature files (modgap_edu).")
     p.add_argument("--seed-from", help="folder holding features_*.npy to copy (verified) into the cache")
     p.add_argument("--dest", help="cache folder to write (default: $MODGAP_DATA_DIR or ~/.cache/modgap_edu)")
     p.add_argument("--download", nargs="*", choices=NAMES, help="download these names (default all)")
     args = p.parse_args(argv)
-    if args.seed_from:
-        for path in seed_cache(args.seed_from, args.dest):
-            print(f"seeded {path}")
-    if args.download is not None:
-        for name in args.download or NAMES:
-            print(f"{name}: {fetch(name)}")
-    if not args.seed_from and args.download is None:
-        for name in NAMES:
-            path = cache_path(name)
-            print(f"{name:12s} {'cached' if path.exists() else 'missing'}  {path}")
-    return 0
+    try:
+        rc = 0
+        if args.seed_from:
+            rc = max(rc, _seed(args.seed_from, args.dest))
+        if args.download is not None:
+            for name in args.download or NAMES:
+                print(f"{name}: {fetch(name)}")
+        if not args.seed_from and args.download is None:
+            folder = Path(args.dest) if args.dest else data_dir()
+            if folder.exists() and not folder.is_dir():
+                raise CacheDirError(f"cannot use {folder} as the data folder: it is a file, not a folder; set "
+                                    "MODGAP_DATA_DIR (or --dest) to a folder.")
+            rc = _list(folder)
+        return rc
+    except (FileNotFoundError, CacheDirError, DataUnavailable, ChecksumError, ValueError) as exc:
+        print(f"{p.prog}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

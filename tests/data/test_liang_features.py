@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modgap_edu.data import liang_features
+from modgap_edu.data import cache, liang_features
 from modgap_edu.core import metrics
 from modgap_edu.models import fallback_features
 
@@ -140,7 +140,10 @@ def test_seed_cache_verifies_source(tmp_path):
     (src / "features_clasp.npy").write_bytes(b"not the real file")
     with pytest.raises(liang_features.ChecksumError, match="sha256"):
         liang_features.seed_cache(src, tmp_path / "dest")
-    assert liang_features.seed_cache(tmp_path / "nothing_here", tmp_path / "dest") == []
+    assert not (tmp_path / "dest" / "features_clasp.npy").exists()
+    assert liang_features.seed_cache(src, tmp_path / "dest", names=("clip",)) == []  # absent files are skipped
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        liang_features.seed_cache(tmp_path / "nothing_here", tmp_path / "dest")
 
 
 # ------------------------------------------------------------------ corrupted cache
@@ -198,7 +201,7 @@ def test_wrong_download_leaves_no_cache_file(empty_data_dir, online, file_server
     with pytest.raises(liang_features.ChecksumError):
         liang_features.load_liang_features("clip")
     assert not liang_features.cache_path("clip").exists()
-    assert list(empty_data_dir.glob("*.part")) == []
+    assert list(empty_data_dir.glob("*")) == []  # no partial or temporary file left behind
 
 
 def test_http_error_is_data_unavailable(empty_data_dir, online, file_server, monkeypatch):
@@ -271,7 +274,7 @@ def test_dropped_packets_on_every_address_fail_within_one_deadline(empty_data_di
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(liang_features.socket, "socket", BlackHole)
+    monkeypatch.setattr(cache.socket, "socket", BlackHole)
     t0 = time.perf_counter()
     with pytest.raises(liang_features.DataUnavailable, match="could not connect"):
         liang_features.load_liang_features("clip")
@@ -282,9 +285,9 @@ def test_probe_goes_to_the_proxy_when_one_is_set(online, monkeypatch):
     seen = []
     monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
     monkeypatch.setenv("no_proxy", "")
-    monkeypatch.setattr(liang_features, "_resolve", lambda host, port, timeout: seen.append((host, port)) or [])
+    monkeypatch.setattr(cache, "_resolve", lambda host, port, timeout: seen.append((host, port)) or [])
     with pytest.raises(liang_features.DataUnavailable):
-        liang_features._probe("https://raw.githubusercontent.com/x", 0.5)
+        cache.probe("https://raw.githubusercontent.com/x", 0.5)
     assert seen == [("proxy.example", 3128)]
 
 
@@ -312,6 +315,8 @@ def test_cli_seed_and_list(tmp_path, monkeypatch, capsys):
     assert liang_features.main([]) == 0
     out = capsys.readouterr().out
     assert out.count("seeded") == 5 and "missing" not in out
+    assert [line.split()[1] for line in out.splitlines()[-5:]] == ["cached"] * 5
+    assert "5 of 5 feature files verified and cached" in out
 
 
 def test_fallback_size_is_capped_and_stated(empty_data_dir, offline):

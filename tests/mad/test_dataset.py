@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import itertools
 
 import numpy as np
 import pytest
 import torch
 
+from modgap_edu.data.cache import ChecksumError, DataUnavailable
 from modgap_edu.mad import dataset, factors
 from modgap_edu.mad import digits as mad_digits
 
@@ -253,7 +253,6 @@ def _idx_bytes(arr, magic_dims):
 
 
 def _write_fake_mnist(folder, monkeypatch, n=30):
-    rng = np.random.default_rng(0)
     digits, labels = mad_digits.sklearn_digits("train")
     images = (digits[:n] * 255).astype(np.uint8)
     files = {}
@@ -287,7 +286,7 @@ def test_mnist_checksum_mismatch_is_rejected(tmp_path, monkeypatch):
     _write_fake_mnist(folder, monkeypatch)
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"corrupted")
     assert not mad_digits.mnist_available()
-    with pytest.raises(ValueError, match="SHA-256"):
+    with pytest.raises(ChecksumError, match="SHA-256"):
         mad_digits.load_mnist("test")
     base, lab, src = mad_digits.base_digits("test", "auto", verbose=False)
     assert src == ("mnist5k" if mad_digits.mnist5k_available() else "sklearn")
@@ -348,7 +347,7 @@ def test_offline_download_fails_fast(monkeypatch):
 
     monkeypatch.setenv("MODGAP_OFFLINE", "1")
     t0 = time.perf_counter()
-    with pytest.raises(ConnectionError, match="offline"):
+    with pytest.raises(DataUnavailable, match="offline"):
         mad_digits.download_mnist()
     assert time.perf_counter() - t0 < 1.0
     with pytest.raises(FileNotFoundError, match="download_mnist"):
