@@ -286,10 +286,13 @@ def test_network_probe_is_bounded(monkeypatch):
     assert time.perf_counter() - t0 < 1.5
 
 
-def test_network_probe_finds_a_listening_port():
+def test_network_probe_finds_a_listening_port(monkeypatch):
     import socket
 
     from modgap_edu.data import cache
+
+    for var in ("MODGAP_OFFLINE", "HF_HUB_OFFLINE"):  # offline mode answers False without probing
+        monkeypatch.delenv(var, raising=False)
 
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
