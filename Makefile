@@ -12,11 +12,12 @@ DATA_CACHE  := $(CURDIR)/.cache/modgap_data
 TEST_ENV := HF_HUB_OFFLINE=1 MODGAP_OFFLINE=1 MPLBACKEND=Agg PYTHONHASHSEED=0 TQDM_DISABLE=1
 NBVAL    := --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test lessons run budget seed-cache assets mad-sweep bench latency clean help
+.PHONY: setup lab test lint lessons run budget seed-cache assets mad-sweep bench latency clean help
 
 help:
 	@echo "make lab      - set up if needed, then open the lessons in JupyterLab"
 	@echo "make test     - set up if needed, then run the whole test suite (unit, notebooks, browser)"
+	@echo "make lint     - ruff: lint and format check (line length 120, rules in pyproject.toml)"
 	@echo "make lessons  - regenerate lessons/ (student) and solutions/ from sources/"
 	@echo "make run      - execute every lesson headless into _run/ (git-ignored)"
 	@echo "make budget   - per-lesson wall time and peak RSS; fails over 90 s or 1 GB"
@@ -52,6 +53,10 @@ test: setup seed-cache
 	 else echo "browser tests: SKIPPED, /usr/bin/chromium is missing (apt-get install -y chromium)"; fi
 	$(PY) tools/build_lessons.py --check
 	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(PY) -m pytest -ra tests lessons solutions $(NBVAL)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 lessons: setup
 	$(PY) tools/build_lessons.py
