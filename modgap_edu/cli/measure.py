@@ -51,11 +51,8 @@ def measure(image: Any, text: Any, text_to_image: Any = None, top: int = 10, uni
     y = V.to_numpy_matrix(text, "text", min_rows=2)
     V.same_width(x, y, "image", "text")
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}.")
-    if isinstance(uniformity_sample, bool) or not isinstance(uniformity_sample, (int, np.integer)) \
-            or uniformity_sample < 2:
-        raise ValueError(f"uniformity_sample must be an integer >= 2, got {uniformity_sample!r}.")
+    V.integer(top, "top", 1)
+    V.integer(uniformity_sample, "uniformity_sample", 2)
     terms = metrics.rmg_terms(x, y, idx)
     gap = metrics.gap_vector(x, y)  # its norm is L2M, its |entries| rank the dimensions (Fig. 4a)
     scores = np.abs(gap)

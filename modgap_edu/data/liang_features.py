@@ -34,6 +34,8 @@ from typing import Optional
 
 import numpy as np
 
+from modgap_edu.core.metrics import unit_rows
+
 REPO = "Weixin-Liang/Modality-Gap"
 COMMIT = "8e20cb24efa4c5f89aad694f2f65eb43ffc46d10"
 BASE_URL = f"https://raw.githubusercontent.com/{REPO}/{COMMIT}/Figure_1_Modality_Gap/"
@@ -238,8 +240,7 @@ def load_liang_features(name: str = "clip", normalize: bool = True) -> tuple[np.
         raise ChecksumError(f"{path} has shape {arr.shape}, expected (2, N, d).")
     img, txt = arr[0].astype(np.float64), arr[1].astype(np.float64)
     if normalize:
-        img /= np.linalg.norm(img, axis=1, keepdims=True)
-        txt /= np.linalg.norm(txt, axis=1, keepdims=True)
+        img, txt = unit_rows(img), unit_rows(txt)
     return img, txt
 
 

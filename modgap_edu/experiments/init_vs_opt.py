@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 from modgap_edu.models.towers import MLPImageTower, RotatedTower
 from modgap_edu.core.procrustes import procrustes_rotation
 from modgap_edu.models import fallback_features
@@ -180,8 +181,7 @@ def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int
     """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training."""
     if variant not in ("original", "amended"):
         raise ValueError(f"variant must be 'original' or 'amended', got {variant!r}.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    V.integer(epochs, "epochs", 1)
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, min(int(threads), 2)))  # tiny matrices: 1 thread is fastest and reproducible
     try:

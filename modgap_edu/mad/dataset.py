@@ -30,6 +30,7 @@ import torch
 from torch.utils.data import Dataset
 
 from modgap_edu.mad import digits, factors
+from modgap_edu.core import validation as V
 
 FACTORS: dict[str, tuple[str, ...]] = {
     "digit": tuple(str(d) for d in range(10)),
@@ -60,9 +61,7 @@ def vocabulary_words() -> list[str]:
 def check_k(k: Any) -> int | None:
     if k is None:
         return None
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= int(k) <= 5:
-        raise ValueError(f"k must be None (object only) or an integer 0-5 (attributes in the caption), got {k!r}.")
-    return int(k)
+    return V.integer(k, "k", 0, 5)  # None (object only) is handled above
 
 
 def check_main_object(main_object: Any) -> str:
@@ -81,9 +80,7 @@ def check_labels(labels: Any) -> dict[str, int]:
         v = labels[f]
         if hasattr(v, "item"):
             v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < len(values):
-            raise ValueError(f"labels[{f!r}] must be an index 0..{len(values) - 1} into FACTORS[{f!r}], got {v!r}.")
-        out[f] = int(v)
+        out[f] = V.integer(v, f"labels[{f!r}] (an index into FACTORS[{f!r}])", 0, len(values) - 1)
     return out
 
 
@@ -208,9 +205,7 @@ def _check_n(n: Any, split: str) -> int:
     digits._split(split)
     if n is None:
         return DEFAULT_N[split]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or int(n) < 1:
-        raise ValueError(f"n must be a positive integer (number of images), got {n!r}.")
-    return int(n)
+    return V.integer(n, "n", 1)
 
 
 def _cache_file(split: str, n: int, seed: int, source: str):
@@ -272,9 +267,7 @@ class MADDataset(Dataset):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
         self.k = check_k(k)
         self.main_object = check_main_object(main_object)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-        self.split, self.seed = split, int(seed)
+        self.split, self.seed = split, V.seed(seed)
         data = load_split(split, n, self.seed, source, cache=cache, processes=processes, verbose=verbose)
         self.source = data["source"]
         self.images_per_s = float(data["images_per_s"])

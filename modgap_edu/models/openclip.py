@@ -23,6 +23,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from modgap_edu._runtime import torchvision_compat
+from modgap_edu.core import validation as V
 from modgap_edu.data.image_folder import pair_folder
 
 torchvision_compat.install()
@@ -106,8 +107,8 @@ def build(model: Union[str, dict] = "ViT-S-32-alt", pretrained: Optional[str] = 
     else:
         raise ValueError(f"model must be an open_clip model name, 'local-dir:<folder>' or a config dict, "
                          f"got {model!r}.")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}.")
+    if seed is not None:
+        V.seed(seed, "seed (or None)")
     if name.startswith("local-dir:"):
         folder = Path(name[len("local-dir:"):]).expanduser()
         if not (folder / "open_clip_config.json").is_file():
@@ -170,16 +171,14 @@ def save_local_dir(bundle: ModelBundle, folder: Union[str, os.PathLike],
 
 # ------------------------------------------------------------------ embedding helpers
 def _batches(n: int, batch_size: int):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    for start in range(0, n, int(batch_size)):
+    for start in range(0, n, V.integer(batch_size, "batch_size", 1)):
         yield slice(start, min(n, start + int(batch_size)))
 
 
 def _finish(chunks: list, normalize: bool) -> np.ndarray:
     out = torch.cat(chunks).float()
     if normalize:
-        out = out / out.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        out = torch.nn.functional.normalize(out, dim=1)  # x / max(||x||, 1e-12)
     return out.numpy()
 
 
@@ -242,8 +241,7 @@ def noise_inputs(bundle: ModelBundle, n: int, seed: int = 42) -> tuple[torch.Ten
     Token ids are drawn from [0, vocab_size) over the full context, as in the official code (so
     CLIP's argmax-token pooling lands on a random position).
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    V.integer(n, "n", 1)
     g = torch.Generator().manual_seed(int(seed))
     size = bundle.model.visual.image_size
     h, w = (size, size) if isinstance(size, int) else tuple(size)
@@ -282,8 +280,7 @@ def embed_folder(folder: str | Path, model: str = "ViT-B-32", pretrained: str | 
     from PIL import Image
     from tqdm.auto import tqdm
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    V.integer(batch_size, "batch_size", 1)
     images, texts, t2i = pair_folder(folder, captions)
     net, preprocess, tokenizer = load_model(model, pretrained, allow_download)
     if tag_is_random(pretrained):

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from modgap_edu.core import validation as V
-from modgap_edu.core import cone
+from modgap_edu.core import cone, dimensions, metrics
 from modgap_edu.plots.widgets import new_figure
 
 IMAGE_COLOR, TEXT_COLOR = "#d62728", "#1f77b4"
@@ -20,24 +20,13 @@ ACT_COLORS = {"sigmoid": "#9467bd", "leaky_relu": "#ff7f0e", "relu": "#d62728", 
 
 
 def pca_2d(x: Any, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Centered PCA by SVD (like sklearn's ``PCA``): (coordinates (N, k), explained-variance ratios (k,)).
-
-    Component signs are fixed so that each component's largest-magnitude loading is positive
-    (deterministic plots).
-    """
-    arr = V.to_numpy_matrix(x, "x", min_rows=2, nonzero_rows=False).astype(np.float64)
-    centered = arr - arr.mean(axis=0)
-    _, s, vt = np.linalg.svd(centered, full_matrices=False)
-    k = min(n_components, vt.shape[0])
-    vt = vt[:k]
-    signs = np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])
-    vt = vt * signs[:, None]
-    var = s**2
-    return centered @ vt.T, var[:k] / var.sum()
+    """Centered PCA by SVD (``modgap_edu.core.dimensions.pca``): (coordinates (N, k), explained-variance
+    ratios (k,)); each component's largest-magnitude loading is positive (deterministic plots)."""
+    coords, _, ratio = dimensions.pca(x, n_components)
+    return coords, ratio
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+_unit = metrics.unit_rows
 
 
 def plot_gap_pca(image_emb: Any, text_emb: Any, title: str = "", max_lines: int = 500) -> Figure:
