@@ -44,7 +44,7 @@ def uv_to_xyz(u_deg: Any, v_deg: Any) -> np.ndarray:
     u, v = (np.deg2rad(V.real_array(a, name, "angles in degrees").astype(np.float64))
             for a, name in ((u_deg, "u_deg"), (v_deg, "v_deg")))
     if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
-        raise ValueError("u_deg and v_deg must be finite angles in degrees.")
+        raise ValueError("u_deg and v_deg contain NaN or inf: pass finite angles in degrees.")
     try:
         u, v = np.broadcast_arrays(u, v)
     except ValueError:
