@@ -250,7 +250,19 @@ def pair(image_emb: Any, text_emb: Any, *, paired: bool = False, min_rows: int =
 
 
 def same_width(a: Any, b: Any, name_a: str, name_b: str) -> None:
-    """Raise unless the 2-D ``a`` and ``b`` have the same number of columns."""
+    """Raise unless the 2-D ``a`` and ``b`` have the same number of columns.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray or torch.Tensor
+        The two checked 2-D arrays.
+    name_a, name_b : str
+        Their names, used in the error message.
+
+    Returns
+    -------
+    None
+    """
     if a.shape[1] != b.shape[1]:
         raise ValueError(
             f"{name_a} and {name_b} must have the same embedding dimension, got {a.shape[1]} and {b.shape[1]}."
@@ -258,7 +270,19 @@ def same_width(a: Any, b: Any, name_a: str, name_b: str) -> None:
 
 
 def same_rows(a_shape: tuple, b_shape: tuple, name_a: str, name_b: str) -> None:
-    """Raise unless the two shapes have the same number of rows (row i of one is paired with row i of the other)."""
+    """Raise unless the two shapes have the same number of rows (row i of one is paired with row i of the other).
+
+    Parameters
+    ----------
+    a_shape, b_shape : tuple
+        The two shapes.
+    name_a, name_b : str
+        Their names, used in the error message.
+
+    Returns
+    -------
+    None
+    """
     if a_shape[0] != b_shape[0]:
         raise ValueError(
             f"{name_a} and {name_b} must have the same number of rows (row i of one is paired with row i "
@@ -267,7 +291,19 @@ def same_rows(a_shape: tuple, b_shape: tuple, name_a: str, name_b: str) -> None:
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
-    """Raise if any entry of the 2-D ``arr`` is NaN or inf (chunked: no full-size boolean temporary)."""
+    """Raise if any entry of the 2-D ``arr`` is NaN or inf (chunked: no full-size boolean temporary).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        A 2-D array.
+    name : str
+        Its name, used in the error message.
+
+    Returns
+    -------
+    None
+    """
     bad_rows = []
     for start in range(0, arr.shape[0], _BLOCK):
         bad = ~np.all(np.isfinite(arr[start : start + _BLOCK]), axis=1)
@@ -282,7 +318,19 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 
 def check_nonzero_rows(arr: np.ndarray, name: str) -> None:
-    """Raise if a row of the 2-D ``arr`` is all zero (chunked, so 1M x 512 needs no second buffer)."""
+    """Raise if a row of the 2-D ``arr`` is all zero (chunked, so 1M x 512 needs no second buffer).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        A 2-D array.
+    name : str
+        Its name, used in the error message.
+
+    Returns
+    -------
+    None
+    """
     for start in range(0, arr.shape[0], _BLOCK):
         zero = ~np.any(arr[start : start + _BLOCK] != 0, axis=1)
         if zero.any():

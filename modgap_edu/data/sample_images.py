@@ -117,6 +117,6 @@ def load_sample_images(n: int | None = None, short_side: int = 256) -> list[Samp
     if n is None:
         n = len(CATALOGUE)
     V.integer(n, "n", 1, len(CATALOGUE))
-    V.integer(short_side, "short_side (pixels)", 32)
+    V.integer(short_side, "short_side", 32)  # pixels
     return [SampleImage(name, caption, _shrink(_load(src, name), int(short_side)))
             for src, name, caption in CATALOGUE[: int(n)]]

@@ -44,7 +44,7 @@ def fallback_features(model_name: str = "ViT-S-32-alt", seed: int = 0, n: Option
 
     if n is None:
         n = len(sample_images.CATALOGUE)
-    n = min(V.integer(n, "n (number of fallback pairs)", 2), len(sample_images.CATALOGUE))
+    n = min(V.integer(n, "n", 2), len(sample_images.CATALOGUE))  # n: the number of fallback pairs
     key = (repr(model_name), seed, n)
     if key not in _FALLBACK_CACHE:  # one model build per session, however many lessons cells ask
         samples = sample_images.load_sample_images(n)
