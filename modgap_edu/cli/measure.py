@@ -47,14 +47,12 @@ def measure(image: Any, text: Any, text_to_image: Any = None, top: int = 10, uni
     uniformity_image, uniformity_text, uniformity_rows, top_gap_dims, top_gap_values,
     n_images, n_texts, dim``. ``text_to_image[j]`` is the image row of text j (default: row j).
     """
-    x = V.to_numpy_matrix(image, "image", min_rows=2)
-    y = V.to_numpy_matrix(text, "text", min_rows=2)
-    V.same_width(x, y, "image", "text")
+    x, y = V.pair(image, text, min_rows=2, names=("image", "text"))  # checked once; the kernels below trust it
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
     V.integer(top, "top", 1)
     V.integer(uniformity_sample, "uniformity_sample", 2)
-    terms = metrics.rmg_terms(x, y, idx)
-    gap = metrics.gap_vector(x, y)  # its norm is L2M, its |entries| rank the dimensions (Fig. 4a)
+    terms = metrics._rmg_terms(x, y, idx)
+    gap = metrics._gap_vector(x, y)  # its norm is L2M, its |entries| rank the dimensions (Fig. 4a)
     scores = np.abs(gap)
     order = np.argsort(-scores, kind="stable")[: min(int(top), x.shape[1])]
     rng = np.random.default_rng(seed)
@@ -62,7 +60,7 @@ def measure(image: Any, text: Any, text_to_image: Any = None, top: int = 10, uni
     u_txt, n_txt = _uniformity(y, int(uniformity_sample), rng)
     return {
         "l2m": float(np.linalg.norm(gap)),
-        "l2i": metrics.l2i(x, y, idx),
+        "l2i": metrics._l2i(x, y, idx),
         "rmg": float(terms["rmg"]),
         "rmg_matched": float(terms["matched"]),
         "rmg_intra_image": float(terms["intra_image"]),

@@ -32,10 +32,7 @@ _unit = metrics.unit_rows
 def plot_gap_pca(image_emb: Any, text_emb: Any, title: str = "", max_lines: int = 500) -> Figure:
     """Liang Fig. 1-style view: PCA of normalized image (red) and text (blue) embeddings,
     matched pairs joined by grey lines, centroids marked and the gap vector drawn between them."""
-    x = _unit(V.to_numpy_matrix(image_emb, "image_emb", min_rows=2))
-    y = _unit(V.to_numpy_matrix(text_emb, "text_emb", min_rows=2))
-    V.same_width(x, y, "image_emb", "text_emb")
-    V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
+    x, y = (_unit(a) for a in V.pair(image_emb, text_emb, paired=True, min_rows=2))
     coords, ratio = pca_2d(np.vstack([x, y]))
     n = x.shape[0]
     cx, cy = coords[:n], coords[n:]
