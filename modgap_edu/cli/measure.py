@@ -41,17 +41,14 @@ def _uniformity(arr: np.ndarray, sample: int, rng: np.random.Generator) -> tuple
 
 
 def _check_options(top: Any, uniformity_sample: Any) -> None:
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}.")
-    if isinstance(uniformity_sample, bool) or not isinstance(uniformity_sample, (int, np.integer)) \
-            or uniformity_sample < 2:
-        raise ValueError(f"uniformity_sample must be an integer >= 2, got {uniformity_sample!r}.")
+    V.integer(top, "top", 1)
+    V.integer(uniformity_sample, "uniformity_sample", 2)
 
 
 def _report(image: np.ndarray, text: np.ndarray, terms: dict, l2i: float, align: float, top: int,
             uniformity_sample: int, seed: int) -> dict:
     """The JSON-ready dict shared by both modes; ``terms`` uses the keys of ``metrics.rmg_terms``."""
-    gap = metrics.gap_vector(image, text)  # its norm is L2M, its |entries| rank the dimensions (Fig. 4a)
+    gap = metrics._gap_vector(image, text)  # its norm is L2M, its |entries| rank the dimensions (Fig. 4a)
     scores = np.abs(gap)
     order = np.argsort(-scores, kind="stable")[: min(int(top), image.shape[1])]
     rng = np.random.default_rng(seed)
@@ -99,13 +96,11 @@ def measure(image: Any, text: Any, text_to_image: Any = None, top: int = 10, uni
         ``l2m, l2i, rmg, rmg_matched, rmg_intra_image, rmg_intra_text, align, uniformity_image,
         uniformity_text, uniformity_rows, top_gap_dims, top_gap_values, n_images, n_texts, dim, mode``.
     """
-    x = V.to_numpy_matrix(image, "image", min_rows=2)
-    y = V.to_numpy_matrix(text, "text", min_rows=2)
-    V.same_width(x, y, "image", "text")
+    x, y = V.pair(image, text, min_rows=2, names=("image", "text"))  # checked once; the kernels below trust it
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
     _check_options(top, uniformity_sample)
-    terms = metrics.rmg_terms(x, y, idx)
-    out = _report(x, y, terms, metrics.l2i(x, y, idx), _alignment(x, y, idx), top, uniformity_sample, seed)
+    terms = metrics._rmg_terms(x, y, idx)
+    out = _report(x, y, terms, metrics._l2i(x, y, idx), _alignment(x, y, idx), top, uniformity_sample, seed)
     return {"mode": "paired", **out}
 
 
@@ -150,14 +145,12 @@ def measure_classification(image: Any, class_text: Any, labels: Any, top: int = 
     dict
         The keys of ``measure`` (``n_texts`` = C) plus ``n_classes``; ``mode`` is ``"classification"``.
     """
-    x = V.to_numpy_matrix(image, "image", min_rows=2)
-    c = V.to_numpy_matrix(class_text, "class_text", min_rows=2)
-    V.same_width(x, c, "image", "class_text")
+    x, c = V.pair(image, class_text, min_rows=2, names=("image", "class_text"))
     idx = class_labels(labels, x.shape[0], c.shape[0])
     _check_options(top, uniformity_sample)
-    swapped = metrics.rmg_terms(c, x, idx)  # unique side first: D over the C prompts, M over the N images
+    swapped = metrics._rmg_terms(c, x, idx)  # unique side first: D over the C prompts, M over the N images
     terms = {**swapped, "intra_image": swapped["intra_text"], "intra_text": swapped["intra_image"]}
-    out = _report(x, c, terms, metrics.l2i(c, x, idx), _alignment(c, x, idx), top, uniformity_sample, seed)
+    out = _report(x, c, terms, metrics._l2i(c, x, idx), _alignment(c, x, idx), top, uniformity_sample, seed)
     return {"mode": "classification", **out, "n_classes": int(c.shape[0])}
 
 

@@ -22,12 +22,6 @@ from modgap_edu.core import metrics
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid")
 
 
-def _int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
-
-
 def _apply(activation: str, z: np.ndarray) -> np.ndarray:
     if activation == "linear":
         return z
@@ -42,12 +36,20 @@ def _apply(activation: str, z: np.ndarray) -> np.ndarray:
     raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {activation!r}.")
 
 
-def _mean_cosine_of_rows(h: np.ndarray, include_diagonal: bool) -> float:
-    """Mean of the N x N cosine matrix in O(N d): sum_ij cos_ij = ||sum_i u_i||^2.
+def _unit_or_zero(h: np.ndarray) -> np.ndarray:
+    """Unit rows (``metrics.unit_rows``, scale-safe); an all-zero row stays zero, as in the official
+    ``x / (||x|| + 1e-16)`` (a dead ReLU layer can output one), without that epsilon's scale dependence."""
+    nonzero = np.any(h != 0, axis=1)
+    if nonzero.all():
+        return metrics.unit_rows(h)
+    u = np.zeros(h.shape)
+    u[nonzero] = metrics.unit_rows(h[nonzero])
+    return u
 
-    Rows are normalized as the official code does, ``x / (||x|| + 1e-16)`` (a zero row stays zero).
-    """
-    u = h / (np.linalg.norm(h, axis=1, keepdims=True) + 1e-16)
+
+def _mean_cosine_of_rows(h: np.ndarray, include_diagonal: bool) -> float:
+    """Mean of the N x N cosine matrix in O(N d): sum_ij cos_ij = ||sum_i u_i||^2 (a zero row counts as 0)."""
+    u = _unit_or_zero(h)
     s = u.sum(axis=0)
     total = float(s @ s)
     n = h.shape[0]
@@ -67,14 +69,33 @@ def layerwise_cosine(activation: str, n_layers: int = 25, n: int = 1024, dim: in
     n(n-1) pairs i != j (the paper's definition; layer 0 is ~0); ``True`` averages the full N x N
     matrix as the official notebook does (layer 0 is ~1/n). ``activation`` is one of
     ``"linear", "relu", "leaky_relu", "tanh", "sigmoid"``. Seeded by ``seed`` (numpy PCG64).
+
+    Parameters
+    ----------
+    activation : {"linear", "relu", "leaky_relu", "tanh", "sigmoid"}
+        The nonlinearity after each layer.
+    n_layers : int
+        Number of random layers, >= 0.
+    n : int
+        Number of inputs, >= 2.
+    dim : int
+        Width of every layer, >= 1.
+    seed : int
+        0 <= seed < 2**32.
+    include_diagonal : bool
+        Average the full N x N matrix (the notebook) instead of the pairs i != j (the paper).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_layers + 1`` mean cosines.
     """
     V.choice(activation, ACTIVATIONS, "activation")
-    n_layers = _int(n_layers, "n_layers", 0)
-    n = _int(n, "n", 2)
-    dim = _int(dim, "dim", 1)
-    seed = _int(seed, "seed", 0)
-    if not isinstance(include_diagonal, (bool, np.bool_)):
-        raise ValueError(f"include_diagonal must be True or False, got {include_diagonal!r}.")
+    n_layers = V.integer(n_layers, "n_layers", 0)
+    n = V.integer(n, "n", 2)
+    dim = V.integer(dim, "dim", 1)
+    seed = V.seed(seed)
+    include_diagonal = V.boolean(include_diagonal, "include_diagonal")
     rng = np.random.default_rng(seed)
     # float32 forward pass (as in PyTorch), float64 averaging
     h = rng.standard_normal((n, dim), dtype=np.float32)
@@ -93,24 +114,61 @@ def pairwise_cosines(emb: Any, name: str = "emb") -> np.ndarray:
 
     Each unordered pair appears twice (the full matrix minus its diagonal, as in the official
     histogram code), so the mean equals ``mean_pairwise_cosine``.
+
+    Parameters
+    ----------
+    emb : array_like or torch.Tensor
+        Embeddings, at least two rows, no all-zero row.
+    name : str
+        The argument's name, used in the error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        N (N - 1) cosines.
     """
-    x = V.to_numpy_matrix(emb, name, min_rows=2)
+    x = V.matrix(emb, name, min_rows=2)
     u = metrics.unit_rows(x)
     c = u @ u.T
     return c[~np.eye(c.shape[0], dtype=bool)]
 
 
 def mean_pairwise_cosine(emb: Any, include_diagonal: bool = False, name: str = "emb") -> float:
-    """Mean cosine similarity between distinct rows (Fig. 2a), in O(N d); optionally with the diagonal."""
-    x = V.to_numpy_matrix(emb, name, min_rows=2)
-    return _mean_cosine_of_rows(x.astype(np.float64), bool(include_diagonal))
+    """Mean cosine similarity between distinct rows (Liang Fig. 2a, lesson 02), in O(N d); optionally with
+    the diagonal. Scale-safe: the same answer for ``emb``, ``1e-300 * emb`` and ``1e300 * emb``.
+
+    Parameters
+    ----------
+    emb : array_like or torch.Tensor
+        Embeddings, at least two rows, no all-zero row.
+    include_diagonal : bool
+        Average the full N x N matrix instead of the pairs i != j.
+    name : str
+        The argument's name, used in the error messages.
+
+    Returns
+    -------
+    float
+        In [-1, 1].
+    """
+    x = V.matrix(emb, name, min_rows=2)
+    return _mean_cosine_of_rows(x, V.boolean(include_diagonal, "include_diagonal"))
 
 
 def cone_half_angle_deg(mean_cos: float) -> float:
-    """arccos of a cosine, in degrees (Liang Sec. 2.1: cos 0.56 <-> 55.94 degrees)."""
-    c = float(mean_cos)
-    if not -1.0 <= c <= 1.0:
-        raise ValueError(f"a cosine must lie in [-1, 1], got {mean_cos!r}.")
+    """arccos of a cosine, in degrees (Liang Sec. 2.1: cos 0.56 <-> 55.94 degrees; lesson 02).
+
+    Parameters
+    ----------
+    mean_cos : float
+        A cosine in [-1, 1].
+
+    Returns
+    -------
+    float
+        The angle in degrees, in [0, 180].
+    """
+    c = V.real_number(mean_cos, "mean_cos (a cosine)", low=-1.0, high=1.0)
     return float(np.degrees(np.arccos(c)))
 
 
@@ -122,10 +180,26 @@ def sigmoid_toy(n_layers: int = 4, n_points: int = 256, seed: int = 0, weight_st
     spaced), later layers live in the positive quadrant and shrink into a cone. Weights and biases
     are drawn i.i.d. N(0, weight_std^2) from ``numpy.random.default_rng(seed)``; the same seed
     gives the same first layers whatever ``n_layers`` is.
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of sigmoid layers, >= 0.
+    n_points : int
+        Points on the circle, >= 2.
+    seed : int
+        0 <= seed < 2**32.
+    weight_std : float
+        Standard deviation of weights and biases, > 0.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``n_layers + 1`` arrays of shape (n_points, 2).
     """
-    n_layers = _int(n_layers, "n_layers", 0)
-    n_points = _int(n_points, "n_points", 2)
-    seed = _int(seed, "seed", 0)
+    n_layers = V.integer(n_layers, "n_layers", 0)
+    n_points = V.integer(n_points, "n_points", 2)
+    seed = V.seed(seed)
     weight_std = V.positive_number(weight_std, "weight_std")
     theta = np.linspace(0.0, 2 * np.pi, n_points, endpoint=False)
     h = np.stack([np.cos(theta), np.sin(theta)], axis=1)
@@ -140,8 +214,19 @@ def sigmoid_toy(n_layers: int = 4, n_points: int = 256, seed: int = 0, weight_st
 
 
 def angular_spread_deg(points: Any) -> float:
-    """Largest angle (degrees) between any two of the 2-D points' directions: the cone's full width."""
-    p = V.to_numpy_matrix(points, "points", min_rows=1)
+    """Largest angle (degrees) between any two of the 2-D points' directions: the cone's full width (lesson 02).
+
+    Parameters
+    ----------
+    points : array_like
+        Shape (N, 2), no point at the origin.
+
+    Returns
+    -------
+    float
+        In [0, 360).
+    """
+    p = V.matrix(points, "points", min_rows=1)
     if p.shape[1] != 2:
         raise ValueError(f"points must be 2-D vectors (shape (N, 2)), got shape {p.shape}.")
     ang = np.sort(np.arctan2(p[:, 1], p[:, 0]))
@@ -151,14 +236,35 @@ def angular_spread_deg(points: Any) -> float:
 
 # ------------------------------------------------------------------ Theorem 1
 def theorem1_condition(u: Any, v: Any) -> bool:
-    """Liang Theorem 1's premise: cos(u, v) < 1 / (0.5 (r + 1/r)) with r = ||u|| / ||v||."""
-    a = V.to_numpy_matrix(np.atleast_2d(np.asarray(u, dtype=float)), "u")
-    b = V.to_numpy_matrix(np.atleast_2d(np.asarray(v, dtype=float)), "v")
-    V.same_width(a, b, "u", "v")
-    a, b = a[0], b[0]
-    r = np.linalg.norm(a) / np.linalg.norm(b)
-    cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-    return cos < 1.0 / (0.5 * (r + 1.0 / r))
+    """Liang Theorem 1's premise: cos(u, v) < 1 / (0.5 (r + 1/r)) with r = ||u|| / ||v|| (lesson 02).
+
+    Scale-safe: norms are taken after dividing by the largest |entry|, so ``(c u, c v)`` gives the
+    same answer as ``(u, v)`` for any c > 0 (1e-300 ... 1e300).
+
+    Parameters
+    ----------
+    u, v : array_like
+        Two nonzero vectors of the same length.
+
+    Returns
+    -------
+    bool
+        Whether the premise holds.
+    """
+    a, b = _two_vectors(u, v)
+    ma, mb = np.abs(a).max(), np.abs(b).max()
+    ua, ub = metrics.unit_rows(a[None, :])[0], metrics.unit_rows(b[None, :])[0]
+    r = (ma / mb) * (np.linalg.norm(a / ma) / np.linalg.norm(b / mb))
+    cos = float(ua @ ub)
+    return bool(cos < 2.0 / (r + 1.0 / r))
+
+
+def _two_vectors(u: Any, v: Any) -> tuple[np.ndarray, np.ndarray]:
+    a = V.vector(u, "u", nonzero=True)
+    b = V.vector(v, "v", nonzero=True)
+    if a.shape != b.shape:
+        raise ValueError(f"u and v must have the same length, got {a.shape[0]} and {b.shape[0]}.")
+    return a, b
 
 
 def relu_layer_cosines(u: Any, v: Any, d_out: int = 512, trials: int = 100, seed: int = 0) -> np.ndarray:
@@ -167,22 +273,38 @@ def relu_layer_cosines(u: Any, v: Any, d_out: int = 512, trials: int = 100, seed
     Liang Theorem 1: when ``theorem1_condition(u, v)`` holds, this exceeds cos(u, v) with
     probability >= 1 - O(1/d_out). Returns an array of length ``trials``; an entry is NaN when a
     ReLU output is all zero (cosine undefined; only likely for a very small ``d_out``).
+
+    Parameters
+    ----------
+    u, v : array_like
+        Two nonzero vectors of the same length.
+    d_out : int
+        Width of the random layer, >= 1.
+    trials : int
+        Number of independent layers, >= 1.
+    seed : int
+        0 <= seed < 2**32.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``trials`` cosines (NaN where a ReLU output is all zero).
     """
-    a = V.to_numpy_matrix(np.atleast_2d(np.asarray(u, dtype=float)), "u")[0]
-    b = V.to_numpy_matrix(np.atleast_2d(np.asarray(v, dtype=float)), "v")[0]
-    if a.shape != b.shape:
-        raise ValueError(f"u and v must have the same length, got {a.shape[0]} and {b.shape[0]}.")
-    d_out = _int(d_out, "d_out", 1)
-    trials = _int(trials, "trials", 1)
-    rng = np.random.default_rng(_int(seed, "seed", 0))
+    a, b = _two_vectors(u, v)
+    d_out = V.integer(d_out, "d_out", 1)
+    trials = V.integer(trials, "trials", 1)
+    rng = np.random.default_rng(V.seed(seed))
     std = 1.0 / np.sqrt(d_out)
     out = np.empty(trials)
     for t in range(trials):
         w = rng.normal(0.0, std, size=(d_out, a.shape[0]))
         bias = rng.normal(0.0, std, size=d_out)
         pu, pv = np.maximum(w @ a + bias, 0), np.maximum(w @ b + bias, 0)
-        nu, nv = np.linalg.norm(pu), np.linalg.norm(pv)
-        out[t] = pu @ pv / (nu * nv) if nu > 0 and nv > 0 else np.nan
+        if np.any(pu != 0) and np.any(pv != 0):
+            unit = metrics.unit_rows(np.stack([pu, pv]))
+            out[t] = unit[0] @ unit[1]
+        else:
+            out[t] = np.nan
     return out
 
 
@@ -197,14 +319,22 @@ def variance_decomposition(embeddings: Any) -> dict:
 
     each a trace (sum over the d dimensions). Returns ``{"total", "data", "init", "init_share"}``.
     Normalize the rows first if you want the decomposition on the sphere.
+
+    Parameters
+    ----------
+    embeddings : array_like or torch.Tensor
+        Shape (seeds, samples, dims), at least (2, 2, 1); real and finite.
+
+    Returns
+    -------
+    dict
+        ``total``, ``data``, ``init`` (floats) and ``init_share`` in [0, 1].
     """
-    arr = np.asarray(embeddings.detach().cpu().numpy() if hasattr(embeddings, "detach") else embeddings)
+    arr = V.real_array(embeddings, "embeddings", "an array of shape (seeds, samples, dims)")
     if arr.ndim != 3:
         raise ValueError(f"embeddings must have shape (seeds, samples, dims), got shape {arr.shape}.")
     if arr.shape[0] < 2 or arr.shape[1] < 2 or arr.shape[2] < 1:
         raise ValueError(f"need at least 2 seeds, 2 samples and 1 dimension, got shape {arr.shape}.")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"embeddings must hold numbers, got dtype {arr.dtype}.")
     arr = arr.astype(np.float64)
     V.check_finite(arr.reshape(-1, arr.shape[-1]), "embeddings")
     flat = arr.reshape(-1, arr.shape[-1])

@@ -25,19 +25,43 @@ from modgap_edu.core import validation as V
 CHUNK = 4096  # rows per block: a few float64 blocks of CHUNK*d*8 bytes (16 MB at d=512) at a time
 
 
-def normalize(x: Any) -> np.ndarray:
-    """Row-wise L2 normalization, as a float64 numpy array (rows = samples)."""
-    arr = V.to_numpy_matrix(x, "x")
-    return unit_rows(arr)
+def normalize(x: Any, name: str = "x") -> np.ndarray:
+    """Row-wise L2 normalization (lessons 01-05), checked and overflow-safe.
+
+    Parameters
+    ----------
+    x : array_like or torch.Tensor
+        Embeddings, one row per sample; real, finite, no all-zero row.
+    name : str
+        The argument's name, used in the error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of unit rows, same shape as ``x``.
+    """
+    return unit_rows(V.matrix(x, name))
 
 
 def unit_rows(block: np.ndarray) -> np.ndarray:
     """Row-wise L2 normalization of an already validated array (finite, no zero row), float64.
 
-    Shared by every module that normalizes embeddings, so all of them behave the same at any scale.
+    The one row normalization of the package (its torch twin is ``losses.unit_rows_torch``): every
+    module that normalizes embeddings calls it, so all of them behave the same at any scale.
     Fast path: one pass for the squared norms. Rows whose squared norm overflows (entries ~1e155 and
     up) or underflows (~1e-150 and below) are divided by their largest |entry| first, so finite input
-    of any magnitude never turns into inf, NaN or a wrong direction."""
+    of any magnitude never turns into inf, NaN or a wrong direction.
+
+    Parameters
+    ----------
+    block : numpy.ndarray
+        2-D real array, finite, without all-zero rows (check with ``validation.matrix`` first).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of unit rows (a new array: the input is never written to).
+    """
     converted = block.dtype != np.float64
     block = block.astype(np.float64, copy=False)
     sq = np.einsum("ij,ij->i", block, block)
@@ -70,32 +94,54 @@ def _sum_and_sqnorm(arr: np.ndarray) -> tuple[np.ndarray, float]:
     return total, sq
 
 
-def _pair_inputs(image_emb: Any, text_emb: Any, min_rows: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    x = V.to_numpy_matrix(image_emb, "image_emb", min_rows=min_rows)
-    y = V.to_numpy_matrix(text_emb, "text_emb", min_rows=min_rows)
-    V.same_width(x, y, "image_emb", "text_emb")
-    return x, y
-
-
 def gap_vector(image_emb: Any, text_emb: Any) -> np.ndarray:
-    """Liang's gap vector: mean of the normalized images minus mean of the normalized texts.
+    """Liang's gap vector: mean of the normalized images minus mean of the normalized texts (lessons 01-03, 05).
 
-    Raw centroid difference (not unit length). ``image_emb`` and ``text_emb`` may have
-    different numbers of rows (all images vs all texts).
+    Liang et al. 2022, Sec. 4.2. Raw centroid difference (not unit length). ``image_emb`` and
+    ``text_emb`` may have different numbers of rows (all images vs all texts).
+    Parameters
+    ----------
+    image_emb : array_like or torch.Tensor
+        Image embeddings, one row per sample (numpy, torch or nested lists; real, finite, no zero row).
+    text_emb : array_like or torch.Tensor
+        Text embeddings of the same width.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 vector of the embedding width.
     """
-    x, y = _pair_inputs(image_emb, text_emb)
+    return _gap_vector(*V.pair(image_emb, text_emb))
+
+
+def _gap_vector(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     sx, _ = _sum_and_sqnorm(x)
     sy, _ = _sum_and_sqnorm(y)
     return sx / x.shape[0] - sy / y.shape[0]
 
 
 def l2m(image_emb: Any, text_emb: Any) -> float:
-    """L2M: Euclidean distance between the centroids of the normalized embeddings.
+    """L2M: Euclidean distance between the centroids of the normalized embeddings (lessons 01, 02, 05).
 
-    Liang's "gap distance" (0.82 for CLIP ViT-B/32 on 5,000 COCO pairs); Schrodi's
+    Liang's "gap distance" (0.82 for CLIP ViT-B/32 on 5,000 COCO pairs, Sec. 4.2); Schrodi's
     ``compute_l2m`` over all images and all texts.
+    Parameters
+    ----------
+    image_emb : array_like or torch.Tensor
+        Image embeddings, one row per sample (numpy, torch or nested lists; real, finite, no zero row).
+    text_emb : array_like or torch.Tensor
+        Text embeddings of the same width.
+
+    Returns
+    -------
+    float
+        ||mean(x_hat) - mean(y_hat)||, in [0, 2].
     """
-    return float(np.linalg.norm(gap_vector(image_emb, text_emb)))
+    return _l2m(*V.pair(image_emb, text_emb))
+
+
+def _l2m(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.linalg.norm(_gap_vector(x, y)))
 
 
 def _matched_pass(x: np.ndarray, y: np.ndarray, idx: np.ndarray, distances: bool = True,
@@ -133,24 +179,51 @@ def _matched_cos_and_dist(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tupl
 
 
 def l2i(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> float:
-    """L2I: mean Euclidean distance between matched, normalized image-text pairs.
+    """L2I: mean Euclidean distance between matched, normalized image-text pairs (lesson 05).
 
-    ``image_emb`` holds unique images, ``text_emb`` all texts; text j belongs to image
-    row ``text_to_image[j]`` (``None``: row j <-> row j). Schrodi's ``compute_l2i``.
-    For one prompt per class, pass the prompts first (see ``rmg_terms``).
+    Schrodi et al. 2025, ``compute_l2i``. ``image_emb`` holds unique images, ``text_emb`` all
+    texts; text j belongs to image row ``text_to_image[j]``. For one prompt per class, pass
+    the prompts first (see ``rmg_terms``).
+    Parameters
+    ----------
+    image_emb : array_like or torch.Tensor
+        Image embeddings, one row per sample (numpy, torch or nested lists; real, finite, no zero row).
+    text_emb : array_like or torch.Tensor
+        Text embeddings of the same width.
+    text_to_image : array_like of int, optional
+        Image row of each text (``None``: row j of one is paired with row j of the other).
+
+    Returns
+    -------
+    float
+        Mean ||x_hat[text_to_image[j]] - y_hat[j]||, in [0, 2].
     """
-    x, y = _pair_inputs(image_emb, text_emb)
-    idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
+    x, y = V.pair(image_emb, text_emb)
+    return _l2i(x, y, V.index_map(text_to_image, y.shape[0], x.shape[0]))
+
+
+def _l2i(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> float:
     return _matched_cos_and_dist(x, y, idx)[1]
 
 
 def mean_intra_dissimilarity(emb: Any, name: str = "emb") -> float:
-    """Mean of d(a, b) = (1 - cos(a, b)) / 2 over all ordered pairs a != b, in O(N*d).
+    """Mean of d(a, b) = (1 - cos(a, b)) / 2 over all ordered pairs a != b, in O(N*d) (lesson 05, RMG's D_X).
 
     Uses sum_{i != j} cos = ||sum_i x_i||^2 - sum_i ||x_i||^2 for normalized rows.
+
+    Parameters
+    ----------
+    emb : array_like or torch.Tensor
+        Embeddings, at least two rows.
+    name : str
+        The argument's name, used in the error messages.
+
+    Returns
+    -------
+    float
+        In [0, 1].
     """
-    arr = V.to_numpy_matrix(emb, name, min_rows=2)
-    return _mean_intra_dissimilarity(arr)
+    return _mean_intra_dissimilarity(V.matrix(emb, name, min_rows=2))
 
 
 def _mean_intra_dissimilarity(arr: np.ndarray) -> float:
@@ -181,9 +254,26 @@ def rmg_terms(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> dict:
     signature that is ``rmg(prompt_emb, image_emb, text_to_image=labels)`` (the roles swap:
     the unique side goes first); ``rmg(image_emb, prompt_emb[labels])`` would count every
     prompt once per image in D_Y and give a different number.
+
+    Parameters
+    ----------
+    image_emb : array_like or torch.Tensor
+        Image embeddings, one row per sample (numpy, torch or nested lists; real, finite, no zero row).
+    text_emb : array_like or torch.Tensor
+        Text embeddings of the same width.
+    text_to_image : array_like of int, optional
+        Image row of each text (``None``: row j of one is paired with row j of the other).
+
+    Returns
+    -------
+    dict
+        ``matched``, ``intra_image``, ``intra_text`` and ``rmg``, as floats.
     """
-    x, y = _pair_inputs(image_emb, text_emb, min_rows=2)
-    idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
+    x, y = V.pair(image_emb, text_emb, min_rows=2)
+    return _rmg_terms(x, y, V.index_map(text_to_image, y.shape[0], x.shape[0]))
+
+
+def _rmg_terms(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> dict:
     sums = _matched_pass(x, y, idx, distances=False, totals=True)  # one pass: M, D_Y (and D_X when rows pair 1:1)
     mean_cos = sums["cos"] / y.shape[0]
     m = 1.0 - (mean_cos + 1.0) / 2.0
@@ -196,18 +286,50 @@ def rmg_terms(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> dict:
 
 
 def rmg(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> float:
-    """Relative Modality Gap (Schrodi et al. 2025): matched-pair dissimilarity relative to the
-    space each modality effectively uses. In (0, 1]; O(N*d), no N x N matrix. See ``rmg_terms``.
+    """Relative Modality Gap (Schrodi et al. 2025, ``compute_rmg``; lessons 04, 05): matched-pair
+    dissimilarity relative to the space each modality effectively uses. O(N*d), no N x N matrix.
+    See ``rmg_terms``.
+    Parameters
+    ----------
+    image_emb : array_like or torch.Tensor
+        Image embeddings, one row per sample (numpy, torch or nested lists; real, finite, no zero row).
+    text_emb : array_like or torch.Tensor
+        Text embeddings of the same width.
+    text_to_image : array_like of int, optional
+        Image row of each text (``None``: row j of one is paired with row j of the other).
+
+    Returns
+    -------
+    float
+        RMG, in (0, 1].
     """
-    return float(rmg_terms(image_emb, text_emb, text_to_image)["rmg"])
+    x, y = V.pair(image_emb, text_emb, min_rows=2)
+    return _rmg(x, y, V.index_map(text_to_image, y.shape[0], x.shape[0]))
+
+
+def _rmg(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> float:
+    return float(_rmg_terms(x, y, idx)["rmg"])
 
 
 def rmg_pairwise(image_emb: Any, text_emb: Any, text_to_image: Any = None) -> float:
     """RMG by its literal definition with full N x N similarity matrices (lesson 05 reference).
 
-    O(N^2) memory: for small inputs and for checking ``rmg`` only.
+    Schrodi et al. 2025, ``compute_rmg``. O(N^2) memory: for small inputs and for checking ``rmg`` only.
+    Parameters
+    ----------
+    image_emb : array_like or torch.Tensor
+        Image embeddings, one row per sample (numpy, torch or nested lists; real, finite, no zero row).
+    text_emb : array_like or torch.Tensor
+        Text embeddings of the same width.
+    text_to_image : array_like of int, optional
+        Image row of each text (``None``: row j of one is paired with row j of the other).
+
+    Returns
+    -------
+    float
+        RMG, in (0, 1].
     """
-    x, y = _pair_inputs(image_emb, text_emb, min_rows=2)
+    x, y = V.pair(image_emb, text_emb, min_rows=2)
     idx = V.index_map(text_to_image, y.shape[0], x.shape[0])
     if max(x.shape[0], y.shape[0]) > 20000:
         raise ValueError("rmg_pairwise builds N x N matrices; use rmg() for more than 20,000 rows.")
@@ -236,7 +358,9 @@ def _grouped(arr: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
 
 
 def intra_inter_cosine(emb: Any, labels: Any, exact_official: bool = False, name: str = "labels") -> tuple[float, float]:
-    """Mean cosine over same-label pairs (intra) and over different-label pairs (inter).
+    """Mean cosine over same-label pairs (intra) and over different-label pairs (inter) (lessons 04, 05).
+
+    Schrodi et al. 2025, ``object_bias_precompute.py::inter_intra_cossine_sims``.
 
     Intra pools the pairs i < j of every class (classes with more pairs weigh more),
     as the official code does. Inter:
@@ -246,9 +370,29 @@ def intra_inter_cosine(emb: Any, labels: Any, exact_official: bool = False, name
       distinct classes (a, b), only the entries of the n_a x n_b block F_a F_b^T above
       its diagonal (``torch.triu_indices(n_a, n_b, offset=1)``). It depends on the
       sample order within each class.
+
+    Parameters
+    ----------
+    emb : array_like or torch.Tensor
+        Embeddings, one row per sample, at least two rows.
+    labels : array_like
+        One class label per row (at least two classes, one class with >= 2 samples).
+    exact_official : bool
+        Use the official code's triu-subset of inter-class pairs.
+    name : str
+        The labels' name, used in the error messages.
+
+    Returns
+    -------
+    tuple of float
+        ``(intra, inter)`` mean cosine similarities.
     """
-    arr = V.to_numpy_matrix(emb, "emb", min_rows=2)
+    arr = V.matrix(emb, "emb", min_rows=2)
     lab = V.labels_vector(labels, arr.shape[0], name)
+    return _intra_inter(arr, lab, V.boolean(exact_official, "exact_official"), name)
+
+
+def _intra_inter(arr: np.ndarray, lab: np.ndarray, exact_official: bool, name: str) -> tuple[float, float]:
     groups = _grouped(arr, lab)
     if len(groups) < 2:
         raise ValueError(f"{name} has a single class: pairs with different labels need at least two classes.")
@@ -323,7 +467,26 @@ def moad(emb: Any, object_labels: Any, attribute_labels: Any, exact_official: bo
     Positive: the embedding separates objects more than attributes (object bias).
     ``exact_official=True`` reproduces the official code's triu-subset of inter-class
     pairs; ``False`` uses all pairs with different labels. See ``intra_inter_cosine``.
+    Lessons 04, 05; ``object_bias_vs_performance.py::moad``.
+
+    Parameters
+    ----------
+    emb : array_like or torch.Tensor
+        Embeddings (one modality), one row per sample.
+    object_labels, attribute_labels : array_like
+        The object class and the attribute value of each row.
+    exact_official : bool
+        Use the official code's triu-subset of inter-class pairs.
+
+    Returns
+    -------
+    float
+        MOAD, in [-4, 4].
     """
-    intra_o, inter_o = intra_inter_cosine(emb, object_labels, exact_official, name="object_labels")
-    intra_a, inter_a = intra_inter_cosine(emb, attribute_labels, exact_official, name="attribute_labels")
+    arr = V.matrix(emb, "emb", min_rows=2)
+    exact = V.boolean(exact_official, "exact_official")
+    obj = V.labels_vector(object_labels, arr.shape[0], "object_labels")
+    att = V.labels_vector(attribute_labels, arr.shape[0], "attribute_labels")
+    intra_o, inter_o = _intra_inter(arr, obj, exact, "object_labels")
+    intra_a, inter_a = _intra_inter(arr, att, exact, "attribute_labels")
     return float((intra_o - inter_o) - (intra_a - inter_a))

@@ -23,22 +23,42 @@ def procrustes_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
 
     Liang et al. 2022, Sec. 4.4 / ``train_clip_toy_fix_init``: ``W = U @ Vh`` from
     ``U, S, Vh = svd(X.T @ Y)`` on row-normalized X (images) and Y (texts), rows paired.
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Paired embeddings of the same shape (row i <-> row i).
+
+    Returns
+    -------
+    numpy.ndarray
+        The orthogonal (D, D) float64 matrix W.
     """
-    x = V.to_numpy_matrix(image_emb, "image_emb", min_rows=1).astype(np.float64)
-    y = V.to_numpy_matrix(text_emb, "text_emb", min_rows=1).astype(np.float64)
-    V.same_width(x, y, "image_emb", "text_emb")
-    V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
-    x, y = metrics.unit_rows(x), metrics.unit_rows(y)
-    u, _, vh = np.linalg.svd(x.T @ y)
+    x, y = V.pair(image_emb, text_emb, paired=True)
+    u, _, vh = np.linalg.svd(metrics.unit_rows(x).T @ metrics.unit_rows(y))
     return u @ vh
 
 
 def apply_rotation(text_emb: Any, w: Any) -> np.ndarray:
-    """Lesson 03: ``text_emb @ w.T`` (Liang's amended text features), checked; float64 numpy."""
-    y = V.to_numpy_matrix(text_emb, "text_emb", nonzero_rows=False).astype(np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    if w.ndim != 2 or w.shape != (y.shape[1], y.shape[1]):
+    """Lesson 03: ``text_emb @ w.T`` (Liang's amended text features, Sec. 4.4), checked.
+
+    Parameters
+    ----------
+    text_emb : array_like or torch.Tensor
+        Text embeddings (N, D); real and finite (zero rows are allowed: a rotation keeps them zero).
+    w : array_like
+        A real, finite, orthogonal (D, D) matrix, normally ``procrustes_rotation``'s.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (N, D).
+    """
+    y = V.matrix(text_emb, "text_emb", nonzero_rows=False, dtype=np.float64)
+    w = V.matrix(w, "w", nonzero_rows=False, dtype=np.float64)
+    if w.shape != (y.shape[1], y.shape[1]):
         raise ValueError(f"w must be a square ({y.shape[1]}, {y.shape[1]}) matrix, got shape {w.shape}.")
+    if not np.allclose(w @ w.T, np.eye(w.shape[0]), atol=1e-5):
+        raise ValueError("w must be orthogonal (w @ w.T = I, a rotation): a singular or scaled w would move texts "
+                         "off the sphere or onto the origin. Pass procrustes_rotation's W.")
     return y @ w.T
-
-

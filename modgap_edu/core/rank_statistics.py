@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from modgap_edu.core import validation as V
+
 
 def _vector(values: Any, name: str, n: int | None = None) -> np.ndarray:
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    arr = np.asarray(values, dtype=float) if not isinstance(values, np.ndarray) else values.astype(float)
+    arr = V.real_array(values, name, "one number per model").astype(np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one value per model), got shape {arr.shape}.")
     if n is not None and arr.shape[0] != n:
@@ -35,12 +35,6 @@ def _vector(values: Any, name: str, n: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf: drop those models first.")
     return arr
-
-
-def _resamples(n_resamples: Any) -> int:
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
-    return int(n_resamples)
 
 
 def _tau(x: np.ndarray, y: np.ndarray) -> float:
@@ -53,10 +47,27 @@ def kendall_with_permutation(gap: Any, performance: Any, n_resamples: int = 9999
 
     Lesson 05 (Schrodi et al. 2025, Fig. 3 / Table 1). Returns ``{"tau", "p_kendall",
     "p_permutation", "n"}``; two-sided. A constant input gives tau = 0 and p = 1.
+
+    Parameters
+    ----------
+    gap : array_like
+        One gap value per model (at least 3 models).
+    performance : array_like
+        One performance score per model.
+    n_resamples : int
+        Number of permutations, >= 1.
+    seed : int
+        Seed of the permutations, 0 <= seed < 2**32.
+
+    Returns
+    -------
+    dict
+        ``tau``, ``p_kendall``, ``p_permutation`` and ``n``.
     """
     x = _vector(gap, "gap")
     y = _vector(performance, "performance", x.shape[0])
-    n_resamples = _resamples(n_resamples)
+    n_resamples = V.integer(n_resamples, "n_resamples", 1)
+    seed = V.seed(seed)
     tau = _tau(x, y)
     p_k = stats.kendalltau(x, y).pvalue
     res = stats.permutation_test((x, y), lambda a, b: _tau(a, b), permutation_type="pairings",
@@ -86,18 +97,37 @@ def pooled_within_group_tau(gap: Any, performance: Any, groups: Any) -> float:
 
     Pairs across groups are ignored, so a confounder that is constant within groups cannot
     create the association. With one group this equals ``scipy.stats.kendalltau`` (tau-b).
+    Lesson 05 (Schrodi et al. 2025, ``gap_conditioning_on_data.py``, pooled form).
+
+    Parameters
+    ----------
+    gap : array_like
+        One gap value per model (at least 3 models).
+    performance : array_like
+        One performance score per model.
+    groups : array_like
+        One group label per model.
+
+    Returns
+    -------
+    float
+        tau in [-1, 1].
     """
     x = _vector(gap, "gap")
     y = _vector(performance, "performance", x.shape[0])
-    g = _groups(groups, x.shape[0])
+    return _pooled_tau(x, y, _groups(groups, x.shape[0]))
+
+
+def _pooled_tau(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
     s, nx, ny = _pooled_counts(x, y, g)
     return s / np.sqrt(nx * ny) if nx > 0 and ny > 0 else 0.0
 
 
 def _groups(groups: Any, n: int) -> np.ndarray:
-    g = np.asarray(groups)
-    if g.ndim != 1 or g.shape[0] != n:
-        raise ValueError(f"groups must be 1-D with one group label per model ({n}), got shape {g.shape}.")
+    try:
+        g = V.labels_vector(groups, n, "groups")
+    except ValueError as err:
+        raise ValueError(f"groups must be 1-D with one group label per model ({n} models): {err}") from None
     _, counts = np.unique(g, return_counts=True)
     if not np.any(counts >= 2):
         raise ValueError("every group has a single model: within-group pairs need a group with >= 2 models.")
@@ -113,12 +143,31 @@ def kendall_within_groups(gap: Any, performance: Any, groups: Any, n_resamples: 
     test, written out here because ``scipy.stats.permutation_test`` has no strata).
     ``per_group`` holds scipy's tau inside every group with at least 3 models, as the
     official ``gap_conditioning_on_data.py`` reports it.
+
+    Parameters
+    ----------
+    gap : array_like
+        One gap value per model (at least 3 models).
+    performance : array_like
+        One performance score per model.
+    groups : array_like
+        One group label per model (a group with >= 2 models needed).
+    n_resamples : int
+        Number of permutations, >= 1.
+    seed : int
+        Seed of the permutations, 0 <= seed < 2**32.
+
+    Returns
+    -------
+    dict
+        ``tau_pooled``, ``p_permutation``, ``per_group`` and ``n_pairs``.
     """
     x = _vector(gap, "gap")
     y = _vector(performance, "performance", x.shape[0])
     g = _groups(groups, x.shape[0])
-    n_resamples = _resamples(n_resamples)
-    observed = pooled_within_group_tau(x, y, g)
+    n_resamples = V.integer(n_resamples, "n_resamples", 1)
+    seed = V.seed(seed)
+    observed = _pooled_tau(x, y, g)
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(g == k) for k in np.unique(g)]
     # a within-group shuffle keeps each group's ties, so only the numerator sum(dx * dy) changes
@@ -151,7 +200,21 @@ def partial_kendall(gap: Any, performance: Any, confounder: Any) -> float:
     """Kendall's partial tau of gap and performance given a continuous confounder z:
 
     tau_xy.z = (tau_xy - tau_xz * tau_yz) / sqrt((1 - tau_xz^2) (1 - tau_yz^2)) (Kendall 1942).
-    Raises ``ValueError`` when z ranks x or y perfectly (the formula divides by zero).
+    Raises ``ValueError`` when z ranks x or y perfectly (the formula divides by zero). Lesson 05.
+
+    Parameters
+    ----------
+    gap : array_like
+        One gap value per model (at least 3 models).
+    performance : array_like
+        One performance score per model.
+    confounder : array_like
+        One value of the continuous confounder z per model.
+
+    Returns
+    -------
+    float
+        The partial tau.
     """
     x = _vector(gap, "gap")
     y = _vector(performance, "performance", x.shape[0])

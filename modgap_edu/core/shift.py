@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import logsumexp
 
 from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
-from modgap_edu.core.losses import clip_loss
+from modgap_edu.core.dimensions import _pca
+from modgap_edu.core.losses import clip_loss, inverse_temperature
 
 PROTOCOLS = ("official", "symmetric")
 PAPER_LAMBDAS = np.arange(-5.0, 5.0, 0.25)  # `delta in np.arange(-5.0, 5.0, 0.25)`: 40 values
@@ -44,7 +46,13 @@ PAPER_LAMBDAS = np.arange(-5.0, 5.0, 0.25)  # `delta in np.arange(-5.0, 5.0, 0.2
 
 def few_blas_threads():
     """Lesson 03 helper: a context with one BLAS thread (small matrix products; avoids thread thrashing
-    on a shared 2-core CPU, which made a 512 x 512 eigenproblem 20x slower here)."""
+    on a shared 2-core CPU, which made a 512 x 512 eigenproblem 20x slower here).
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``threadpoolctl.threadpool_limits(1, "blas")``, or a null context without threadpoolctl.
+    """
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
@@ -54,27 +62,11 @@ def few_blas_threads():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _unit_rows(a: np.ndarray) -> np.ndarray:
-    return metrics.unit_rows(a)  # overflow-safe row normalization, float64
-
-
 def _checked_pair(image_emb: Any, text_emb: Any, *, paired: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    x = V.to_numpy_matrix(image_emb, "image_emb")
-    y = V.to_numpy_matrix(text_emb, "text_emb")
-    V.same_width(x, y, "image_emb", "text_emb")
-    if paired:
-        V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
-    return _unit_rows(x), _unit_rows(y)
+    """``validation.pair``, then unit rows (``metrics.unit_rows``, overflow-safe, float64)."""
+    x, y = V.pair(image_emb, text_emb, paired=paired)
+    return metrics.unit_rows(x), metrics.unit_rows(y)
 
-
-def _finite_number(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}.") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    return v
 
 
 def gap_direction(image_emb: Any, text_emb: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +74,16 @@ def gap_direction(image_emb: Any, text_emb: Any) -> tuple[np.ndarray, np.ndarray
 
     Liang et al. 2022, Sec. 4.2; the official code stores u (``modality_gap_vector.pkl``).
     Raises ``ValueError`` if the two centroids coincide (no gap, so no direction).
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings of the same width (real, finite, no all-zero row).
+
+    Returns
+    -------
+    g, u : numpy.ndarray
+        The raw gap vector and its unit direction.
     """
     x, y = _checked_pair(image_emb, text_emb, paired=False)
     g = x.mean(axis=0) - y.mean(axis=0)
@@ -92,12 +94,14 @@ def gap_direction(image_emb: Any, text_emb: Any) -> tuple[np.ndarray, np.ndarray
 
 
 def _shift_normalized(x: np.ndarray, y: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not np.all(np.isfinite(step)):
+        raise ValueError("this shift is too large to represent (it overflows float64): use a smaller alpha / lam.")
     xs, ys = x - step, y + step
     for arr, name in ((xs, "image"), (ys, "text")):
         if np.any(np.linalg.norm(arr, axis=1) < 1e-12):
             raise ValueError(f"this shift moves a(n) {name} embedding exactly onto the origin, so it cannot be "
                              "renormalized; use a slightly different shift.")
-    return _unit_rows(xs), _unit_rows(ys)
+    return metrics.unit_rows(xs), metrics.unit_rows(ys)
 
 
 def shift_embeddings(image_emb: Any, text_emb: Any, alpha: float | None = None,
@@ -110,6 +114,20 @@ def shift_embeddings(image_emb: Any, text_emb: Any, alpha: float | None = None,
       * ``lam``: x' = normalize(x_hat - lam/2*u), y' = normalize(y_hat + lam/2*u), u = g/||g||
         (Liang's code, ``delta``; lam > 0 closes the gap, lam < 0 widens it).
     Rows are L2-normalized first; returns float64 arrays ``(image_shifted, text_shifted)``.
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings of the same width (real, finite, no all-zero row).
+    alpha : float, optional
+        Shift along the raw gap vector (finite).
+    lam : float, optional
+        Shift along the unit gap direction (finite).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(image_shifted, text_shifted)``, unit rows.
     """
     if (alpha is None) == (lam is None):
         raise ValueError("give exactly one of alpha (raw gap vector, seminar form) or lam (unit direction, "
@@ -117,13 +135,13 @@ def shift_embeddings(image_emb: Any, text_emb: Any, alpha: float | None = None,
     x, y = _checked_pair(image_emb, text_emb, paired=False)
     g = x.mean(axis=0) - y.mean(axis=0)
     if alpha is not None:
-        step = _finite_number(alpha, "alpha") * g
+        step = V.real_number(alpha, "alpha") * g
     else:
         norm = float(np.linalg.norm(g))
         if norm < 1e-12:
             raise ValueError("the image and text centroids coincide (gap = 0): the unit direction u = g/||g|| "
                              "is undefined, so lam cannot be used.")
-        step = (_finite_number(lam, "lam") / 2.0) * (g / norm)
+        step = (V.real_number(lam, "lam") / 2.0) * (g / norm)
     return _shift_normalized(x, y, step)
 
 
@@ -132,41 +150,70 @@ def shift_images_only(image_emb: Any, text_emb: Any, lam: float) -> tuple[np.nda
 
     The protocol of ``get_gap_stats.ipynb`` (its printed signed-distance table) and of Table 2
     (fairness); u = g/||g|| is the unit gap direction. Returns ``(image_shifted, text_normalized)``.
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings of the same width (real, finite, no all-zero row).
+    lam : float
+        Shift of the images along -u (finite).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(image_shifted, text_normalized)``, unit rows.
     """
     x, y = _checked_pair(image_emb, text_emb, paired=False)
     g = x.mean(axis=0) - y.mean(axis=0)
     norm = float(np.linalg.norm(g))
     if norm < 1e-12:
         raise ValueError("the image and text centroids coincide (gap = 0): the unit direction is undefined.")
-    xs, _ = _shift_normalized(x, y, _finite_number(lam, "lam") * (g / norm))
+    xs, _ = _shift_normalized(x, y, V.real_number(lam, "lam") * (g / norm))
     return xs, y
 
 
 def alpha_to_lam(alpha: float, gap_norm: float) -> float:
-    """Lesson 03: the ``lam`` that gives the same shift as ``alpha`` (lam = 2 * alpha * ||g||)."""
-    return 2.0 * _finite_number(alpha, "alpha") * V.positive_number(gap_norm, "gap_norm")
+    """Lesson 03: the ``lam`` that gives the same shift as ``alpha`` (lam = 2 * alpha * ||g||; papers.md Sec. 1.7).
+
+    Parameters
+    ----------
+    alpha : float
+        The seminar's shift (finite).
+    gap_norm : float
+        ||g|| > 0, the raw gap's length.
+
+    Returns
+    -------
+    float
+    """
+    return 2.0 * V.real_number(alpha, "alpha") * V.positive_number(gap_norm, "gap_norm")
 
 
 def pc1_direction(image_emb: Any, text_emb: Any) -> np.ndarray:
     """Lesson 03: PC1 of the normalized image and text embeddings stacked (Liang's Fig. 3 x-axis sign).
 
     Oriented so that the unshifted text-minus-image centroid difference projects positively,
-    i.e. the unshifted gap gets a positive sign.
+    i.e. the unshifted gap gets a positive sign. Liang et al. 2022, Fig. 3 (PCA on both modalities).
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings of the same width (real, finite, no all-zero row).
+
+    Returns
+    -------
+    numpy.ndarray
+        The unit PC1 axis.
     """
     x, y = _checked_pair(image_emb, text_emb, paired=False)
     return _top_pcs(x, y, 1)[0]
 
 
 def _top_pcs(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
-    """Top-k principal axes (rows) of the stacked normalized x, y; PC1 oriented along mean(y) - mean(x)."""
-    z = np.vstack([x, y])
-    z = z - z.mean(axis=0)
-    with few_blas_threads():  # a 512 x 512 eigenproblem: threads only fight on a busy 2-core machine
-        if z.shape[1] <= z.shape[0]:
-            _, v = np.linalg.eigh(z.T @ z)
-            pcs = v[:, ::-1][:, :k].T.copy()
-        else:
-            pcs = np.linalg.svd(z, full_matrices=False)[2][:k].copy()
+    """Top-k principal axes (rows) of the stacked normalized x, y (``dimensions.pca``); PC1 oriented
+    along mean(y) - mean(x)."""
+    with few_blas_threads():  # threads only fight on a busy 2-core machine
+        pcs = _pca(np.vstack([x, y]), k)[1].copy()
     if (y.mean(axis=0) - x.mean(axis=0)) @ pcs[0] < 0:
         pcs[0] = -pcs[0]
     return pcs
@@ -178,9 +225,21 @@ def signed_gap(image_emb: Any, text_emb: Any, pc1: Any) -> float:
     Liang et al. 2022, Fig. 3b-d x-axis (``plot_optimization_exp.ipynb``). Pass the ``pc1`` of the
     *unshifted* features (``pc1_direction``) so that the unshifted gap is positive and
     "back-to-back" configurations (the modalities crossed over) are negative.
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings of the same width (real, finite, no all-zero row).
+    pc1 : array_like
+        A nonzero, finite direction of the embedding width (``pc1_direction``).
+
+    Returns
+    -------
+    float
+        The signed residual gap.
     """
     x, y = _checked_pair(image_emb, text_emb, paired=False)
-    p = np.asarray(pc1, dtype=np.float64).reshape(-1)
+    p = V.vector(np.reshape(pc1, -1) if isinstance(pc1, np.ndarray) else pc1, "pc1", nonzero=True)
     if p.shape[0] != x.shape[1]:
         raise ValueError(f"pc1 must have {x.shape[1]} entries (the embedding width), got {p.shape[0]}.")
     d = y.mean(axis=0) - x.mean(axis=0)
@@ -188,42 +247,61 @@ def signed_gap(image_emb: Any, text_emb: Any, pc1: Any) -> float:
     return sign * float(np.linalg.norm(d))
 
 
-def _batches(n: int, batch_size: int) -> list[slice]:
-    return [slice(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
+def _batches(n: int, batch_size: int, drop_last: bool = True) -> list[slice]:
+    """Consecutive batches of ``batch_size`` rows in the original order; ``drop_last`` drops a final
+    shorter batch, as the official ``calculate_val_loss`` does (it iterates ``n // batch_size`` batches)."""
+    stop = n - n % batch_size if drop_last and n >= batch_size else n
+    return [slice(s, min(s + batch_size, n)) for s in range(0, stop, batch_size)]
 
 
 def batched_clip_loss(image_emb: Any, text_emb: Any, temperature: float = 0.01, batch_size: int = 50,
-                      protocol: str = "official") -> float:
+                      protocol: str = "official", drop_last: bool = True) -> float:
     """Lesson 03: Liang's Fig. 3 validation loss (``calculate_val_loss``), or its symmetric version.
 
-    Rows are split in their original order into consecutive batches of ``batch_size`` (the last
-    one may be smaller); the per-batch losses are averaged. ``protocol="official"`` uses the
-    image->text cross-entropy only (the released code's ``.T`` quirk), ``"symmetric"`` the
-    CLIP loss of the paper's equation, (L_I->T + L_T->I)/2. Uses ``modgap_edu.core.losses.clip_loss``.
+    Rows are split in their original order into consecutive batches of ``batch_size``; the
+    per-batch losses are averaged. As in the official code a last, shorter batch is dropped
+    (``drop_last=False`` keeps it; fewer rows than one batch: the single short batch is used).
+    ``protocol="official"`` uses the image->text cross-entropy only (the released code's ``.T``
+    quirk), ``"symmetric"`` the CLIP loss of the paper's equation, (L_I->T + L_T->I)/2. Uses
+    ``modgap_edu.core.losses.clip_loss``.
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings of the same width (real, finite, no all-zero row).
+    temperature : float
+        tau > 0.
+    batch_size : int
+        Rows per batch, >= 1.
+    protocol : {"official", "symmetric"}
+        Image->text cross-entropy only, or the symmetric CLIP loss.
+    drop_last : bool
+        Drop a final batch shorter than ``batch_size`` (the official behaviour).
+
+    Returns
+    -------
+    float
+        The mean batch loss.
     """
     V.choice(protocol, PROTOCOLS, "protocol")
     V.positive_number(temperature, "temperature")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = V.integer(batch_size, "batch_size", 1)
+    drop_last = V.boolean(drop_last, "drop_last")
     x, y = _checked_pair(image_emb, text_emb)
     direction = "image_to_text" if protocol == "official" else "both"
-    losses = [float(clip_loss(x[b], y[b], temperature, direction=direction)) for b in _batches(len(x), batch_size)]
-    return float(np.mean(losses))
-
-
-def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    m = a.max(axis=axis, keepdims=True)
-    return (m + np.log(np.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+    batches = _batches(len(x), batch_size, drop_last)
+    return float(np.mean([float(clip_loss(x[b], y[b], temperature, direction=direction)) for b in batches]))
 
 
 def _batch_losses(sims: list[np.ndarray], temperature: float) -> tuple[float, float]:
     """(image->text, symmetric) batch-averaged losses from per-batch cosine matrices (stable at tiny tau)."""
+    inverse_temperature(temperature)  # a clear error instead of inf / NaN for a tiny tau
     i2t, sym = [], []
     for s in sims:
-        z = s / temperature
+        z = s / temperature  # finite: |s| <= 1 and 1/temperature < float64 max / 4
         diag = np.diagonal(z, axis1=-2, axis2=-1)
-        a = (_logsumexp(z, -1) - diag).mean(axis=-1)
-        b = (_logsumexp(z, -2) - diag).mean(axis=-1)
+        a = (logsumexp(z, axis=-1) - diag).mean(axis=-1)
+        b = (logsumexp(z, axis=-2) - diag).mean(axis=-1)
         i2t.append(a)
         sym.append((a + b) / 2)
     return np.mean(i2t, axis=0), np.mean(sym, axis=0)
@@ -243,11 +321,25 @@ class ShiftLandscape:
     signed_gap: np.ndarray
     loss: dict = field(default_factory=dict)
     batch_size: int = 50
+    drop_last: bool = True
     pc1: np.ndarray = field(default=None, repr=False)
     sims: list = field(default_factory=list, repr=False)
 
     def loss_at(self, temperature: float, protocol: str = "official") -> np.ndarray:
-        """The loss curve (one value per shift) at ``temperature``; computed and cached on first use."""
+        """The loss curve (one value per shift) at ``temperature``; computed and cached on first use.
+
+        Parameters
+        ----------
+        temperature : float
+            tau > 0.
+        protocol : {"official", "symmetric"}
+            Which batched loss.
+
+        Returns
+        -------
+        numpy.ndarray
+            One loss per shift.
+        """
         V.choice(protocol, PROTOCOLS, "protocol")
         tau = V.positive_number(temperature, "temperature")
         hit = np.nonzero(np.isclose(self.temperatures, tau, rtol=1e-9, atol=0))[0]
@@ -260,7 +352,19 @@ class ShiftLandscape:
         return {"official": i2t, "symmetric": sym}[protocol]
 
     def minimum(self, temperature: float, protocol: str = "official") -> tuple[float, float, float]:
-        """(shift, signed residual gap, loss) at the grid point of lowest loss."""
+        """(shift, signed residual gap, loss) at the grid point of lowest loss.
+
+        Parameters
+        ----------
+        temperature : float
+            tau > 0.
+        protocol : {"official", "symmetric"}
+            Which batched loss.
+
+        Returns
+        -------
+        tuple of float
+        """
         curve = self.loss_at(temperature, protocol)
         k = int(np.argmin(curve))
         return float(self.shifts[k]), float(self.signed_gap[k]), float(curve[k])
@@ -268,29 +372,48 @@ class ShiftLandscape:
 
 def loss_landscape(image_emb: Any, text_emb: Any, temperatures: Sequence[float] = (0.01, 0.02, 1.0),
                    alphas: Sequence[float] | None = None, lams: Sequence[float] | None = None,
-                   batch_size: int = 50) -> ShiftLandscape:
+                   batch_size: int = 50, drop_last: bool = True) -> ShiftLandscape:
     """Lesson 03: Liang's Fig. 3b-d scan. Shift by every ``alpha`` (or every ``lam``), record the signed
     residual gap and both batched losses at every temperature.
 
     Default grid: ``lams = np.arange(-5, 5, 0.25)`` as in the official notebook. The per-batch cosine
     matrices are kept, so a new temperature costs one vectorized pass (a slider callback stays fast).
+    The batches are those of ``batched_clip_loss`` (a last short batch dropped unless ``drop_last=False``).
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Matched embeddings of the same shape (row i <-> row i).
+    temperatures : sequence of float
+        Temperatures tau > 0 computed up front (others are added on first use).
+    alphas, lams : sequence of float, optional
+        The shift grid, one of the two (default: ``lams = PAPER_LAMBDAS``).
+    batch_size : int
+        Rows per batch, >= 1.
+    drop_last : bool
+        Drop a final batch shorter than ``batch_size`` (the official behaviour).
+
+    Returns
+    -------
+    ShiftLandscape
     """
     if alphas is not None and lams is not None:
         raise ValueError("give alphas or lams, not both.")
     if alphas is None and lams is None:
         lams = PAPER_LAMBDAS
     kind = "alpha" if alphas is not None else "lam"
-    shifts = np.asarray(alphas if alphas is not None else lams, dtype=np.float64).reshape(-1)
+    shifts = V.real_array(alphas if alphas is not None else lams, f"{kind}s", "a list of numbers")
+    shifts = shifts.astype(np.float64).reshape(-1)
     if shifts.size == 0 or not np.all(np.isfinite(shifts)):
         raise ValueError(f"{kind}s must be a non-empty list of finite numbers.")
     taus = np.array([V.positive_number(t, "temperature") for t in np.atleast_1d(temperatures)], dtype=np.float64)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = V.integer(batch_size, "batch_size", 1)
+    drop_last = V.boolean(drop_last, "drop_last")
     with few_blas_threads():
-        return _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size)
+        return _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size, drop_last)
 
 
-def _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size) -> ShiftLandscape:
+def _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size, drop_last) -> ShiftLandscape:
     x, y = _checked_pair(image_emb, text_emb)
     pc1 = _top_pcs(x, y, 1)[0]
     g = x.mean(axis=0) - y.mean(axis=0)
@@ -298,7 +421,7 @@ def _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size) -> Shif
         if np.linalg.norm(g) < 1e-12:
             raise ValueError("the image and text centroids coincide (gap = 0): lam needs a gap direction.")
         g = g / (2.0 * np.linalg.norm(g))  # lam/2 * u
-    batches = _batches(len(x), batch_size)
+    batches = _batches(len(x), batch_size, drop_last)
     per_batch = [[] for _ in batches]
     gaps = np.empty(shifts.size)
     for k, s in enumerate(shifts):
@@ -310,7 +433,7 @@ def _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size) -> Shif
     sims = [np.stack(p) for p in per_batch]  # each: (n_shifts, b, b)
     land = ShiftLandscape(kind=kind, shifts=shifts, temperatures=np.empty(0), signed_gap=gaps,
                           loss={"official": np.empty((0, shifts.size)), "symmetric": np.empty((0, shifts.size))},
-                          batch_size=int(batch_size), pc1=pc1, sims=sims)
+                          batch_size=int(batch_size), drop_last=drop_last, pc1=pc1, sims=sims)
     for t in taus:
         land.loss_at(t)
     return land

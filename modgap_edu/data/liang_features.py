@@ -32,6 +32,7 @@ from typing import Optional
 
 import numpy as np
 
+from modgap_edu.core.metrics import unit_rows
 from modgap_edu.data import cache
 from modgap_edu.data.cache import CacheDirError, ChecksumError, DataUnavailable, data_dir, offline_requested, sha256_of
 
@@ -114,8 +115,7 @@ def load_liang_features(name: str = "clip", normalize: bool = True) -> tuple[np.
         raise ChecksumError(f"{path} has shape {arr.shape}, expected (2, N, d).")
     img, txt = arr[0].astype(np.float64), arr[1].astype(np.float64)
     if normalize:
-        img /= np.linalg.norm(img, axis=1, keepdims=True)
-        txt /= np.linalg.norm(txt, axis=1, keepdims=True)
+        img, txt = unit_rows(img), unit_rows(txt)
     return img, txt
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from modgap_edu.core import validation as V
 # (source, name, caption). Sources: "skimage" (skimage.data.<name>), "sklearn"
 # (load_sample_images, by file name), "matplotlib" (mpl-data/sample_data/<name>).
 CATALOGUE: tuple[tuple[str, str, str], ...] = (
@@ -120,9 +121,7 @@ def load_sample_images(n: int | None = None, short_side: int = 256) -> list[Samp
     """
     if n is None:
         n = len(CATALOGUE)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= len(CATALOGUE):
-        raise ValueError(f"n must be an integer from 1 to {len(CATALOGUE)}, got {n!r}.")
-    if isinstance(short_side, bool) or not isinstance(short_side, (int, np.integer)) or short_side < 32:
-        raise ValueError(f"short_side must be an integer >= 32 pixels, got {short_side!r}.")
+    V.integer(n, "n", 1, len(CATALOGUE))
+    V.integer(short_side, "short_side", 32)  # pixels
     return [SampleImage(name, caption, _shrink(_load(src, name), int(short_side)))
             for src, name, caption in CATALOGUE[: int(n)]]

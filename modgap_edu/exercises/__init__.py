@@ -87,16 +87,5 @@ def run_check(
     return None  # printing is the output; the value stays in RESULTS
 
 
-def close(value: Any, expected: float, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
-    """True when ``value`` (a float, numpy or torch scalar) is within tolerance of ``expected``."""
-    import math
-
-    try:
-        v = float(value.detach()) if hasattr(value, "detach") else float(value)
-    except (TypeError, ValueError):
-        return False
-    return math.isfinite(v) and abs(v - expected) <= atol + rtol * abs(expected)
-
-
 def as_float(value: Any) -> float:
     return float(value.detach()) if hasattr(value, "detach") else float(value)

@@ -7,7 +7,7 @@ differs, tests the usual mistakes to give a precise hint.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 
@@ -28,15 +28,6 @@ def _unit(t: torch.Tensor) -> torch.Tensor:
 
 def _match(value: float, expected: float) -> bool:
     return math.isfinite(value) and abs(value - expected) <= 1e-6 + 1e-5 * abs(expected)
-
-
-def _first_mismatch(fn: Callable, reference: Callable, cases) -> Optional[tuple]:
-    for args in cases:
-        got = as_float(fn(*args))
-        want = as_float(reference(*args))
-        if not _match(got, want):
-            return args, got, want
-    return None
 
 
 def check_clip_loss(fn: Callable) -> None:

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 from modgap_edu.models.towers import MLPImageTower, RotatedTower
 from modgap_edu.core.procrustes import procrustes_rotation
 from modgap_edu.models import fallback_features
@@ -206,8 +207,7 @@ def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int
         raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
     if variant not in ("original", "amended"):
         raise ValueError(f"variant must be 'original' or 'amended', got {variant!r}.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    V.integer(epochs, "epochs", 1)
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()

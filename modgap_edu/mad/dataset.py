@@ -38,6 +38,7 @@ from torch.utils.data import Dataset
 
 from modgap_edu.data import cache
 from modgap_edu.mad import digits, factors
+from modgap_edu.core import validation as V
 
 FACTORS: dict[str, tuple[str, ...]] = {
     "digit": tuple(str(d) for d in range(10)),
@@ -72,9 +73,7 @@ def vocabulary_words() -> list[str]:
 def check_k(k: Any) -> int | None:
     if k is None:
         return None
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= int(k) <= 5:
-        raise ValueError(f"k must be None (object only) or an integer 0-5 (attributes in the caption), got {k!r}.")
-    return int(k)
+    return V.integer(k, "k", 0, 5)  # None (object only) is handled above
 
 
 def check_main_object(main_object: Any) -> str:
@@ -94,9 +93,7 @@ def check_labels(labels: Any) -> dict[str, int]:
         v = labels[f]
         if hasattr(v, "item"):
             v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < len(values):
-            raise ValueError(f"labels[{f!r}] must be an index 0..{len(values) - 1} into FACTORS[{f!r}], got {v!r}.")
-        out[f] = int(v)
+        out[f] = V.integer(v, f"labels[{f!r}] (an index into FACTORS[{f!r}])", 0, len(values) - 1)
     return out
 
 
@@ -255,7 +252,7 @@ def render_split(split: str = "train", n: int | None = None, seed: int = 0, sour
     (``digit``, ``thickthinning``, ``swelling``, ``fracture``, ``scaling``, ``colors``), ``source``,
     ``seconds`` and ``images_per_s``. Deterministic in (split, n, seed, source)."""
     n = _check_n(n, split)
-    seed = _check_seed(seed)
+    seed = V.seed(seed)
     base, labels, used = digits.base_digits(split, source, verbose=verbose)
     split_id = digits.SPLITS.index(split)
     rng = np.random.default_rng([seed, split_id, 1])
@@ -283,19 +280,11 @@ def render_split(split: str = "train", n: int | None = None, seed: int = 0, sour
     return out
 
 
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    return int(seed)
-
-
 def _check_n(n: Any, split: str) -> int:
     digits._split(split)
     if n is None:
         return DEFAULT_N[split]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or int(n) < 1:
-        raise ValueError(f"n must be a positive integer (number of images), got {n!r}.")
-    return int(n)
+    return V.integer(n, "n", 1)
 
 
 def _cache_file(split: str, n: int, seed: int, source: str) -> Path:
@@ -401,7 +390,7 @@ def load_split(split: str = "train", n: int | None = None, seed: int = 0, source
     """
     use_cache = cache
     n = _check_n(n, split)
-    seed = _check_seed(seed)
+    seed = V.seed(seed)
     if processes is None:
         processes = 1
     resolved = digits.resolve_source(source)
@@ -450,7 +439,7 @@ class MADDataset(Dataset):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
         self.k = check_k(k)
         self.main_object = check_main_object(main_object)
-        self.split, self.seed = split, _check_seed(seed)
+        self.split, self.seed = split, V.seed(seed)
         data = load_split(split, n, self.seed, source, cache=cache, processes=processes, verbose=verbose)
         self.source = data["source"]
         self.images_per_s = float(data["images_per_s"])

@@ -12,6 +12,7 @@ from typing import Optional
 
 import numpy as np
 
+from modgap_edu.core import validation as V
 from modgap_edu.data import sample_images
 from modgap_edu.data.liang_features import FILES, ChecksumError, DataUnavailable, _check_name, load_liang_features
 from modgap_edu.models import openclip
@@ -43,9 +44,7 @@ def fallback_features(model_name: str = "ViT-S-32-alt", seed: int = 0, n: Option
 
     if n is None:
         n = len(sample_images.CATALOGUE)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2 (number of fallback pairs), got {n!r}.")
-    n = min(int(n), len(sample_images.CATALOGUE))
+    n = min(V.integer(n, "n", 2), len(sample_images.CATALOGUE))  # n: the number of fallback pairs
     key = (repr(model_name), seed, n)
     if key not in _FALLBACK_CACHE:  # one model build per session, however many lessons cells ask
         samples = sample_images.load_sample_images(n)

@@ -21,6 +21,9 @@ import torch
 
 from modgap_edu._runtime.memory import release_memory
 from modgap_edu.core import metrics
+from modgap_edu.core.dimensions import zero_shot_accuracy
+from modgap_edu.core.losses import unit_rows_torch
+from modgap_edu.core import validation as V
 from modgap_edu.mad import dataset
 from modgap_edu.models.towers import SmallCLIP, Vocabulary
 from modgap_edu.models.training import train_clip
@@ -95,10 +98,9 @@ def zero_shot(model: SmallCLIP, image_emb: np.ndarray, labels: np.ndarray, facto
         rows = []
         for v in values:
             e = _text_embed(model, [f"{d}-{v}" for d in dataset.FACTORS["digit"]]).mean(dim=0)
-            rows.append(e / e.norm())
-        classes = torch.stack(rows)
-    pred = (torch.from_numpy(image_emb) @ classes.T).argmax(dim=1).numpy()
-    return float(np.mean(pred == labels))
+            rows.append(e)
+        classes = unit_rows_torch(torch.stack(rows))
+    return zero_shot_accuracy(image_emb, classes.numpy(), labels)
 
 
 @torch.no_grad()
@@ -114,9 +116,7 @@ def zero_shot_full(model: SmallCLIP, image_emb: np.ndarray, labels: np.ndarray, 
     emb = torch.cat([_text_embed(model, caps[s : s + 2000]) for s in range(0, len(caps), 2000)])
     col = np.array([c[names.index(factor)] for c in combos])
     classes = torch.stack([emb[torch.from_numpy(col == v)].mean(dim=0) for v in range(len(dataset.FACTORS[factor]))])
-    classes = classes / classes.norm(dim=1, keepdim=True)
-    pred = (torch.from_numpy(image_emb) @ classes.T).argmax(dim=1).numpy()
-    return float(np.mean(pred == labels))
+    return zero_shot_accuracy(image_emb, unit_rows_torch(classes).numpy(), labels)
 
 
 def evaluate_mad(model: SmallCLIP, n: int = 2000, seed: int = 0, source: str | None = None,
@@ -156,9 +156,7 @@ def evaluate_mad(model: SmallCLIP, n: int = 2000, seed: int = 0, source: str | N
 
 
 def _check_int(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
+    return V.integer(value, name, low)
 
 
 def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: int | None = None,
@@ -181,7 +179,7 @@ def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: in
     n_train = MAD_DEFAULTS["n_train"] if n_train is None else _check_int(n_train, "n_train")
     epochs = MAD_DEFAULTS["epochs"] if epochs is None else _check_int(epochs, "epochs")
     batch_size = MAD_DEFAULTS["batch_size"] if batch_size is None else _check_int(batch_size, "batch_size", 2)
-    seed = _check_int(seed, "seed", 0)
+    seed = V.seed(seed)
     if n_train < batch_size:
         raise ValueError(f"n_train={n_train} is smaller than one batch ({batch_size}): use n_train >= batch_size.")
     lr = MAD_DEFAULTS["lr"] if lr is None else float(lr)

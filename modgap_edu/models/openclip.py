@@ -29,6 +29,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from modgap_edu._runtime import torchvision_compat
+from modgap_edu.core import validation as V
 from modgap_edu.data import cache
 from modgap_edu.data.embedding_files import regular_file
 from modgap_edu.data.image_folder import pair_folder
@@ -253,8 +254,8 @@ def build(model: Union[str, dict] = "ViT-S-32-alt", pretrained: Optional[str] = 
         (a RuntimeError) the weights are not cached and cannot be downloaded.
     """
     name = _model_name(model)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}.")
+    if seed is not None:
+        V.seed(seed, "seed (or None)")
     if allow_download is None:
         allow_download = not cache.offline_requested()
     weights, preprocess_args = _resolve_weights(name, pretrained, bool(allow_download), cache_dir)
@@ -322,9 +323,7 @@ def save_local_dir(bundle: ModelBundle, folder: Union[str, os.PathLike],
 
 # ------------------------------------------------------------------ embedding helpers
 def _batches(n: int, batch_size: int):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    for start in range(0, n, int(batch_size)):
+    for start in range(0, n, V.integer(batch_size, "batch_size", 1)):
         yield slice(start, min(n, start + int(batch_size)))
 
 
@@ -339,7 +338,7 @@ def _encode(n: int, make_batch, forward, batch_size: int, normalize: bool, on_ba
                 on_batch(s.stop - s.start)
     out = torch.cat(chunks)
     if normalize:
-        out = out / out.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        out = torch.nn.functional.normalize(out, dim=1)  # x / max(||x||, 1e-12)
     return out.numpy()
 
 
@@ -434,8 +433,7 @@ def noise_inputs(bundle: ModelBundle, n: int, seed: int = 42) -> tuple[torch.Ten
     Token ids are drawn from [0, vocab_size) over the full context, as in the official code (so
     CLIP's argmax-token pooling lands on a random position).
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    V.integer(n, "n", 1)
     g = torch.Generator().manual_seed(int(seed))
     size = bundle.model.visual.image_size
     h, w = (size, size) if isinstance(size, int) else tuple(size)
@@ -472,8 +470,7 @@ def embed_folder(folder: str | Path, model: str = "ViT-B-32", pretrained: str | 
     """
     from tqdm.auto import tqdm
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    V.integer(batch_size, "batch_size", 1)
     images, texts, t2i = pair_folder(folder, captions)
     bundle = build(model, pretrained=pretrained, seed=seed, allow_download=allow_download)
     if is_random_init(pretrained) and not bundle.name.startswith("local-dir:"):

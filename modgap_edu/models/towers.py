@@ -214,14 +214,9 @@ def clip_loss_scaled(image_feat: torch.Tensor, text_feat: torch.Tensor, logit_sc
     return clip_loss(image_feat, text_feat, 1.0 / logit_scale)
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def _positive_ints(**values) -> None:
     for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}.")
+        V.integer(v, name, 1)
 
 
 class RotatedTower(nn.Module):

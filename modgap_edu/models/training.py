@@ -24,9 +24,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
+from torch.distributions import Categorical
 from torch import nn
 
 from modgap_edu._runtime.threads import auto_threads
+from modgap_edu.core import validation as V
 from modgap_edu.models.towers import clip_loss_scaled
 
 
@@ -43,10 +45,8 @@ def logit_entropy(logits: torch.Tensor) -> float:
     """Mean Shannon entropy (nats) of the softmax rows and columns of a logit matrix (lesson 04 §5).
 
     log(B) for uniform rows (maximally unsure), 0 for one-hot rows."""
-    p_rows = torch.log_softmax(logits, dim=1)
-    p_cols = torch.log_softmax(logits, dim=0)
-    h_rows = -(p_rows.exp() * p_rows).sum(dim=1).mean()
-    h_cols = -(p_cols.exp() * p_cols).sum(dim=0).mean()
+    h_rows = Categorical(logits=logits).entropy().mean()
+    h_cols = Categorical(logits=logits.T).entropy().mean()
     return float((h_rows + h_cols) / 2)
 
 
@@ -90,8 +90,7 @@ def train_clip(model: nn.Module, batches: Callable[[int], Sequence], epochs: int
     """
     from tqdm.auto import tqdm
 
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    V.integer(epochs, "epochs", 1)
     old_threads = torch.get_num_threads()
     if threads == "auto":
         threads = auto_threads()

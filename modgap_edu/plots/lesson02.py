@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from modgap_edu.core import validation as V
-from modgap_edu.core import cone
+from modgap_edu.core import cone, dimensions, metrics
 from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, palette
 from modgap_edu.plots.widgets import new_figure
 
@@ -21,33 +21,19 @@ ACT_COLORS = {"sigmoid": "#9467bd", "leaky_relu": "#ff7f0e", "relu": "#8c564b", 
 
 
 def pca_2d(x: Any, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Centered PCA by SVD (like sklearn's ``PCA``): (coordinates (N, k), explained-variance ratios (k,)).
-
-    Component signs are fixed so that each component's largest-magnitude loading is positive
-    (deterministic plots).
-    """
-    arr = V.to_numpy_matrix(x, "x", min_rows=2, nonzero_rows=False).astype(np.float64)
-    centered = arr - arr.mean(axis=0)
-    _, s, vt = np.linalg.svd(centered, full_matrices=False)
-    k = min(n_components, vt.shape[0])
-    vt = vt[:k]
-    signs = np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])
-    vt = vt * signs[:, None]
-    var = s**2
-    return centered @ vt.T, var[:k] / var.sum()
+    """Centered PCA by SVD (``modgap_edu.core.dimensions.pca``): (coordinates (N, k), explained-variance
+    ratios (k,)); each component's largest-magnitude loading is positive (deterministic plots)."""
+    coords, _, ratio = dimensions.pca(x, n_components)
+    return coords, ratio
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+_unit = metrics.unit_rows
 
 
 def plot_gap_pca(image_emb: Any, text_emb: Any, title: str = "", max_lines: int = 500) -> Figure:
     """Liang Fig. 1-style view: PCA of normalized image (red) and text (blue) embeddings,
     matched pairs joined by grey lines, centroids marked and the gap vector drawn between them."""
-    x = _unit(V.to_numpy_matrix(image_emb, "image_emb", min_rows=2))
-    y = _unit(V.to_numpy_matrix(text_emb, "text_emb", min_rows=2))
-    V.same_width(x, y, "image_emb", "text_emb")
-    V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
+    x, y = (_unit(a) for a in V.pair(image_emb, text_emb, paired=True, min_rows=2))
     coords, ratio = pca_2d(np.vstack([x, y]))
     n = x.shape[0]
     cx, cy = coords[:n], coords[n:]

@@ -83,7 +83,7 @@ class ShiftDemo(LiveFigure):
                     "symmetric": float(self.land.loss_at(tau, "symmetric")[k])}
         with S.few_blas_threads():
             xs, ys = S.shift_embeddings(self.x, self.y, alpha=a)
-            sims = [xs[b] @ ys[b].T for b in S._batches(len(xs), self.land.batch_size)]
+            sims = [xs[b] @ ys[b].T for b in S._batches(len(xs), self.land.batch_size, self.land.drop_last)]
             i2t, sym = S._batch_losses(sims, tau)
             return {"alpha": a, "temperature": tau, "signed_gap": S.signed_gap(xs, ys, self.land.pc1),
                     "official": float(i2t), "symmetric": float(sym)}

@@ -9,6 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
+from modgap_edu.core import dimensions
+
 from modgap_edu.experiments import mad_sweep as S
 from modgap_edu.mad import digits, factors
 from modgap_edu.mad.dataset import FACTORS
@@ -202,10 +204,7 @@ def embedding_pca(image_emb: np.ndarray, text_emb: np.ndarray, colour: np.ndarra
     digit (left) and by MAD colour (right)."""
     from modgap_edu.mad import dataset
 
-    x = np.concatenate([image_emb[:n], text_emb[:n]])
-    x = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    p = x @ vt[:2].T
+    p = dimensions.pca(np.concatenate([image_emb[:n], text_emb[:n]]), 2)[0]
     fig = new_figure(9, 3.6)
     axes = fig.subplots(1, 2)
     rgb = {"gray": "0.5", "red": "red", "green": "green", "blue": "blue",  # MAD data colours: not a modality

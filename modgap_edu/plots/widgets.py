@@ -37,7 +37,6 @@ import math
 import numbers
 from typing import Any, Callable
 
-import matplotlib
 from matplotlib.figure import Figure
 
 
@@ -367,6 +366,3 @@ def choice_slider(description: str, options, value, readout_format: str = "g", c
     return W.SelectionSlider(options=labelled, value=value, description=description, style=_STYLE,
                              continuous_update=continuous_update, layout=W.Layout(width="520px"))
 
-
-def matplotlib_backend() -> str:
-    return matplotlib.get_backend()

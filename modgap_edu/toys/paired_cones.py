@@ -35,16 +35,6 @@ def _latents(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return z, e_img, e_txt
 
 
-def _nonneg(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
-    if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
-    return v
-
-
 def paired_cones(n: int = 400, d: int = 32, spread_image: float = 0.6, spread_text: float = 0.6,
                  distance: float = 0.8, match: float = 0.8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(image, text)``: n matched pairs of unit vectors in d dims (see the module docstring).
@@ -52,22 +42,37 @@ def paired_cones(n: int = 400, d: int = 32, spread_image: float = 0.6, spread_te
     Lesson 05, Sec. 1 (L2M / L2I / RMG side by side). ``distance`` in [0, 2) is the chord between
     the two cone axes; ``spread_*`` >= 0; ``match`` in [0, 1]. The random parts depend only on
     ``(n, d, seed)`` and are cached, so slider moves are cheap.
+
+    Parameters
+    ----------
+    n : int
+        Number of pairs, >= 2.
+    d : int
+        Dimension, >= 3 (two axis dimensions plus content).
+    spread_image, spread_text : float
+        Spread of each cone, >= 0.
+    distance : float
+        Chord between the cone axes, in [0, 2).
+    match : float
+        Shared content of the pairs, in [0, 1].
+    seed : int
+        0 <= seed < 2**32.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(image, text)``, each (n, d) with unit rows.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}.")
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 3:
-        raise ValueError(f"d must be an integer >= 3 (two axis dimensions plus content), got {d!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    s_img = _nonneg(spread_image, "spread_image")
-    s_txt = _nonneg(spread_text, "spread_text")
-    dist = _nonneg(distance, "distance")
+    n = V.integer(n, "n", 2)
+    d = V.integer(d, "d", 3)  # two axis dimensions plus content
+    seed = V.seed(seed)
+    s_img = V.real_number(spread_image, "spread_image", low=0.0)
+    s_txt = V.real_number(spread_text, "spread_text", low=0.0)
+    dist = V.real_number(distance, "distance", low=0.0)
     if dist >= 2:
         raise ValueError(f"distance is a chord between unit vectors and must be < 2, got {distance!r}.")
-    m = _nonneg(match, "match")
-    if m > 1:
-        raise ValueError(f"match must lie in [0, 1], got {match!r}.")
-    z, e_img, e_txt = _latents(int(n), int(d), int(seed))
+    m = V.real_number(match, "match", low=0.0, high=1.0)
+    z, e_img, e_txt = _latents(n, d, seed)
     phi = np.arcsin(dist / 2.0)
     rest = np.sqrt(1.0 - m * m)
     out = []
@@ -76,14 +81,27 @@ def paired_cones(n: int = 400, d: int = 32, spread_image: float = 0.6, spread_te
         v[:, 0] = np.cos(phi)
         v[:, 1] = sign * np.sin(phi)
         v[:, 2:] = spread * (m * z + rest * noise)
-        out.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+        out.append(metrics.unit_rows(v))
     return out[0], out[1]
 
 
 def gap_metrics(image: Any, text: Any) -> dict:
-    """L2M, L2I, RMG and RMG's terms of matched pairs (row i <-> row i), as plain floats (lesson 05)."""
-    terms = metrics.rmg_terms(image, text)
-    return {"l2m": metrics.l2m(image, text), "l2i": metrics.l2i(image, text), "rmg": terms["rmg"],
+    """L2M, L2I, RMG and RMG's terms of matched pairs (row i <-> row i), as plain floats (lesson 05).
+
+    Parameters
+    ----------
+    image, text : array_like
+        Matched embeddings of the same shape.
+
+    Returns
+    -------
+    dict
+        ``l2m``, ``l2i``, ``rmg``, ``matched``, ``intra_image``, ``intra_text``.
+    """
+    x, y = V.pair(image, text, paired=True, min_rows=2, names=("image", "text"))
+    idx = np.arange(x.shape[0])
+    terms = metrics._rmg_terms(x, y, idx)
+    return {"l2m": metrics._l2m(x, y), "l2i": metrics._l2i(x, y, idx), "rmg": terms["rmg"],
             "matched": terms["matched"], "intra_image": terms["intra_image"], "intra_text": terms["intra_text"]}
 
 
@@ -92,11 +110,25 @@ def metric_sweep(parameter: str, values: Any, **fixed: Any) -> dict:
 
     ``parameter`` is one of ``spread_image``, ``spread_text``, ``distance``, ``match``; ``fixed``
     holds the other ``paired_cones`` arguments. Returns ``{"values": [...], "l2m": [...], ...}``.
+
+    Parameters
+    ----------
+    parameter : {"spread_image", "spread_text", "distance", "match"}
+        The swept argument.
+    values : array_like of float
+        Its values.
+    **fixed
+        The other ``paired_cones`` arguments.
+
+    Returns
+    -------
+    dict
+        ``parameter``, ``values`` and one list per metric of ``gap_metrics``.
     """
     V.choice(parameter, ("spread_image", "spread_text", "distance", "match"), "parameter")
     if parameter in fixed:
         raise ValueError(f"{parameter} is the swept parameter; do not also fix it.")
-    vals = [float(v) for v in np.atleast_1d(np.asarray(values, dtype=float))]
+    vals = [float(v) for v in np.atleast_1d(V.real_array(values, "values", "a list of numbers")).reshape(-1)]
     if not vals:
         raise ValueError("values is empty: give at least one value to sweep.")
     out: dict = {"parameter": parameter, "values": vals}

@@ -17,9 +17,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import logsumexp
 
 from modgap_edu.core import validation as V
-from modgap_edu.core.losses import clip_loss
+from modgap_edu.core.losses import clip_loss, inverse_temperature
 
 IMAGE_AZIMUTHS = (-20.0, 0.0, 20.0, 40.0, 60.0, 80.0)
 TEXT_AZIMUTHS_MISMATCHED = (0.0, -20.0, 20.0, 40.0, 60.0, 80.0)
@@ -28,19 +29,32 @@ PAPER_DELTAS = np.arange(90, -90 - 0.001, -1.0)  # `query_u in np.arange(90, -90
 
 
 def uv_to_xyz(u_deg: Any, v_deg: Any) -> np.ndarray:
-    """Lesson 03: unit vectors from azimuth ``u`` and polar angle ``v`` in degrees (Liang's ``uv_to_xyz``)."""
-    u = np.deg2rad(np.asarray(u_deg, dtype=np.float64))
-    v = np.deg2rad(np.asarray(v_deg, dtype=np.float64))
-    u, v = np.broadcast_arrays(u, v)
+    """Lesson 03: unit vectors from azimuth ``u`` and polar angle ``v`` in degrees (Liang's ``uv_to_xyz``).
+
+    Parameters
+    ----------
+    u_deg, v_deg : array_like
+        Azimuths and polar angles in degrees (finite; broadcast against each other).
+
+    Returns
+    -------
+    numpy.ndarray
+        Unit vectors, shape ``broadcast(u, v).shape + (3,)``.
+    """
+    u, v = (np.deg2rad(V.real_array(a, name, "angles in degrees").astype(np.float64))
+            for a, name in ((u_deg, "u_deg"), (v_deg, "v_deg")))
+    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
+        raise ValueError("u_deg and v_deg contain NaN or inf: pass finite angles in degrees.")
+    try:
+        u, v = np.broadcast_arrays(u, v)
+    except ValueError:
+        raise ValueError(f"u_deg and v_deg must broadcast together, got shapes {u.shape} and {v.shape}.") from None
     return np.stack([np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v)], axis=-1)
 
 
 def _delta(delta_theta_deg: Any) -> float:
-    try:
-        d = float(delta_theta_deg)
-    except (TypeError, ValueError):
-        raise ValueError(f"delta_theta_deg must be a number of degrees, got {delta_theta_deg!r}.") from None
-    if not np.isfinite(d) or abs(d) > 90.0:
+    d = V.real_number(delta_theta_deg, "delta_theta_deg (degrees)")
+    if abs(d) > 90.0:
         raise ValueError(f"delta_theta_deg must lie in [-90, 90] degrees (the texts go from the north pole "
                          f"to the south pole), got {delta_theta_deg!r}.")
     return d
@@ -52,10 +66,21 @@ def sphere_toy(delta_theta_deg: float, mismatched: bool = True) -> tuple[np.ndar
     Returns ``(image_points, text_points)``, each 6x3 on the unit sphere. ``delta_theta_deg`` in
     [-90, 90] moves the texts off the images' equator (polar angle 90 + delta); ``mismatched=True``
     swaps the azimuths of T_0 and T_1 (two mismatched pairs), ``False`` is Supp. Fig. 9.
+
+    Parameters
+    ----------
+    delta_theta_deg : float
+        Polar offset of the texts, in [-90, 90] degrees.
+    mismatched : bool
+        Swap T_0 and T_1 (Fig. 3e) or not (Supp. Fig. 9).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(image_points, text_points)``, each (6, 3).
     """
     d = _delta(delta_theta_deg)
-    if not isinstance(mismatched, (bool, np.bool_)):
-        raise ValueError(f"mismatched must be True or False, got {mismatched!r}.")
+    mismatched = V.boolean(mismatched, "mismatched")
     images = uv_to_xyz(IMAGE_AZIMUTHS, 90.0)
     az = TEXT_AZIMUTHS_MISMATCHED if mismatched else IMAGE_AZIMUTHS
     texts = uv_to_xyz(az, 90.0 + d)
@@ -67,6 +92,20 @@ def sphere_toy_loss(delta_theta_deg: float, temperature: float, mismatched: bool
 
     Uses ``modgap_edu.core.losses.clip_loss`` (labels 0..5, logits = I @ T.T / temperature); stable for
     tiny temperatures.
+
+    Parameters
+    ----------
+    delta_theta_deg : float
+        Polar offset of the texts, in [-90, 90] degrees.
+    temperature : float
+        tau > 0.
+    mismatched : bool
+        Fig. 3e (True) or Supp. Fig. 9 (False).
+
+    Returns
+    -------
+    float
+        The symmetric CLIP loss.
     """
     V.positive_number(temperature, "temperature")
     images, texts = sphere_toy(delta_theta_deg, mismatched)
@@ -74,28 +113,53 @@ def sphere_toy_loss(delta_theta_deg: float, temperature: float, mismatched: bool
 
 
 def sphere_toy_centroid_gap(delta_theta_deg: float, mismatched: bool = True) -> float:
-    """Lesson 03: sign(delta) * ||mean(I) - mean(T)||, the signed distance the official code computes."""
+    """Lesson 03: sign(delta) * ||mean(I) - mean(T)||, the signed distance the official code computes.
+
+    Parameters
+    ----------
+    delta_theta_deg : float
+        Polar offset of the texts, in [-90, 90] degrees.
+    mismatched : bool
+        Fig. 3e (True) or Supp. Fig. 9 (False).
+
+    Returns
+    -------
+    float
+    """
     images, texts = sphere_toy(delta_theta_deg, mismatched)
-    return float(np.sign(delta_theta_deg) * np.linalg.norm(images.mean(0) - texts.mean(0)))
+    return float(np.sign(_delta(delta_theta_deg)) * np.linalg.norm(images.mean(0) - texts.mean(0)))
 
 
 def sphere_toy_curves(temperatures: Sequence[float] = PAPER_TEMPERATURES, deltas: Sequence[float] | None = None,
                       mismatched: bool = True) -> np.ndarray:
     """Lesson 03: loss[t, k] for every temperature and every delta (default: Liang's 181 one-degree steps,
     from +90 to -90). Vectorized; agrees with ``sphere_toy_loss`` point by point.
+
+    Parameters
+    ----------
+    temperatures : sequence of float
+        Temperatures tau > 0.
+    deltas : sequence of float, optional
+        Offsets in [-90, 90] degrees (default ``PAPER_DELTAS``).
+    mismatched : bool
+        Fig. 3e (True) or Supp. Fig. 9 (False).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``loss[t, k]``, shape (len(temperatures), len(deltas)).
     """
-    ds = PAPER_DELTAS if deltas is None else np.asarray(deltas, dtype=np.float64).reshape(-1)
-    for d in ds:
-        _delta(d)
+    ds = PAPER_DELTAS if deltas is None else V.real_array(deltas, "deltas", "offsets in degrees").reshape(-1)
+    ds = np.array([_delta(d) for d in ds], dtype=np.float64)
+    mismatched = V.boolean(mismatched, "mismatched")
     taus = np.array([V.positive_number(t, "temperature") for t in np.atleast_1d(temperatures)])
+    for t in taus:
+        inverse_temperature(t)
     images = uv_to_xyz(IMAGE_AZIMUTHS, 90.0)  # (6, 3)
     az = np.asarray(TEXT_AZIMUTHS_MISMATCHED if mismatched else IMAGE_AZIMUTHS)
     texts = uv_to_xyz(az[None, :], 90.0 + ds[:, None])  # (K, 6, 3)
     cos = np.einsum("id,kjd->kij", images, texts)  # (K, 6, 6)
     z = cos[None] / taus[:, None, None, None]  # (T, K, 6, 6)
     diag = np.diagonal(z, axis1=-2, axis2=-1)
-    m_r = z.max(axis=-1, keepdims=True)
-    lse_r = (m_r + np.log(np.exp(z - m_r).sum(axis=-1, keepdims=True)))[..., 0]
-    m_c = z.max(axis=-2, keepdims=True)
-    lse_c = (m_c + np.log(np.exp(z - m_c).sum(axis=-2, keepdims=True)))[..., 0, :]
+    lse_r, lse_c = logsumexp(z, axis=-1), logsumexp(z, axis=-2)
     return ((lse_r - diag).mean(-1) + (lse_c - diag).mean(-1)) / 2

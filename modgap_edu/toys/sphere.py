@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from scipy.special import softmax
 
 from modgap_edu.core import validation as V
-from modgap_edu.core.losses import align_loss, clip_loss, uniform_loss
-from modgap_edu.core.metrics import l2m
+from modgap_edu.core.losses import align_loss, clip_loss, uniform_loss, unit_rows_torch
+from modgap_edu.core.metrics import l2m, unit_rows
 
 OBJECTIVES = ("alignment", "uniformity", "align+uniform", "clip")
 
@@ -55,17 +56,34 @@ def initial_points(n: int = 48, gap_deg: float = 140.0, width_deg: float = 50.0,
 
     Returns two (n, 3) float64 arrays of unit vectors. Positions within each cap are drawn
     independently, so matched pairs start unaligned.
+
+    Parameters
+    ----------
+    n : int
+        Points per set, >= 2.
+    gap_deg : float
+        Angle between the two cap centres, degrees (finite).
+    width_deg : float
+        Angular diameter of each cap, in (0, 360].
+    seed : int
+        0 <= seed < 2**32.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(images, texts)``, each (n, 3) with unit rows.
     """
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}.")
-    if not (0 < float(width_deg) <= 360):
+    n = V.integer(n, "n", 2)
+    gap_deg = V.real_number(gap_deg, "gap_deg")
+    width_deg = V.real_number(width_deg, "width_deg", high=360.0)
+    if width_deg <= 0:
         raise ValueError(f"width_deg must be in (0, 360], got {width_deg!r}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(V.seed(seed))
 
     def cap(center_deg: float) -> np.ndarray:
         radial = rng.normal(size=(n, 3))
         radial[:, 0] = 0.0
-        radial /= np.linalg.norm(radial, axis=1, keepdims=True)
+        radial = unit_rows(radial)
         # uniform in the cap's area: cos(angle) uniform between cos(half width) and 1
         cos_a = rng.uniform(math.cos(math.radians(float(width_deg) / 2)), 1.0, n)
         pts = cos_a[:, None] * np.array([1.0, 0.0, 0.0]) + np.sqrt(1 - cos_a**2)[:, None] * radial
@@ -77,7 +95,18 @@ def initial_points(n: int = 48, gap_deg: float = 140.0, width_deg: float = 50.0,
 
 
 def toy_metrics(image, text) -> dict:
-    """Alignment (alpha = 2), uniformity (t = 2) of each set, and the gap L2M, as floats."""
+    """Alignment (alpha = 2), uniformity (t = 2) of each set, and the gap L2M, as floats (lesson 01).
+
+    Parameters
+    ----------
+    image, text : array_like or torch.Tensor
+        Matched point sets of the same shape.
+
+    Returns
+    -------
+    dict
+        ``align``, ``uniform_image``, ``uniform_text`` and ``gap``.
+    """
     return {
         "align": float(align_loss(image, text)),
         "uniform_image": float(uniform_loss(image)),
@@ -98,21 +127,43 @@ def _objective(name: str, x: torch.Tensor, y: torch.Tensor, tau: float) -> torch
 
 def train_toy(objective: str = "clip", temperature: float = 0.1, n: int = 48, steps: int = 300, lr: float = 0.05,
               gap_deg: float = 140.0, width_deg: float = 50.0, seed: int = 0, record_every: int = 10) -> ToyRun:
-    """Train the two point sets with one objective (module docstring); return a ``ToyRun``."""
+    """Train the two point sets with one objective (module docstring); return a ``ToyRun`` (lesson 01).
+
+    Parameters
+    ----------
+    objective : {"alignment", "uniformity", "align+uniform", "clip"}
+        The loss.
+    temperature : float
+        tau > 0 (``"clip"`` only).
+    n : int
+        Points per set, >= 2.
+    steps : int
+        Adam steps, >= 1.
+    lr : float
+        Learning rate, > 0.
+    gap_deg, width_deg : float
+        The starting caps (``initial_points``).
+    seed : int
+        0 <= seed < 2**32.
+    record_every : int
+        Record the metrics every this many steps, >= 1.
+
+    Returns
+    -------
+    ToyRun
+    """
     V.choice(objective, OBJECTIVES, "objective")
     tau = V.positive_number(temperature, "temperature")
-    V.positive_number(lr, "lr")
-    for value, name in ((steps, "steps"), (record_every, "record_every")):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    lr = V.positive_number(lr, "lr")
+    steps = V.integer(steps, "steps", 1)
+    record_every = V.integer(record_every, "record_every", 1)
     x0, y0 = initial_points(n, gap_deg, width_deg, seed)
     X = torch.tensor(x0, requires_grad=True)
     Y = torch.tensor(y0, requires_grad=True)
-    opt = torch.optim.Adam([X, Y], lr=float(lr))
+    opt = torch.optim.Adam([X, Y], lr=lr)
     history: dict = {"step": [], "loss": [], "align": [], "uniform_image": [], "uniform_text": [], "gap": []}
     for step in range(steps + 1):
-        x = X / X.norm(dim=1, keepdim=True)
-        y = Y / Y.norm(dim=1, keepdim=True)
+        x, y = unit_rows_torch(X), unit_rows_torch(Y)
         loss = _objective(objective, x, y, tau)
         if step % record_every == 0 or step == steps:
             history["step"].append(step)
@@ -132,7 +183,18 @@ TEMPERATURE_GRID = tuple(float(t) for t in np.round(10 ** np.linspace(math.log10
 
 
 def nearest_grid_temperature(temperature: float) -> float:
-    """The grid temperature closest to ``temperature`` on a log scale."""
+    """The grid temperature closest to ``temperature`` on a log scale (lesson 01 slider).
+
+    Parameters
+    ----------
+    temperature : float
+        tau > 0.
+
+    Returns
+    -------
+    float
+        An entry of ``TEMPERATURE_GRID``.
+    """
     tau = V.positive_number(temperature, "temperature")
     grid = np.array(TEMPERATURE_GRID)
     return float(grid[np.argmin(np.abs(np.log(grid) - math.log(tau)))])
@@ -142,8 +204,20 @@ def clip_run(temperature: float, seed: int = 0) -> ToyRun:
     """Cached CLIP-objective run at one temperature (default settings of ``train_toy``).
 
     The cache key is ``(float(temperature), int(seed))`` however the function is called, so the
-    lesson-01 slider finds the runs that ``temperature_sweep`` already trained."""
-    return _clip_run_cached(float(temperature), int(seed))
+    lesson-01 slider finds the runs that ``temperature_sweep`` already trained.
+
+    Parameters
+    ----------
+    temperature : float
+        tau > 0.
+    seed : int
+        0 <= seed < 2**32.
+
+    Returns
+    -------
+    ToyRun
+    """
+    return _clip_run_cached(V.positive_number(temperature, "temperature"), V.seed(seed))
 
 
 @functools.lru_cache(maxsize=128)
@@ -152,17 +226,44 @@ def _clip_run_cached(temperature: float, seed: int) -> ToyRun:
 
 
 def temperature_sweep(seed: int = 0) -> dict:
-    """Final alignment, uniformity and gap of CLIP runs over ``TEMPERATURE_GRID`` (24 short runs)."""
+    """Final alignment, uniformity and gap of CLIP runs over ``TEMPERATURE_GRID`` (24 short runs; lesson 01).
+
+    Parameters
+    ----------
+    seed : int
+        0 <= seed < 2**32.
+
+    Returns
+    -------
+    dict
+        ``temperature`` and one array per ``ToyRun.final`` metric.
+    """
+    seed = V.seed(seed)
     rows = [clip_run(t, seed).final for t in TEMPERATURE_GRID]
     return {"temperature": np.array(TEMPERATURE_GRID), **{k: np.array([r[k] for r in rows]) for k in rows[0]}}
 
 
 def softmax_weights(similarities, temperature: float) -> np.ndarray:
-    """exp(s_j / tau) / sum_k exp(s_k / tau): how the CLIP denominator weighs each candidate."""
+    """exp(s_j / tau) / sum_k exp(s_k / tau): how the CLIP denominator weighs each candidate (lesson 01).
+
+    ``scipy.special.softmax`` of s / tau (stable for tiny tau).
+
+    Parameters
+    ----------
+    similarities : array_like
+        Non-empty 1-D finite similarities (cosines).
+    temperature : float
+        tau > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights summing to 1.
+    """
     tau = V.positive_number(temperature, "temperature")
-    s = np.asarray(similarities, dtype=np.float64)
-    if s.ndim != 1 or s.size == 0 or not np.isfinite(s).all():
-        raise ValueError("similarities must be a non-empty 1-D array of finite numbers.")
-    z = s / tau
-    w = np.exp(z - z.max())
-    return w / w.sum()
+    s = V.vector(similarities, "similarities")
+    with np.errstate(over="ignore"):
+        z = s / tau
+    if not np.all(np.isfinite(z)):
+        raise ValueError("similarities / temperature overflows float64: use a larger temperature.")
+    return softmax(z)

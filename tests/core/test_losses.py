@@ -113,7 +113,7 @@ def test_bad_shapes_and_values():
     x, y = pair()
     with pytest.raises(ValueError, match="same number of rows"):
         L.clip_loss(x, y[:5])
-    with pytest.raises(ValueError, match="same width"):
+    with pytest.raises(ValueError, match="same embedding dimension"):
         L.clip_loss(x, y[:, :3])
     with pytest.raises(ValueError, match="2-D"):
         L.clip_loss(x[0], y[0])
@@ -127,7 +127,7 @@ def test_bad_shapes_and_values():
     zero[1] = 0
     with pytest.raises(ValueError, match="all-zero row"):
         L.align_loss(zero, y)
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="same number of rows"):
         L.align_loss(x, y[:4])
     with pytest.raises(ValueError, match="at least 2"):
         L.uniform_loss(x[:1])

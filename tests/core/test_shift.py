@@ -157,9 +157,10 @@ def test_pc1_matches_sklearn(rng):
 
 # ------------------------------------------------------------------ batched loss
 def official_notebook_loss(img, txt, tau, bs=50):
-    """Independent re-implementation of Liang's calculate_val_loss, including its `.T` quirk."""
+    """Independent re-implementation of Liang's calculate_val_loss, including its `.T` quirk; like the
+    official loop over ``n // bs`` batches it skips a last short batch."""
     losses = []
-    for s in range(0, len(img), bs):
+    for s in range(0, len(img) - len(img) % bs, bs):
         a = torch.tensor(img[s:s + bs])
         b = torch.tensor(txt[s:s + bs])
         logits_per_image = (1 / tau) * a @ b.t()
@@ -170,9 +171,9 @@ def official_notebook_loss(img, txt, tau, bs=50):
     return float(np.mean(losses))
 
 
-def symmetric_loss(img, txt, tau, bs=50):
+def symmetric_loss(img, txt, tau, bs=50, drop_last=True):
     out = []
-    for s in range(0, len(img), bs):
+    for s in range(0, len(img) - (len(img) % bs if drop_last else 0), bs):
         z = img[s:s + bs] @ txt[s:s + bs].T / tau
         from scipy.special import logsumexp
 
@@ -190,6 +191,23 @@ def test_batched_loss_matches_official_code_and_symmetric(rng, n, tau):
     assert shift.batched_clip_loss(x, y, tau) == pytest.approx(official_notebook_loss(xn, yn, tau), rel=1e-10)
     assert shift.batched_clip_loss(x, y, tau, protocol="symmetric") == pytest.approx(symmetric_loss(xn, yn, tau),
                                                                                      rel=1e-10)
+
+
+def test_batched_loss_drops_the_last_short_batch_like_calculate_val_loss(rng):
+    """Issue 11: N = 520 = 10 x 50 + 20. The official loss averages 10 batches; the 20 extra pairs only count
+    with drop_last=False, which must then equal the mean over all 11 batches."""
+    x, y = cones(rng, n=520)
+    xn, yn = unit(x), unit(y)
+    official = shift.batched_clip_loss(x, y, 0.01)
+    assert official == pytest.approx(official_notebook_loss(xn[:500], yn[:500], 0.01), rel=1e-10)
+    assert official == pytest.approx(shift.batched_clip_loss(x[:500], y[:500], 0.01), rel=1e-12)
+    kept = shift.batched_clip_loss(x, y, 0.01, protocol="symmetric", drop_last=False)
+    assert kept == pytest.approx(symmetric_loss(xn, yn, 0.01, drop_last=False), rel=1e-10)
+    assert kept != pytest.approx(shift.batched_clip_loss(x, y, 0.01, protocol="symmetric"), rel=1e-6)
+    land = shift.loss_landscape(x, y, temperatures=(0.01,), alphas=[0.0])
+    assert land.loss["official"][0, 0] == pytest.approx(official, rel=1e-9)
+    land_all = shift.loss_landscape(x, y, temperatures=(0.01,), alphas=[0.0], drop_last=False)
+    assert land_all.loss["symmetric"][0, 0] == pytest.approx(kept, rel=1e-9)
 
 
 def test_batched_loss_bad_input(rng):
