@@ -76,6 +76,7 @@ budget: setup seed-cache
 # Shipped results under modgap_edu/assets/ (metrics only, a few hundred KB): each lesson loads them
 # instantly and re-runs one member live. Regenerating all takes about 40 minutes on 2 cores.
 assets: setup
+	$(PY) -m modgap_edu.experiments.gap_fate_grid
 	$(PY) -m modgap_edu.experiments.random_init_cones
 	$(PY) -m modgap_edu.experiments.init_vs_opt --seeds 0 1 2 3 4 --epochs 100 --out modgap_edu/assets/lesson03/init_vs_opt.json
 	$(MAKE) mad-sweep

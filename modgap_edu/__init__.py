@@ -55,6 +55,7 @@ _API = {
     "clip_loss_terms": "core.loss_terms",
     "loss_terms_along_shift": "core.loss_terms",
     "landscape_minimum": "core.loss_terms",
+    "gap_fate": "toys.gap_fate",
     "make_caption": "mad.dataset",
     "MADDataset": "mad.dataset",
     "data_dir": "data.cache",
