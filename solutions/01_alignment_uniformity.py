@@ -27,7 +27,7 @@
 # definitions, writes the CLIP loss, and trains a toy whose only knob is the temperature τ —
 # the knob that, in lessons 02–05, decides whether CLIP's *modality gap* survives training.
 #
-# **Objectives** (about 75 minutes)
+# **Objectives** (about 90 minutes)
 #
 # | # | you will … | time |
 # |---|---|---|
@@ -35,8 +35,9 @@
 # | 2 | see what τ = 0.01 does to the loss's denominator | 10 min |
 # | 3 | write Wang & Isola's alignment and uniformity | 15 min |
 # | 4 | train two point sets with alignment only, uniformity only, both, and the CLIP loss | 15 min |
-# | 5 | move the temperature and watch alignment, uniformity and the gap | 10 min |
-# | 6 | measure a real CLIP (or the course's fallback) with the same two numbers | 10 min |
+# | 5 | move the temperature and watch alignment, uniformity and the gap early in training | 10 min |
+# | 6 | train to convergence: when does the gap survive? (temperature × dimension × shared captions) | 15 min |
+# | 7 | measure a real CLIP (or the course's fallback) with the same two numbers | 10 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or
 # **not solved yet**. Unsolved exercises never stop the lesson: later cells use the reference
@@ -148,8 +149,11 @@ show(plot_softmax_weights(row))
 # <details><summary>Answer</summary>
 #
 # Hardly. Their weights are already ≈ e^{(0.10−0.30)/0.01} = e^{−20} of the match's. Only the candidates
-# within a few hundredths of the match matter. This is why (lesson 03) CLIP at τ = 0.01 has no reason to
-# move two modalities that are already correctly *ranked* closer together.
+# within a few hundredths of the match matter. So once every pair is ranked correctly *with a margin* of a few
+# hundredths, CLIP at τ = 0.01 gets almost no gradient from moving two modalities closer together. Whether
+# training ever reaches that state, and whether the gap is still open when it does, is what section 6 measures:
+# in 3-D it does not (the sphere is too crowded for 48 pairs to be ranked with a margin, and the gap closes),
+# in 8 and more dimensions it does.
 # </details>
 
 # %% [markdown]
@@ -224,17 +228,23 @@ print(f"48 evenly spaced points: {float(losses.uniform_loss(even)):.3f};   48 id
 # 48 "images" and 48 "texts" are points on the unit sphere in 3-D; point $i$ of each set is a matched pair.
 # They start in two narrow caps whose centres are 140° apart — the way random encoders start (lesson 02:
 # the *cone effect*). The points themselves are the parameters; 300 Adam steps (learning rate 0.05) train
-# them with one objective each.
+# them with one objective each. 300 steps is **early in training** for the CLIP loss at τ = 0.01: section 6
+# trains until the loss and the gap stop moving.
 
 # %%
 runs = [sphere.train_toy(objective, temperature=0.01) for objective in ("alignment", "uniformity", "align+uniform")]
 runs.append(sphere.clip_run(0.5))
 runs.append(sphere.clip_run(sphere.nearest_grid_temperature(0.01)))
-print(f"{'objective':<16}{'τ':>7}{'alignment':>11}{'uniformity':>12}{'gap L2M':>9}")
+print(f"after 300 steps (early in training)\n{'objective':<16}{'τ':>7}{'alignment':>11}{'uniformity':>12}"
+      f"{'gap L2M':>9}{'loss':>8}")
 for run in runs:
     f = run.final
     tau = f"{run.temperature:.3g}" if run.objective == "clip" else "–"
-    print(f"{run.objective:<16}{tau:>7}{f['align']:>11.3f}{(f['uniform_image'] + f['uniform_text']) / 2:>12.3f}{f['gap']:>9.3f}")
+    print(f"{run.objective:<16}{tau:>7}{f['align']:>11.3f}{(f['uniform_image'] + f['uniform_text']) / 2:>12.3f}"
+          f"{f['gap']:>9.3f}{f['loss']:>8.3f}")
+early = runs[-1].final
+print(f"CLIP at τ = {runs[-1].temperature:.3g}: loss {early['loss']:.2f} after 300 steps; a perfect ranking scores 0, "
+      f"a random guess log 48 = {np.log(48):.2f}")
 show(plot_objectives(runs))
 
 # %% [markdown]
@@ -248,18 +258,19 @@ show(plot_objectives(runs))
 # * **CLIP, τ = 0.5** — the contrastive loss alone gets both, too: at a high temperature it acts like
 #   "align the positives, push all negatives apart".
 # * **CLIP, τ = 0.01** — the same loss at CLIP's temperature: each modality spreads into a ring, the two
-#   rings run parallel, and the **gap** (distance between the two centroids) stays large. Yet the loss is
-#   low (printed below): each image is closer to its own caption than to any other caption, so at this
-#   temperature there is little left to gain by closing the gap.
+#   rings run parallel, and the **gap** (distance between the two centroids) is still large after 300 steps.
+#   The loss is *not* low yet (printed above: far from 0, though well below a random guess): the run sits on
+#   a **plateau**, where the loss barely moves for hundreds of steps while the rings slide towards each other.
 #
-# That last panel is the modality gap in miniature, and the whole subject of lesson 03.
+# That last panel is the modality gap in miniature, caught early in training. Section 6 asks what happens
+# next, and the answer depends on the dimension and on the captions.
 
 # %% [markdown]
 # ## 5. Move the temperature
 #
-# The next cell trains the CLIP toy at 24 temperatures from 0.005 to 1 on a log grid (a few seconds;
-# cached). The slider then shows the run at the grid point nearest your choice; the right panel shows all
-# temperatures, the dashed line marks yours, the dotted one CLIP's 0.01.
+# The next cell trains the CLIP toy at 24 temperatures from 0.005 to 1 on a log grid, 300 steps each — still
+# **early in training** (a few seconds; cached). The slider then shows the run at the grid point nearest your
+# choice; the right panel shows all temperatures, the dashed line marks yours, the dotted one CLIP's 0.01.
 
 # %%
 sweep = sphere.temperature_sweep()
@@ -278,19 +289,23 @@ print(f"the gap closes within 300 steps for τ ≥ {closed.min():.3g}" if closed
 long_run = sphere.train_toy("clip", temperature=0.01, steps=3000)
 print(f"τ = 0.01 trained 10× longer (3,000 steps): gap {long_run.final['gap']:.2f}, alignment "
       f"{long_run.final['align']:.2f}, CLIP loss {long_run.final['loss']:.2f} (a random guess scores log 48 = {np.log(48):.2f})")
+print(f"so at τ = 0.01 the 300-step gap was {'a plateau, not an end state' if long_run.final['gap'] < 0.5 * early['gap'] else 'already the end state'}"
+      f" ({early['gap']:.2f} after 300 steps, {long_run.final['gap']:.2f} after 3,000)")
 
 # %% [markdown]
-# **Question 5.1.** Below the switch-over temperature printed above, the gap survives training; above it
-# the gap closes and the two modalities merge. Using section 2, explain why a *low* temperature can leave a
-# gap in place even though closing it would bring every pair closer.
+# **Question 5.1.** After 300 steps the gap is still open below the switch-over temperature printed above
+# and closed above it; the last two lines show what 3,000 steps do at τ = 0.01. Using section 2, explain why a
+# *low* temperature makes the gap close so slowly, and why it closes at all on this 3-D sphere.
 #
 # <details><summary>Answer</summary>
 #
-# At low τ the loss only looks at the closest impostors of each pair. In the parallel-rings state every
-# image is already nearer to its own caption than to any other, so the softmax puts almost all weight on
-# the match and the gradient is tiny: the gap costs (almost) nothing. At high τ every negative weighs in,
-# and the loss keeps pushing until matched pairs coincide and the sets are spread out. Liang et al. (2022,
-# Sec. 4) make this argument on real CLIP embeddings; lesson 03 repeats their experiment.
+# At low τ the loss only looks at the closest impostors of each pair. While the two rings run parallel, most
+# images are already nearer to their own caption than to any other, so the softmax puts almost all weight on
+# the match and the gradient towards closing the gap is tiny: the loss sits on a plateau. But 48 pairs on a
+# 3-D sphere are crowded: some impostors stay within a few hundredths of the match, and their gradient slowly
+# pulls each pair together, until (the 3,000-step line) the gap is gone. At high τ every negative weighs in
+# from the start and the gap closes within the 300 steps. Section 6 shows that in more dimensions the crowding,
+# and with it the pull, disappears.
 # </details>
 #
 # **Question 5.2.** The check cells of this lesson compare your functions with the reference on
@@ -303,7 +318,117 @@ print(f"τ = 0.01 trained 10× longer (3,000 steps): gap {long_run.final['gap']:
 # </details>
 
 # %% [markdown]
-# ## 6. Paper vs. your run: a real CLIP
+# ## 6. Train to convergence: when does the gap survive?
+#
+# Liang et al. (2022, Sec. 4) write that contrastive learning at a low temperature *preserves* the gap;
+# section 5 shows a gap that closes at τ = 0.01 when the toy trains long enough. Both can be true: it depends
+# on what else is in the setting. The **gap-fate experiment** (`modgap_edu.toys.gap_fate`) generalises the toy:
+#
+# * points on the unit sphere in **dim** = 3 … 64 dimensions (the same two caps, 140° apart);
+# * trained full-batch with the CLIP loss and Adam (learning rate 0.01) **until converged** — the loss *and*
+#   the gap stop moving over 1,000 steps — or up to 6,000 steps, reported as not converged;
+# * **share** images per caption: with share = 4, four images share one caption point, so a caption leaves
+#   log₂ 4 = 2 bits about its image unsaid — the *information imbalance* of Schrodi et al. (2025, lesson 04).
+#   The loss then cannot reach 0: its floor is ln(share)/2 (`loss_floor`, derived in the module);
+# * **mismatch**: a fraction of images borrows the caption of another image (Liang's mismatched pairs, Fig. 3e).
+#
+# The course ran the grid τ × dim × share (and the mismatch axis), 3 seeds each, and ships it
+# (`python -m modgap_edu.experiments.gap_fate_grid`, about 12 minutes on one core). Each cell of the phase
+# diagram is the final gap divided by the initial gap (seed mean ± half the seed range); a cell marked
+# "c k/3" converged in only k of its 3 seeds within the step cap.
+
+# %%
+from modgap_edu.experiments import gap_fate_grid
+from modgap_edu.toys import gap_fate
+from modgap_edu.plots.gap_fate import plot_gap_fate_trajectory, plot_phase_diagram
+
+grid = gap_fate_grid.load_phase_grid()
+cells = {(r["tau"], r["dim"], r["share"], r["mismatch"]): r for r in gap_fate.summarize(grid)}
+settings = grid["settings"]
+print(f"{len(grid['runs'])} runs, seeds {settings['seeds']}, step cap {settings['max_steps']}; final gap / initial gap "
+      "(seed mean):")
+for share, mm in ((1, 0.0), (4, 0.0), (1, 0.25)):
+    print(f"share {share}, mismatch {mm}:   " + "".join(f"τ={t:<7g}" for t in settings["taus"]))
+    for dim in settings["dims"]:
+        print(f"  dim {dim:<3d}" + " " * 12 + "".join(
+            f"{cells[(t, dim, share, mm)]['ratio_mean']:<6.2f}{'*' if cells[(t, dim, share, mm)]['converged'] < 1 else ' '}  "
+            for t in settings["taus"]))
+print("* = not converged in every seed within the step cap")
+show(plot_phase_diagram(grid))
+
+
+# %%
+def ratio(tau, dim, share=1, mismatch=0.0, stat="ratio_mean"):
+    return cells[(tau, dim, share, mismatch)][stat]
+
+
+taus, dims = settings["taus"], settings["dims"]
+low = min(taus)
+closes_3d = max(ratio(t, 3, stat="ratio_max") for t in taus)
+high_tau_closes = max(ratio(max(taus), d, share, mm, "ratio_max") for d in dims for share, mm in ((1, 0.0), (4, 0.0)))
+open_low = min(ratio(low, d, stat="ratio_min") for d in dims if d >= 8)
+moving = [r for r in grid["runs"] if r["tau"] == low and r["dim"] >= 8 and r["share"] == 1 and r["mismatch"] == 0]
+share_effect = [ratio(low, d, 4) - ratio(low, d, 1) for d in dims]
+print(f"3-D, one caption per image: the gap closes at every τ (largest final/initial, any τ and seed: {closes_3d:.3f})")
+print(f"τ = {max(taus):g}: the gap closes in every dimension and share (largest final/initial: {high_tau_closes:.3f})")
+print(f"τ = {low:g}, dim ≥ 8, share 1: at least {open_low:.0%} of the gap is left; loss at the end "
+      f"≤ {max(r['loss_end'] for r in moving):.1e}; {sum(r['converged'] for r in moving)} of {len(moving)} runs converged, "
+      f"the others still moved the gap by up to {max(abs(r['gap_drift']) for r in moving):.3f} over their last 1,000 steps")
+print(f"τ = {low:g}: four images per caption leave {min(share_effect):+.2f} to {max(share_effect):+.2f} more of the gap "
+      f"than one (dims {dims})")
+mismatch_effect = [ratio(t, d, 1, 0.25) - ratio(t, d, 1, 0.0) for t in taus for d in dims]
+print(f"a quarter of mismatched pairs changes final/initial by {min(mismatch_effect):+.2f} to {max(mismatch_effect):+.2f} "
+      f"(any τ and dim)")
+
+# %% [markdown]
+# One corner of the grid, re-run live (a few seconds each): 3-D and 16-D at τ = 0.01, seed 0, with their
+# trajectories of gap, loss, alignment and uniformity. The live numbers must equal the shipped ones.
+
+# %%
+live = {dim: gap_fate.gap_fate(0.01, dim=dim, seed=0, history=True) for dim in (3, 16)}
+for dim, run in live.items():
+    shipped = next(r for r in grid["runs"] if (r["tau"], r["dim"], r["share"], r["mismatch"], r["seed"]) == (0.01, dim, 1, 0.0, 0))
+    print(f"dim {dim:2d}: gap {run['l2m_start']:.3f} -> {run['l2m_end']:.4f} in {run['steps']} steps "
+          f"(converged: {run['converged']}, {run['reason']}); loss {run['loss_end']:.1e}; shipped: gap {shipped['l2m_end']:.4f} "
+          f"in {shipped['steps']} steps -> {'identical' if shipped['l2m_end'] == run['l2m_end'] else 'DIFFERENT'}")
+show(plot_gap_fate_trajectory(live[3]))
+show(plot_gap_fate_trajectory(live[16]))
+
+# %% [markdown]
+# **What the grid says** (each sentence is one printed line above):
+#
+# * **In 3-D the gap closes at every temperature**, τ = 0.01 included. The 3-D trajectory shows the
+#   plateau of sections 4–5: the loss sits near 1 for hundreds of steps with the gap open, then the gap closes.
+# * **At a high temperature the gap closes everywhere.**
+# * **At τ = 0.01 in 8 or more dimensions the gap is still largely open at the step cap**, with the loss
+#   essentially 0: every pair is ranked far ahead of its impostors, so (section 2) nothing pulls the two
+#   modalities together. The 16-D trajectory shows the loss falling to ~0 while the gap barely moves. Most of
+#   these runs are *not* converged, though: the gap still drifts slowly, because Adam's steps do not shrink
+#   with the gradient. In this toy, "low τ preserves the gap" means the closing slows to a crawl in high
+#   dimensions, not that the gap is a stable end state.
+# * **Shared captions leave more gap** at low τ in every dimension (information imbalance, lesson 04).
+#
+# **Paper vs. our run.**
+#
+# | claim | paper | our run |
+# |---|---|---|
+# | low τ preserves the gap (Liang Sec. 4) | CLIP at τ = 1/100 keeps its gap | holds in 8–64 dimensions as a very slow closing; fails in 3-D, where the gap closes (lines 1 and 3 above) |
+# | the repulsion needs mismatched pairs (Liang Supp. Fig. 9) | no mismatch, no repulsion | without mismatch the 3-D gap closes at every τ; in this free-point toy a quarter of mismatched pairs moves final/initial only by the range in line 5, and never keeps a closing 3-D gap open (lesson 03 shows Liang's repulsive landscape itself) |
+# | information imbalance keeps the gap (Schrodi 2025) | less information in captions, larger gap | share 4 leaves more gap than share 1 at τ = 0.01 (line 4) |
+#
+# **Question 6.1.** Real CLIP embeddings have 512 dimensions and τ = 0.01. Which cell of the grid is closest,
+# and what does the grid predict for their gap?
+#
+# <details><summary>Answer</summary>
+#
+# The τ = 0.01, dim = 64 column: the gap stays largely open (the third printed line), because in many
+# dimensions the loss can be driven to ~0 with the modalities apart. Real captions also say less than their
+# images (share > 1 in spirit), which the grid shows leaves still more gap. Lesson 03 asks whether real CLIP
+# embeddings sit at such a point of the loss landscape.
+# </details>
+
+# %% [markdown]
+# ## 7. Paper vs. your run: a real CLIP
 #
 # The same two numbers on real embeddings: Liang et al. published CLIP ViT-B/16 embeddings of 500 MSCOCO
 # image–caption pairs. The course downloads them (checksummed) when it can; offline, it falls back to
@@ -338,8 +463,10 @@ print(f"Liang et al. 2022 report a gap of 0.82 for CLIP ViT-B/32 on 5,000 MSCOCO
 #   equals `open_clip.ClipLoss`.
 # * Alignment (pairs close) and uniformity (spread out) are the two things contrastive losses improve;
 #   alone, alignment collapses and uniformity mismatches.
-# * The temperature sets how *local* the loss is: at τ = 0.01 only the closest impostors matter, and a
-#   gap between two modalities that start apart can survive training.
+# * The temperature sets how *local* the loss is: at τ = 0.01 only the closest impostors matter.
+# * Whether the gap survives training depends on more than τ: trained to convergence, the 3-D toy closes it at
+#   every temperature; at τ = 0.01 in 8+ dimensions the loss reaches ~0 with the gap largely open and the
+#   closing slows to a crawl; shared captions (information imbalance) leave more gap.
 #
 # ## Further reading
 #
