@@ -179,9 +179,12 @@ for name in liang_features.NAMES:
 # <details><summary>Answer</summary>
 #
 # The gap is there before any image–caption pair has been seen: it is created by the random
-# initialisation of the two towers (this lesson), and contrastive training at a low temperature
-# then *shrinks it only partly* instead of closing it (lesson 03). So "the model learned two
-# separate regions" is the wrong reading; "the model never had a reason to merge them" is closer.
+# initialisation of the two towers (this lesson). Training then shrinks it (the table: trained CLIP has
+# the smaller gap) but does not close it. Lesson 01 §6 measured when that happens: at a low temperature
+# in many dimensions the loss reaches ~0 while the gap is still largely open, so closing it slows to a
+# crawl, and captions that say less than their images (information imbalance) leave more gap; lesson 03
+# looks at the loss landscape around real CLIP embeddings. So "the model learned two separate regions"
+# is the wrong reading; "training had little reason to merge them" is closer.
 # </details>
 
 # %% [markdown]
