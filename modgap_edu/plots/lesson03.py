@@ -337,3 +337,42 @@ def plot_gap_per_epoch(asset: dict, live: Optional[Sequence[dict]] = None):
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
     return fig
+
+
+def plot_shift_scores(retrieval, zero_shot, title: str = ""):
+    """Lesson 03 (Liang et al. 2022, Table 1, Sec. 5.1): R@1 and zero-shot accuracy vs the shift lam.
+
+    Parameters
+    ----------
+    retrieval : experiments.retrieval_shift.ShiftCurve
+        From ``retrieval_vs_shift`` (scores ``i2t`` and ``t2i``).
+    zero_shot : experiments.retrieval_shift.ShiftCurve
+        From ``zero_shot_vs_shift`` (score ``accuracy``).
+    title : str
+        Figure title (which features).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    for name, cur, keys in (("retrieval", retrieval, ("i2t", "t2i")), ("zero_shot", zero_shot, ("accuracy",))):
+        if not hasattr(cur, "scores") or not all(k in cur.scores for k in keys):
+            raise TypeError(f"{name} must be a ShiftCurve from experiments.retrieval_shift with scores {keys}.")
+    fig = new_figure(10.0, 3.6)
+    axes = fig.subplots(1, 2)
+    for key, color, label in (("i2t", IMAGE_COLOR, "image→text R@1"), ("t2i", TEXT_COLOR, "text→image R@1")):
+        axes[0].plot(retrieval.lams, retrieval.scores[key], c=color, label=label)
+    axes[1].plot(zero_shot.lams, zero_shot.scores["accuracy"], c="k", label="zero-shot top-1")
+    for ax, cur, keys in ((axes[0], retrieval, ("i2t", "t2i")), (axes[1], zero_shot, ("accuracy",))):
+        ax.axvline(0, c="0.6", lw=0.8, ls=":")
+        for key in keys:
+            lam_b, best = cur.best(key)
+            ax.plot([lam_b], [best], "v", c=HIGHLIGHT_COLOR, ms=8)
+        ax.set_xlabel("shift λ (unit gap direction; λ = 2α‖g‖; > 0 closes)")
+        ax.legend(fontsize=8)
+    axes[0].set_title("Liang's features: retrieval", fontsize=10)
+    axes[1].set_title("course's digits model: zero-shot", fontsize=10)
+    axes[0].set_ylabel("score (▼ = best λ)")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
