@@ -27,32 +27,36 @@ from scipy.special import logsumexp
 
 from modgap_edu.core import metrics
 from modgap_edu.core import validation as V
+from modgap_edu.core.losses import inverse_temperature
+from modgap_edu.core.shift import _batches  # the one batching rule of Liang's protocol
 
 PROTOCOLS = ("symmetric", "official")  # as core.shift.PROTOCOLS: official = image->text only (Liang's .T quirk)
 
 
 def _pair(image_emb: Any, text_emb: Any) -> tuple[np.ndarray, np.ndarray]:
-    x = V.to_numpy_matrix(image_emb, "image_emb")
-    y = V.to_numpy_matrix(text_emb, "text_emb")
-    V.same_width(x, y, "image_emb", "text_emb")
-    V.same_rows(x.shape, y.shape, "image_emb", "text_emb")
+    x, y = V.pair(image_emb, text_emb, paired=True)
     return metrics.unit_rows(x), metrics.unit_rows(y)
 
 
-def _batch_size(batch_size: Any, n: int) -> int:
-    if batch_size is None:
-        return n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None (one batch of all rows), got {batch_size!r}.")
-    return int(batch_size)
+def _temperature(temperature: Any) -> float:
+    """A checked tau > 0 whose 1/tau does not overflow float64 (else the logits would be inf and the terms NaN)."""
+    tau = V.positive_number(temperature, "temperature")
+    inverse_temperature(tau)
+    return tau
+
+
+def _batch_size(batch_size: Any) -> int | None:
+    """A positive integer, or ``None`` (one batch of all rows)."""
+    return None if batch_size is None else V.integer(batch_size, "batch_size", 1)
 
 
 def _terms_of_unit_pairs(x: np.ndarray, y: np.ndarray, tau: float, batch_size: int,
                          protocol: str) -> tuple[float, float]:
-    """(matched, log-sum-exp) terms of unit rows, averaged over consecutive batches (Liang's protocol)."""
+    """(matched, log-sum-exp) terms of unit rows, averaged over consecutive batches (Liang's protocol: a last
+    shorter batch is dropped, as in ``core.shift.batched_clip_loss``)."""
     matched, lse = [], []
-    for s in range(0, len(x), batch_size):
-        z = x[s : s + batch_size] @ y[s : s + batch_size].T / tau
+    for b in _batches(len(x), batch_size):
+        z = x[b] @ y[b].T / tau
         matched.append(-float(np.mean(np.diagonal(z))))
         rows = float(np.mean(logsumexp(z, axis=1)))
         lse.append(rows if protocol == "official" else (rows + float(np.mean(logsumexp(z, axis=0)))) / 2)
@@ -80,8 +84,8 @@ def clip_loss_terms(image_emb: Any, text_emb: Any, temperature: float = 0.01, ba
         tau > 0; logits are s_ij / tau.
     batch_size : int or None
         ``None``: one batch of all N pairs (then ``total`` equals ``core.losses.clip_loss``);
-        an integer: consecutive batches in the given order, terms averaged over batches
-        (Liang's Fig. 3 protocol uses 50, ``core.shift.batched_clip_loss``).
+        an integer: consecutive batches in the given order, terms averaged over batches, a last
+        shorter batch dropped (Liang's Fig. 3 protocol uses 50; as ``core.shift.batched_clip_loss``).
     protocol : {"symmetric", "official"}
         ``"symmetric"``: (L_I->T + L_T->I)/2, the paper's equation; ``"official"``: image->text
         only, the released notebook's loss (papers.md Sec. 1.7 quirk).
@@ -93,14 +97,16 @@ def clip_loss_terms(image_emb: Any, text_emb: Any, temperature: float = 0.01, ba
         rows (and, symmetric, columns), ``total`` = their sum, the CLIP loss.
     """
     V.choice(protocol, PROTOCOLS, "protocol")
-    tau = V.positive_number(temperature, "temperature")
+    tau = _temperature(temperature)
+    bs = _batch_size(batch_size)
     x, y = _pair(image_emb, text_emb)
-    m, s = _terms_of_unit_pairs(x, y, tau, _batch_size(batch_size, len(x)), protocol)
+    m, s = _terms_of_unit_pairs(x, y, tau, bs or len(x), protocol)
     return LossTerms(m, s, m + s)
 
 
 def _shift_grid(values: Any, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64).reshape(-1) if values is not None else np.empty(0)
+    """A checked shift grid: real numbers (no strings, booleans, complex), finite, at least one."""
+    arr = V.real_array(values, name, "a non-empty sequence of finite numbers").astype(np.float64).reshape(-1)
     if arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a non-empty sequence of finite numbers, got {values!r}.")
     return arr
@@ -146,9 +152,8 @@ def _terms_along(x, y, g, a, wx, wy, tau, bs, protocol, chunk: int = 64) -> tupl
     For unit x, y: (x - a g).(y + a g) = s_ij + a (x_i.g - y_j.g) - a^2 ||g||^2, divided by the two norms."""
     gg, px, py = float(g @ g), x @ g, y @ g
     matched, lse = np.zeros(a.size), np.zeros(a.size)
-    starts = range(0, len(x), bs)
-    for s in starts:
-        b = slice(s, s + bs)
+    batches = _batches(len(x), bs)  # as core.shift.batched_clip_loss: a last shorter batch is dropped
+    for b in batches:
         sim = x[b] @ y[b].T
         for c in range(0, a.size, chunk):
             ac = a[c : c + chunk, None, None]
@@ -157,7 +162,7 @@ def _terms_along(x, y, g, a, wx, wy, tau, bs, protocol, chunk: int = 64) -> tupl
             matched[c : c + chunk] -= np.diagonal(z, axis1=1, axis2=2).mean(axis=1)
             rows = logsumexp(z, axis=2).mean(axis=1)
             lse[c : c + chunk] += rows if protocol == "official" else (rows + logsumexp(z, axis=1).mean(axis=1)) / 2
-    return matched / len(starts), lse / len(starts)
+    return matched / len(batches), lse / len(batches)
 
 
 @dataclass
@@ -176,8 +181,20 @@ class ShiftTerms:
     protocol: str
 
     def change(self, alpha_from: float, alpha_to: float) -> dict:
-        """Change of each term between two grid points (nearest grid alphas), e.g. 0 -> 0.5."""
-        i, j = (int(np.argmin(np.abs(self.alphas - a))) for a in (alpha_from, alpha_to))
+        """Change of each term between two grid points (nearest grid alphas), e.g. 0 -> 0.5.
+
+        Parameters
+        ----------
+        alpha_from, alpha_to : float
+            The two shifts (finite numbers); each is moved to the nearest alpha of the grid.
+
+        Returns
+        -------
+        dict
+            The two grid alphas and the change of ``matched``, ``logsumexp`` and ``total``.
+        """
+        ends = (V.real_number(alpha_from, "alpha_from"), V.real_number(alpha_to, "alpha_to"))
+        i, j = (int(np.argmin(np.abs(self.alphas - a))) for a in ends)
         return {"alpha_from": float(self.alphas[i]), "alpha_to": float(self.alphas[j]),
                 "matched": float(self.matched[j] - self.matched[i]),
                 "logsumexp": float(self.logsumexp[j] - self.logsumexp[i]),
@@ -210,16 +227,22 @@ def loss_terms_along_shift(image_emb: Any, text_emb: Any, temperature: float = 0
         ``alphas`` and ``lams`` and the signed remaining gap.
     """
     V.choice(protocol, PROTOCOLS, "protocol")
-    tau = V.positive_number(temperature, "temperature")
+    tau = _temperature(temperature)
     if alphas is not None and lams is not None:
         raise ValueError("give alphas or lams, not both.")
+    grid = _shift_grid(lams, "lams") if lams is not None else _shift_grid(
+        np.linspace(0.0, 1.0, 41) if alphas is None else alphas, "alphas")
+    bs = _batch_size(batch_size)
     x, y = _pair(image_emb, text_emb)
-    bs = _batch_size(batch_size, len(x))
+    return _along_shift(x, y, tau, grid, lams is not None, bs, protocol)
+
+
+def _along_shift(x: np.ndarray, y: np.ndarray, tau: float, grid: np.ndarray, is_lam: bool, batch_size: int | None,
+                 protocol: str) -> ShiftTerms:
+    """``loss_terms_along_shift`` on checked unit rows and a checked grid (alphas, or lams if ``is_lam``)."""
+    bs = batch_size or len(x)
     g, norm, pc1 = _shift_setup(x, y)
-    if lams is not None:
-        a = _shift_grid(lams, "lams") / (2.0 * norm)
-    else:
-        a = _shift_grid(np.linspace(0.0, 1.0, 41) if alphas is None else alphas, "alphas")
+    a = grid / (2.0 * norm) if is_lam else grid
     wx, wy = _mean_norms(x, y, g, a)
     m, s = _terms_along(x, y, g, a, wx, wy, tau, bs, protocol)
     gap = _signed_gaps(x, y, g, a, wx, wy, pc1)
@@ -269,15 +292,30 @@ def landscape_minimum(image_emb: Any, text_emb: Any, temperature: float = 0.01, 
     LandscapeMinimum
         alpha*, lam* = 2 alpha* ||g||, the signed gap and the loss there, and the loss and gap at alpha = 0.
     """
-    st = V.positive_number(step, "step")
-    lo, hi = (float(v) for v in alpha_range) if len(alpha_range) == 2 else (np.nan, np.nan)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo <= 0.0 <= hi and lo < hi):
-        raise ValueError(f"alpha_range must be (low, high) with low <= 0 <= high, got {alpha_range!r}.")
-    if (hi - lo) / st > 20000:
-        raise ValueError(f"step {st} is too fine for alpha_range {alpha_range}: at most 20,000 grid points.")
-    grid = np.unique(np.concatenate([np.arange(0.0, lo - st / 2, -st), np.arange(0.0, hi + st / 2, st)]))
-    terms = loss_terms_along_shift(image_emb, text_emb, temperature, alphas=grid, batch_size=batch_size,
-                                   protocol=protocol)
+    V.choice(protocol, PROTOCOLS, "protocol")
+    tau = _temperature(temperature)
+    bs = _batch_size(batch_size)
+    grid = _alpha_grid(alpha_range, V.positive_number(step, "step"))
+    x, y = _pair(image_emb, text_emb)
+    terms = _along_shift(x, y, tau, grid, False, bs, protocol)
     k, k0 = int(np.argmin(terms.total)), int(np.argmin(np.abs(grid)))
     return LandscapeMinimum(terms.temperature, float(grid[k]), float(terms.lams[k]), float(terms.signed_gap[k]),
-                            float(terms.total[k]), float(terms.gap_norm), float(terms.total[k0]), st, protocol)
+                            float(terms.total[k]), float(terms.gap_norm), float(terms.total[k0]), float(step), protocol)
+
+
+def _alpha_grid(alpha_range: Any, step: float) -> np.ndarray:
+    """The alphas 0, +-step, +-2 step, ... inside a checked ``alpha_range = (low, high)``, low <= 0 <= high."""
+    if isinstance(alpha_range, (list, tuple)) and len(alpha_range) == 2:  # each end a real number (no bool, no str)
+        lo, hi = (V.real_number(v, "alpha_range") for v in alpha_range)
+    else:
+        pair = V.real_array(alpha_range, "alpha_range", "a pair (low, high) with low <= 0 <= high")
+        if pair.shape != (2,):
+            raise ValueError(f"alpha_range must be a pair (low, high) with low <= 0 <= high, got {alpha_range!r}.")
+        lo, hi = (float(v) for v in pair)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo <= 0.0 <= hi and lo < hi):
+        raise ValueError(f"alpha_range must be (low, high) with low <= 0 <= high and low < high, got {alpha_range!r}.")
+    if step > hi - lo:
+        raise ValueError(f"step {step} is wider than alpha_range {alpha_range}: the grid would hold alpha = 0 only.")
+    if (hi - lo) / step > 20000:
+        raise ValueError(f"step {step} is too fine for alpha_range {alpha_range}: at most 20,000 grid points.")
+    return np.unique(np.concatenate([np.arange(0.0, lo - step / 2, -step), np.arange(0.0, hi + step / 2, step)]))

@@ -93,22 +93,74 @@ RUN_KEYS = ("tau", "dim", "share", "mismatch", "seed", "l2m_start", "l2m_end", "
 
 
 def _fraction(value: Any, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__}).")
-    v = float(value)
-    if not (0.0 <= v <= 1.0):
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}.")
-    return v
+    return V.real_number(value, name, low=0.0, high=1.0)
 
 
 def _tau(tau: Any):
-    """A fixed temperature (float > 0) or ``"learnable"``."""
+    """A fixed temperature (float > 0 whose 1/tau fits float64) or ``"learnable"``."""
     if isinstance(tau, str):
         V.choice(tau, (LEARNABLE,), "tau")
         return tau
-    if isinstance(tau, (bool, np.bool_)) or not isinstance(tau, (int, float, np.integer, np.floating)):
-        raise TypeError(f"tau must be a positive number or 'learnable', got {tau!r} ({type(tau).__name__}).")
-    return V.positive_number(tau, "tau")
+    t = V.positive_number(tau, "tau")
+    try:
+        losses.inverse_temperature(t)
+    except ValueError:
+        raise ValueError(f"tau={t:.3g} is so small that 1/tau overflows float64: use tau >= 1e-300.") from None
+    return t
+
+
+def _rng(rng: Any) -> np.random.Generator:
+    if rng is None:
+        return np.random.default_rng(0)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed)) or None, "
+                         f"got {rng!r}.")
+    return rng
+
+
+def _cap_angles(center_deg: Any, width_deg: Any) -> tuple[float, float]:
+    """Checked cap centre (any finite angle) and cap diameter in (0, 360] degrees."""
+    c = V.real_number(center_deg, "center_deg")
+    w = V.real_number(width_deg, "width_deg", low=0.0, high=360.0)
+    if w == 0:
+        raise ValueError("width_deg must be > 0 (a cap of diameter 0 puts every point on its centre).")
+    return c, w
+
+
+def _captions(caption: Any, n: int | None = None, n_captions: int | None = None) -> np.ndarray:
+    """A checked caption index per image: 1-D, non-empty, whole non-negative numbers (< n_captions if given)."""
+    arr = V.real_array(caption, "caption", "one integer caption index per image")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"caption must be a non-empty 1-D array (one caption index per image), got shape {arr.shape}.")
+    if n is not None and arr.size != n:
+        raise ValueError(f"caption has {arr.size} entries but there are {n} images: give one caption per image.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("caption contains NaN or inf: every image needs an integer caption index.")
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        raise ValueError("caption must hold integer caption indices, got non-whole numbers.")
+    arr = arr.astype(np.int64)
+    if arr.min() < 0 or (n_captions is not None and arr.max() >= n_captions):
+        where = "be >= 0" if n_captions is None else f"lie in 0..{n_captions - 1} (one per row of text)"
+        raise ValueError(f"caption indices must {where}, got values from {arr.min()} to {arr.max()}.")
+    return arr
+
+
+def _series(values: Any, name: str) -> list:
+    """A recorded loss / gap series: 1-D finite numbers (possibly empty), as a list of floats."""
+    if isinstance(values, (list, tuple)) and len(values) == 0:
+        return []
+    return V.vector(values, name).tolist()
+
+
+def _rule(check_every: Any, window: Any, loss_tol: Any, gap_tol: Any, floor_margin: Any) -> dict:
+    """Checked settings of the convergence rule (``is_converged``)."""
+    rule = {"check_every": V.integer(check_every, "check_every", 1), "window": V.integer(window, "window", 1)}
+    if rule["window"] < rule["check_every"]:
+        raise ValueError(f"window={window} must be >= check_every={check_every}: a window shorter than one record "
+                         "interval holds a single value, which is always 'flat'.")
+    for v, name in ((loss_tol, "loss_tol"), (gap_tol, "gap_tol"), (floor_margin, "floor_margin")):
+        rule[name] = V.positive_number(v, name)
+    return rule
 
 
 # ---------------------------------------------------------------- set-up
@@ -124,11 +176,11 @@ def dim_cap_points(n: int, dim: int, center_deg: float = 0.0, width_deg: float =
     Parameters
     ----------
     n, dim : int
-        Number of points and dimension (>= 2).
+        Number of points (>= 1) and dimension (>= 2).
     center_deg, width_deg : float
-        Rotation of the cap centre away from e1, and the cap's angular diameter.
-    rng : numpy.random.Generator
-        Source of randomness (seeded by the caller).
+        Rotation of the cap centre away from e1, and the cap's angular diameter, in (0, 360].
+    rng : numpy.random.Generator, optional
+        Source of randomness (seeded by the caller); ``None``: ``np.random.default_rng(0)``.
     cap_rule : {"cos", "area"}
         ``"cos"``: cos(a) uniform in [cos(width / 2), 1] -- lesson 01's rule, area-uniform in 3-D, and for
         ``dim = 3`` identical draws to ``contrastive_toy.initial_points``; in higher dimensions it puts
@@ -140,8 +192,15 @@ def dim_cap_points(n: int, dim: int, center_deg: float = 0.0, width_deg: float =
     numpy.ndarray
         (n, dim) float64 array of unit rows.
     """
-    rng = np.random.default_rng(0) if rng is None else rng
+    n, dim = V.integer(n, "n", 1), V.integer(dim, "dim", 2)
+    center_deg, width_deg = _cap_angles(center_deg, width_deg)
     V.choice(cap_rule, ("cos", "area"), "cap_rule")
+    return _cap_points(n, dim, center_deg, width_deg, _rng(rng), cap_rule)
+
+
+def _cap_points(n: int, dim: int, center_deg: float, width_deg: float, rng: np.random.Generator,
+                cap_rule: str) -> np.ndarray:
+    """``dim_cap_points`` on checked arguments."""
     radial = rng.normal(size=(n, dim))
     radial[:, 0] = 0.0
     radial /= np.linalg.norm(radial, axis=1, keepdims=True)
@@ -187,6 +246,14 @@ def caption_assignment(n: int, share: int = 1, mismatch: float = 0.0, seed: int 
     numpy.ndarray
         (n,) int64: entry i is the text point of image i, in ``0 .. n // share - 1``.
     """
+    n, share = V.integer(n, "n", 1), V.integer(share, "share", 1)
+    if n % share:
+        raise ValueError(f"share={share} must divide n={n}: every caption is shared by exactly `share` images.")
+    return _assign(n, share, _fraction(mismatch, "mismatch"), V.seed(seed))
+
+
+def _assign(n: int, share: int, mismatch: float, seed: int) -> np.ndarray:
+    """``caption_assignment`` on checked arguments."""
     group = np.arange(n) // share
     k = int(round(mismatch * n))
     if k == 0:
@@ -226,8 +293,8 @@ def shared_caption_loss(image: torch.Tensor, text: torch.Tensor, caption: torch.
         (n, d) image points (normalized inside).
     text : torch.Tensor
         (m, d) distinct caption points, every one used by at least one image.
-    caption : torch.Tensor
-        (n,) int64: the row of ``text`` that is image i's caption.
+    caption : torch.Tensor or array of int
+        (n,): the row of ``text`` that is image i's caption.
     temperature : float or torch.Tensor
         Fixed tau or a scalar tensor (learnable).
 
@@ -236,7 +303,17 @@ def shared_caption_loss(image: torch.Tensor, text: torch.Tensor, caption: torch.
     torch.Tensor
         Scalar: (image->text CE over the distinct captions + text->image mean CE over all pairs) / 2.
     """
-    logits = losses._logits(image, text, losses._temperature(temperature))  # (n, m): one normalization per step
+    x, y = V.pair(image, text, names=("image", "text"), as_tensor=True)
+    cap = _captions(caption, n=x.shape[0], n_captions=y.shape[0])
+    if np.bincount(cap, minlength=y.shape[0]).min() == 0:
+        raise ValueError("every row of text must be the caption of at least one image (text holds the distinct "
+                         "captions in use); drop the unused rows.")
+    return _shared_caption_loss(x, y, torch.from_numpy(cap), losses._temperature(temperature))
+
+
+def _shared_caption_loss(image: torch.Tensor, text: torch.Tensor, caption: torch.Tensor, temperature) -> torch.Tensor:
+    """``shared_caption_loss`` on checked tensors (called every training step: no re-validation)."""
+    logits = losses._logits(image, text, temperature)  # (n, m): one normalization per step
     i2t = F.cross_entropy(logits, caption)
     # = clip_loss(image, text[caption], temperature, "text_to_image"), without normalizing twice
     t2i = F.cross_entropy(logits[:, caption].T, torch.arange(logits.shape[0]))
@@ -249,14 +326,18 @@ def loss_floor(caption: np.ndarray) -> float:
     Parameters
     ----------
     caption : array of int
-        Caption index of every image.
+        Caption index (>= 0) of every image.
 
     Returns
     -------
     float
     """
-    counts = np.bincount(np.asarray(caption)).astype(np.float64)
-    counts = counts[counts > 0]
+    return _floor(_captions(caption))
+
+
+def _floor(caption: np.ndarray) -> float:
+    """``loss_floor`` of a checked caption array."""
+    counts = np.unique(caption, return_counts=True)[1].astype(np.float64)
     return float(np.sum(counts * np.log(counts)) / (2 * len(caption)))
 
 
@@ -280,7 +361,7 @@ def is_converged(losses: list, gaps: list, floor: float, *, check_every: int = 5
     floor : float
         ``loss_floor`` of the run.
     check_every, window : int
-        Recording interval and stationarity window, in steps.
+        Recording interval and stationarity window, in steps (``window >= check_every``).
     loss_tol, gap_tol : float
         Largest allowed range of the loss and of the L2M over the window.
     floor_margin : float
@@ -290,6 +371,16 @@ def is_converged(losses: list, gaps: list, floor: float, *, check_every: int = 5
     -------
     bool
     """
+    losses, gaps = _series(losses, "losses"), _series(gaps, "gaps")
+    if len(losses) != len(gaps):
+        raise ValueError(f"losses ({len(losses)}) and gaps ({len(gaps)}) must be recorded at the same steps.")
+    floor = V.real_number(floor, "floor")
+    return _is_converged(losses, gaps, floor, **_rule(check_every, window, loss_tol, gap_tol, floor_margin))
+
+
+def _is_converged(losses: list, gaps: list, floor: float, *, check_every: int, window: int, loss_tol: float,
+                  gap_tol: float, floor_margin: float) -> bool:
+    """``is_converged`` on checked series and settings (called at every record of a run)."""
     def both_flat(steps: int) -> bool:
         return _flat(losses, steps, check_every, loss_tol) and _flat(gaps, steps, check_every, gap_tol)
 
@@ -376,27 +467,42 @@ def gap_fate(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *,
         when the machine is shared) and the settings (plus ``history`` and the final points
         ``image``/``text`` when ``history=True``).
     """
+    return _run(**_settings(tau, dim, share, mismatch, n, seed, max_steps, lr=lr, gap_deg=gap_deg,
+                            width_deg=width_deg, cap_rule=cap_rule, history=history, check_every=check_every,
+                            window=window, loss_tol=loss_tol, gap_tol=gap_tol, floor_margin=floor_margin))
+
+
+def _settings(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *, lr=0.01, gap_deg=140.0,
+              width_deg=50.0, cap_rule="cos", history=False, check_every=50, window=1000, loss_tol=1e-3,
+              gap_tol=2e-3, floor_margin=0.01) -> dict:
+    """Every argument of ``gap_fate`` checked (nothing trains before this passes), plus the caption assignment."""
     tau = _tau(tau)
-    dim = V.integer(dim, "dim", 2)
-    share = V.integer(share, "share", 1)
-    n = V.integer(n, "n", 2)
-    seed = V.seed(seed)
-    mismatch = _fraction(mismatch, "mismatch")
-    cap_steps = DEFAULT_MAX_STEPS if max_steps is None else V.integer(max_steps, "max_steps", 1)
-    for v, name in ((check_every, "check_every"), (window, "window")):
-        V.integer(v, name, 1)
-    for v, name in ((lr, "lr"), (loss_tol, "loss_tol"), (gap_tol, "gap_tol"), (floor_margin, "floor_margin")):
-        V.positive_number(v, name)
+    dim, share, n = V.integer(dim, "dim", 2), V.integer(share, "share", 1), V.integer(n, "n", 2)
+    seed, mismatch = V.seed(seed), _fraction(mismatch, "mismatch")
     if n % share:
         raise ValueError(f"share={share} must divide n={n}: every caption is shared by exactly `share` images.")
     if n // share < 2:
         raise ValueError(f"n // share = {n // share} caption(s): the contrastive loss needs at least 2 captions.")
+    gap_deg = V.real_number(gap_deg, "gap_deg")
+    _, width_deg = _cap_angles(0.0, width_deg)
+    V.choice(cap_rule, ("cos", "area"), "cap_rule")
+    return {"tau": tau, "dim": dim, "share": share, "mismatch": mismatch, "n": n, "seed": seed,
+            "max_steps": DEFAULT_MAX_STEPS if max_steps is None else V.integer(max_steps, "max_steps", 1),
+            "lr": V.positive_number(lr, "lr"), "gap_deg": gap_deg, "width_deg": width_deg, "cap_rule": cap_rule,
+            "history": V.boolean(history, "history"), "assignment": _assign(n, share, mismatch, seed),
+            "rule": _rule(check_every, window, loss_tol, gap_tol, floor_margin)}
+
+
+def _run(tau, dim, share, mismatch, n, seed, max_steps, lr, gap_deg, width_deg, cap_rule, history, assignment,
+         rule) -> dict:
+    """One ``gap_fate`` run on checked settings (``_settings``)."""
+    check_every, window, cap_steps = rule["check_every"], rule["window"], max_steps
     start, cpu_start = time.perf_counter(), time.process_time()
-    used, cap = _compact(caption_assignment(n, share, mismatch, seed))
+    used, cap = _compact(assignment)
     rng = np.random.default_rng(seed)
-    x0 = dim_cap_points(n, dim, 0.0, width_deg, rng, cap_rule)
-    y0 = dim_cap_points(n // share, dim, gap_deg, width_deg, rng, cap_rule)[used]
-    floor = loss_floor(cap)
+    x0 = _cap_points(n, dim, 0.0, width_deg, rng, cap_rule)
+    y0 = _cap_points(n // share, dim, gap_deg, width_deg, rng, cap_rule)[used]
+    floor = _floor(cap)
     X = torch.tensor(x0, requires_grad=True)
     Y = torch.tensor(y0, requires_grad=True)
     extra, temperature = _temperature_param(tau)
@@ -406,12 +512,11 @@ def gap_fate(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *,
     reason = ""
     for step in range(cap_steps + 1):
         t_now = temperature()
-        loss = shared_caption_loss(X, Y, cap_t, t_now)
+        loss = _shared_caption_loss(X, Y, cap_t, losses._temperature(t_now))
         if step % check_every == 0 or step == cap_steps:
             _record(hist, step, float(loss.detach()), X.detach().numpy(), Y.detach().numpy(), cap,
                     float(t_now.detach()) if extra else t_now, history)
-            if is_converged(hist["loss"], hist["gap"], floor, check_every=check_every, window=window,
-                            loss_tol=loss_tol, gap_tol=gap_tol, floor_margin=floor_margin):
+            if _is_converged(hist["loss"], hist["gap"], floor, **rule):
                 reason = "flat"
                 break
         if step == cap_steps:
@@ -423,7 +528,7 @@ def gap_fate(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *,
             with torch.no_grad():
                 extra[0].clamp_(0.0, math.log(MAX_LOGIT_SCALE))
     if not reason:
-        reason = "gap_moving" if _flat(hist["loss"], window, check_every, loss_tol) else "max_steps"
+        reason = "gap_moving" if _flat(hist["loss"], window, check_every, rule["loss_tol"]) else "max_steps"
     x, y = X.detach().numpy().copy(), Y.detach().numpy().copy()
     out = {"tau": tau, "dim": dim, "share": share, "mismatch": mismatch, "n": n, "seed": seed,
            "l2m_start": _l2m(x0, y0, cap), "l2m_end": _l2m(x, y, cap),
@@ -457,32 +562,71 @@ def phase_grid(taus: Iterable, dims: Iterable, shares: Iterable, mismatches: Ite
     progress : bool
         Print one line per run to stderr.
     **kwargs
-        Passed to ``gap_fate`` (e.g. ``max_steps``, ``n``).
+        Passed to ``gap_fate`` (e.g. ``max_steps``, ``n``). Every run's settings are checked before the first
+        run trains, so a bad value anywhere in the grid fails at once.
 
     Returns
     -------
     dict
         ``{"settings": ..., "runs": [dict, ...], "seconds": float}``; each run has the keys ``RUN_KEYS``.
     """
-    taus, dims, shares, mismatches, seeds = (list(a) for a in (taus, dims, shares, mismatches, seeds))
-    allowed = None if mismatch_shares is None else set(mismatch_shares)
+    axes = {name: _axis(v, name) for name, v in
+            (("taus", taus), ("dims", dims), ("shares", shares), ("mismatches", mismatches), ("seeds", seeds))}
+    clash = sorted(set(kwargs) & {"tau", "dim", "share", "mismatch", "seed", "history"})
+    if clash:
+        raise ValueError(f"phase_grid sets {clash} itself (grid axes, no histories): do not pass them as keywords.")
+    allowed = None if mismatch_shares is None else {V.integer(s, "mismatch_shares", 1)
+                                                    for s in _axis(mismatch_shares, "mismatch_shares")}
+    progress = V.boolean(progress, "progress")
+    taus, dims, shares, mismatches, seeds = axes.values()
+    plan = [_settings(tau, dim=dim, share=share, mismatch=mm, seed=seed, **kwargs)  # every run checked first
+            for share in shares for mm in mismatches if not (mm and allowed is not None and share not in allowed)
+            for dim in dims for tau in taus for seed in seeds]
     runs, start = [], time.perf_counter()
-    for share in shares:
-        for mm in mismatches:
-            if mm and allowed is not None and share not in allowed:
-                continue
-            for dim in dims:
-                for tau in taus:
-                    for seed in seeds:
-                        r = gap_fate(tau, dim=dim, share=share, mismatch=mm, seed=seed, **kwargs)
-                        runs.append({k: r[k] for k in RUN_KEYS})
-                        if progress:
-                            print(f"tau={tau} dim={dim} share={share} mm={mm} seed={seed}: "
-                                  f"{r['l2m_start']:.3f}->{r['l2m_end']:.3f} steps={r['steps']} "
-                                  f"conv={r['converged']} {r['seconds']:.1f}s", file=sys.stderr, flush=True)
+    for settings in plan:
+        r = _run(**settings)
+        runs.append({k: r[k] for k in RUN_KEYS})
+        if progress:
+            print(f"tau={r['tau']} dim={r['dim']} share={r['share']} mm={r['mismatch']} seed={r['seed']}: "
+                  f"{r['l2m_start']:.3f}->{r['l2m_end']:.3f} steps={r['steps']} "
+                  f"conv={r['converged']} {r['seconds']:.1f}s", file=sys.stderr, flush=True)
     settings = {"taus": taus, "dims": dims, "shares": shares, "mismatches": mismatches, "seeds": seeds,
                 "mismatch_shares": None if allowed is None else sorted(allowed), **kwargs}
     return {"settings": settings, "runs": runs, "seconds": time.perf_counter() - start}
+
+
+def _axis(values: Any, name: str) -> list:
+    """A grid axis as a non-empty list (its entries are checked by ``_settings``)."""
+    try:
+        if isinstance(values, (str, bytes, dict)):
+            raise TypeError
+        out = list(values)
+    except TypeError:
+        raise ValueError(f"{name} must be a non-empty list of values, got {values!r}.") from None
+    if not out:
+        raise ValueError(f"{name} is empty: give at least one value.")
+    return out
+
+
+SUMMARY_KEYS = ("tau", "dim", "share", "mismatch", "l2m_start", "l2m_end", "converged", "loss_end", "loss_floor",
+                "steps")
+
+
+def _grid_runs(grid: Any) -> list:
+    """The checked runs of a grid: a dict with a non-empty list ``runs`` of dicts holding ``SUMMARY_KEYS``."""
+    if not isinstance(grid, dict) or not isinstance(grid.get("runs"), list) or not grid["runs"]:
+        raise ValueError("grid must be a dict with a non-empty list 'runs' (the output of phase_grid or "
+                         f"load_phase_grid), got {type(grid).__name__}.")
+    for i, r in enumerate(grid["runs"]):
+        absent = [k for k in SUMMARY_KEYS if not isinstance(r, dict) or k not in r]
+        if absent:
+            raise ValueError(f"grid run {i} lacks {absent}.")
+        for k in ("l2m_start", "l2m_end", "loss_end", "loss_floor", "steps"):
+            V.real_number(r[k], f"grid run {i} {k}")
+        if not r["l2m_start"] > 0:
+            raise ValueError(f"grid run {i} has l2m_start = {r['l2m_start']}: the gap ratio l2m_end / l2m_start "
+                             "needs a start gap > 0.")
+    return grid["runs"]
 
 
 def summarize(grid: dict) -> list:
@@ -499,7 +643,7 @@ def summarize(grid: dict) -> list:
         One row per (tau, dim, share, mismatch), in grid order.
     """
     groups: dict = {}
-    for r in grid["runs"]:
+    for r in _grid_runs(grid):
         groups.setdefault((r["tau"], r["dim"], r["share"], r["mismatch"]), []).append(r)
     rows = []
     for (tau, dim, share, mm), rs in groups.items():

@@ -5,21 +5,26 @@ builder returns good keyword arguments, the bad value replaces one of them, and 
 that exception with a message matching the regex (a clear message, never a NaN or a numpy / torch
 traceback). Array arguments get the whole ``BAD_ARRAYS`` family through ``ARRAY_ARGS``; scalar and
 label arguments have their own rows in ``SCALAR_ROWS``. ``test_every_public_function_has_a_row``
-fails when a public function of core / toys has no row, so a new function gets the same treatment
-by adding one. Positive rows: float16 / bfloat16 inputs give the float32 answer, and functions of
+fails when a public function of core / toys has no row (the modules are found by pkgutil, so a new
+module is covered too; only ``validation`` is skipped), so a new function gets the same treatment
+by adding one, or an ``EXEMPT`` entry with its reason. Positive rows: float16 / bfloat16 inputs give the float32 answer, and functions of
 directions give the same answer at scale 1e-300 and 1e300.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 import numpy as np
 import pytest
 import torch
 
-from modgap_edu.core import cone, dimensions, losses, metrics, procrustes, rank_statistics, shift
+import modgap_edu.core
+import modgap_edu.toys
+from modgap_edu.core import cone, dimensions, loss_terms, losses, metrics, procrustes, rank_statistics, shift
 from modgap_edu.core import validation as V
-from modgap_edu.toys import paired_cones, six_pairs, sphere
+from modgap_edu.toys import gap_fate, paired_cones, six_pairs, sphere
 
 N, D = 12, 6
 
@@ -79,6 +84,12 @@ BAD_ARRAYS = [
 
 def _losses_builder():
     return dict(image_emb=torch.from_numpy(X), text_emb=torch.from_numpy(Y))
+
+
+def _caption_loss_builder():
+    """Twelve images on three captions (image i -> caption i % 3)."""
+    return dict(image=torch.from_numpy(X), text=torch.from_numpy(Y[:3]), caption=torch.from_numpy(LABELS),
+                temperature=0.1)
 
 
 #: (label, function, good-argument builder, {argument: kind})
@@ -155,6 +166,19 @@ ARRAY_ARGS = [
      {"u_deg": "angles", "v_deg": "angles"}),
     ("paired_cones.gap_metrics", paired_cones.gap_metrics, lambda: dict(image=X, text=Y),
      {"image": "emb", "text": "emb"}),
+    ("cone.random_layer_init_share", cone.random_layer_init_share, lambda: dict(prev_outputs=X, n_inits=2, d_out=4),
+     {"prev_outputs": "emb"}),
+    ("loss_terms.clip_loss_terms", loss_terms.clip_loss_terms, pair_kwargs(temperature=0.1),
+     {"image_emb": "emb", "text_emb": "emb"}),
+    ("loss_terms.loss_terms_along_shift", loss_terms.loss_terms_along_shift, pair_kwargs(alphas=[0.0, 0.5]),
+     {"image_emb": "emb", "text_emb": "emb"}),
+    ("loss_terms.landscape_minimum", loss_terms.landscape_minimum, pair_kwargs(alpha_range=(-0.1, 0.2), step=0.05),
+     {"image_emb": "emb", "text_emb": "emb"}),
+    ("gap_fate.shared_caption_loss", gap_fate.shared_caption_loss, lambda: _caption_loss_builder(),
+     {"image": "emb", "text": "emb", "caption": "vec"}),
+    ("gap_fate.loss_floor", gap_fate.loss_floor, lambda: dict(caption=LABELS), {"caption": "vec"}),
+    ("gap_fate.is_converged", gap_fate.is_converged, lambda: dict(losses=[1.0] * 41, gaps=[1.0] * 41, floor=0.0),
+     {"losses": "vec", "gaps": "vec"}),
 ]
 
 def _array_rows():
@@ -183,6 +207,131 @@ BAD_BOOLS = [("False", "True or False"), (0, "True or False"), (None, "True or F
 
 def _expand(label, fn, build, arg, bads):
     return [pytest.param(fn, build, arg, bad, ValueError, regex, id=f"{label}-{arg}-{bad!r}") for bad, regex in bads]
+
+
+# ---------------------------------------------------------------- core.loss_terms and toys.gap_fate
+
+LT_TERMS = pair_kwargs(temperature=0.1)
+LT_SHIFT = pair_kwargs(alphas=[0.0, 0.5], batch_size=4)
+LT_MIN = pair_kwargs(alpha_range=(-0.1, 0.2), step=0.05, batch_size=4)
+BAD_PROTOCOLS = [("paper", "protocol"), (None, "protocol"), ("Official", "protocol")]
+BAD_GRIDS = [([], "non-empty"), ([np.nan], "finite"), (["a"], "real numbers"), ([0.1 + 1j], "complex"),
+             ([True, False], "booleans"), ([[0.0], [0.1, 0.2]], "ragged")]
+
+
+def _lt(fn, build, arg, bads):
+    return _expand(f"loss_terms.{fn.__name__}", fn, build, arg, bads)
+
+
+LOSS_TERMS_ROWS = [
+    *_lt(loss_terms.clip_loss_terms, LT_TERMS, "temperature", BAD_TAUS),
+    *_lt(loss_terms.clip_loss_terms, LT_TERMS, "batch_size", BAD_INTS + [(0, "batch_size")]),
+    *_lt(loss_terms.clip_loss_terms, LT_TERMS, "protocol", BAD_PROTOCOLS),
+    *_lt(loss_terms.clip_loss_terms, LT_TERMS, "text_emb",
+         [(Y[:5], "same number of rows"), (Y[:, :3], "same embedding dimension")]),
+    *_lt(loss_terms.loss_terms_along_shift, LT_SHIFT, "temperature", BAD_TAUS),
+    *_lt(loss_terms.loss_terms_along_shift, LT_SHIFT, "batch_size", BAD_INTS + [(0, "batch_size")]),
+    *_lt(loss_terms.loss_terms_along_shift, LT_SHIFT, "protocol", BAD_PROTOCOLS),
+    *_lt(loss_terms.loss_terms_along_shift, LT_SHIFT, "alphas", BAD_GRIDS),
+    *_lt(loss_terms.loss_terms_along_shift, pair_kwargs(lams=[0.0, 0.5]), "lams", BAD_GRIDS),
+    *_lt(loss_terms.loss_terms_along_shift, LT_SHIFT, "lams", [([0.1], "not both")]),
+    *_lt(loss_terms.loss_terms_along_shift, LT_SHIFT, "text_emb",
+         [(X, "centroids coincide"), (Y[:5], "same number of rows")]),
+    *_lt(loss_terms.landscape_minimum, LT_MIN, "temperature", BAD_TAUS),
+    *_lt(loss_terms.landscape_minimum, LT_MIN, "batch_size", BAD_INTS + [(0, "batch_size")]),
+    *_lt(loss_terms.landscape_minimum, LT_MIN, "protocol", BAD_PROTOCOLS),
+    *_lt(loss_terms.landscape_minimum, LT_MIN, "alpha_range",
+         [((0.1, 1.0), "low <= 0"), ((0.0, 0.0), "low < high"), ((-0.1, np.nan), "alpha_range"),
+          ((-0.1, np.inf), "alpha_range"), ("ab", "alpha_range"), (None, "alpha_range"), ((-1, 0, 1), "pair"),
+          (0.5, "pair"), ((-0.1, 0.2 + 0j), "real number"),
+          ((-1.0, True), "real number"), (np.array([-0.1, 0.2 + 1j]), "complex"),
+          (np.array([True, False]), "booleans")]),
+    *_lt(loss_terms.landscape_minimum, LT_MIN, "step",
+         [(0, "step"), (-1, "step"), (True, "step"), ("0.05", "step"), (np.nan, "step"), (1.0, "wider"),
+          (1e-7, "too fine")]),
+]
+
+GF_CAPS = lambda: dict(n=5, dim=4)  # noqa: E731
+GF_ASSIGN = lambda: dict(n=12, share=2, mismatch=0.25, seed=0)  # noqa: E731
+GF_CONV = lambda: dict(losses=[1.0] * 41, gaps=[1.0] * 41, floor=0.0)  # noqa: E731
+GF_RUN = lambda: dict(tau=0.1, max_steps=2)  # noqa: E731  (a bad value must fail before the first step)
+GF_GRID = lambda: dict(taus=[0.1], dims=[3], shares=[1], mismatches=[0.0], seeds=[0], max_steps=2)  # noqa: E731
+BAD_TOY_TAUS = [(0, "tau"), (-0.1, "tau"), (float("nan"), "tau"), (float("inf"), "tau"), (True, "tau"),
+                ("0.1", "tau"), ("hot", "tau"), (None, "tau"), (1e-320, "overflows")]
+_RUN_ROW = dict(tau=0.1, dim=3, share=1, mismatch=0.0, seed=0, l2m_start=1.0, l2m_end=0.5, rmg_start=1.0,
+                rmg_end=0.5, loss_end=0.3, loss_floor=0.0, tau_end=0.1, steps=2, converged=False, reason="max_steps",
+                gap_drift=0.1, seconds=0.1)
+
+
+def _gf(fn, build, arg, bads):
+    return _expand(f"gap_fate.{fn.__name__}", fn, build, arg, bads)
+
+
+GAP_FATE_ROWS = [
+    *_gf(gap_fate.dim_cap_points, GF_CAPS, "n", BAD_INTS + [(0, "n must")]),
+    *_gf(gap_fate.dim_cap_points, GF_CAPS, "dim", BAD_INTS + [(1, "dim must")]),
+    *_gf(gap_fate.dim_cap_points, GF_CAPS, "center_deg",
+         [(float("nan"), "finite"), ("0", "real number"), (True, "real number")]),
+    *_gf(gap_fate.dim_cap_points, GF_CAPS, "width_deg",
+         [(0, "width_deg"), (400, "width_deg"), (-10, "width_deg"), (float("nan"), "width_deg"), ("50", "width_deg")]),
+    *_gf(gap_fate.dim_cap_points, GF_CAPS, "rng", [(0, "Generator"), (np.random.RandomState(0), "Generator")]),
+    *_gf(gap_fate.dim_cap_points, GF_CAPS, "cap_rule", [("uniform", "cap_rule"), (None, "cap_rule")]),
+    *_gf(gap_fate.caption_assignment, GF_ASSIGN, "n", BAD_INTS + [(0, "n must"), (13, "divide")]),
+    *_gf(gap_fate.caption_assignment, GF_ASSIGN, "share", BAD_INTS + [(0, "share must"), (5, "divide")]),
+    *_gf(gap_fate.caption_assignment, GF_ASSIGN, "mismatch",
+         [(1.5, r"\[0, 1\]"), (-0.1, r"\[0, 1\]"), (True, "real number"), ("0.1", "real number"),
+          (float("nan"), "finite"), (1.0, "no correctly captioned")]),
+    *_gf(gap_fate.caption_assignment, GF_ASSIGN, "seed", BAD_SEEDS),
+    *_gf(gap_fate.shared_caption_loss, _caption_loss_builder, "temperature",
+         BAD_TAUS + [(torch.tensor([0.1, 0.2]), "scalar"), (torch.tensor(0.0), "temperature")]),
+    *_gf(gap_fate.shared_caption_loss, _caption_loss_builder, "caption",
+         [(LABELS + 3, r"0\.\.2"), (-LABELS - 1, r"0\.\.2"), (LABELS + 0.5, "integer"), (LABELS[:4], "one caption"),
+          (LABELS % 2, "at least one image"), ([], "non-empty")]),
+    *_gf(gap_fate.shared_caption_loss, _caption_loss_builder, "text",
+         [(torch.from_numpy(Y[:3, :4]), "same embedding dimension"),
+          (torch.zeros(3, D, dtype=torch.bool), "booleans")]),
+    *_gf(gap_fate.loss_floor, lambda: dict(caption=LABELS), "caption",
+         [([], "non-empty"), ([-1, 0], ">= 0"), ([0.5, 1.0], "integer")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "gaps", [([1.0] * 40, "same steps")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "floor", [(float("nan"), "finite"), ("0", "real number"), (None, "floor")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "check_every", BAD_INTS + [(0, "check_every")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "window", BAD_INTS + [(10, "window=10 must be >= check_every")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "loss_tol", [(0, "loss_tol"), (float("nan"), "loss_tol"), (True, "loss_tol")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "gap_tol", [(-1e-3, "gap_tol"), ("1e-3", "gap_tol")]),
+    *_gf(gap_fate.is_converged, GF_CONV, "floor_margin", [(0, "floor_margin"), (float("inf"), "floor_margin")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "tau", BAD_TOY_TAUS),
+    *_gf(gap_fate.gap_fate, GF_RUN, "dim", BAD_INTS + [(1, "dim must")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "share", BAD_INTS + [(0, "share must"), (5, "divide"), (48, "2 captions")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "n", BAD_INTS + [(1, "n must"), (47.0, "n must")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "seed", BAD_SEEDS),
+    *_gf(gap_fate.gap_fate, GF_RUN, "mismatch",
+         [(1.5, r"\[0, 1\]"), (True, "real number"), ("0.25", "real number"), (1.0, "no correctly captioned")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "max_steps", BAD_INTS + [(0, "max_steps")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "lr", [(0, "lr"), ("0.01", "lr"), (float("nan"), "lr")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "gap_deg", [(float("nan"), "finite"), ("140", "real number")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "width_deg", [(0, "width_deg"), (361, "width_deg")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "cap_rule", [("uniform", "cap_rule")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "history", BAD_BOOLS),
+    *_gf(gap_fate.gap_fate, GF_RUN, "check_every", BAD_INTS),
+    *_gf(gap_fate.gap_fate, GF_RUN, "window", [(10, "window=10 must be >= check_every"), (True, "window")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "loss_tol", [(0, "loss_tol")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "gap_tol", [("2e-3", "gap_tol")]),
+    *_gf(gap_fate.gap_fate, GF_RUN, "floor_margin", [(-0.01, "floor_margin")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "taus", [([0.1, 0.0], "tau"), ([], "empty"), (0.1, "list"), ("0.1", "list")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "dims", [([3, 1], "dim"), (None, "list")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "shares", [([1, 5], "divide")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "mismatches", [([0.0, 1.5], "mismatch")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "seeds", [([0, -1], "seed"), ([], "empty")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "mismatch_shares", [([0], "mismatch_shares"), (1, "list")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "progress", BAD_BOOLS),
+    *_gf(gap_fate.phase_grid, GF_GRID, "max_steps", [(0, "max_steps")]),
+    *_gf(gap_fate.phase_grid, GF_GRID, "tau", [(0.1, "sets")]),
+    *_gf(gap_fate.summarize, lambda: dict(grid={"runs": [dict(_RUN_ROW)]}), "grid",
+         [(None, "grid must"), ([], "grid must"), ({"runs": []}, "non-empty"), ({"runs": 5}, "grid must"),
+          ({"runs": [{}]}, "lacks"), ({"runs": [{**_RUN_ROW, "l2m_start": 0.0}]}, "l2m_start"),
+          ({"runs": [{**_RUN_ROW, "l2m_end": float("nan")}]}, "l2m_end"),
+          ({"runs": [{**_RUN_ROW, "steps": "2"}]}, "steps")]),
+]
 
 
 SCALAR_ROWS = [
@@ -278,6 +427,18 @@ SCALAR_ROWS = [
     *_expand("cone.cone_half_angle_deg", cone.cone_half_angle_deg, lambda: dict(mean_cos=0.5), "mean_cos",
              [(1.5, r"\[-1, 1\]"), ("0.5", "real number"), (float("nan"), "finite"), (True, "real number"),
               (0.5 + 0j, "real number")]),
+    *_expand("cone.random_layer_init_share", cone.random_layer_init_share,
+             lambda: dict(prev_outputs=X, n_inits=2, d_out=4), "n_inits", BAD_INTS + [(1, "n_inits")]),
+    *_expand("cone.random_layer_init_share", cone.random_layer_init_share,
+             lambda: dict(prev_outputs=X, n_inits=2, d_out=4), "d_out", BAD_INTS + [(0, "d_out")]),
+    *_expand("cone.random_layer_init_share", cone.random_layer_init_share,
+             lambda: dict(prev_outputs=X, n_inits=2, d_out=4), "bias", BAD_BOOLS),
+    *_expand("cone.random_layer_init_share", cone.random_layer_init_share,
+             lambda: dict(prev_outputs=X, n_inits=2, d_out=4), "seed", BAD_SEEDS),
+    *_expand("cone.random_layer_init_share", cone.random_layer_init_share,
+             lambda: dict(prev_outputs=X, n_inits=2, d_out=4), "activation", [("gelu", "activation")]),
+    *_expand("cone.random_layer_init_share", cone.random_layer_init_share,
+             lambda: dict(prev_outputs=X, n_inits=2, d_out=4), "prev_outputs", [(X[:1], "at least 2")]),
     *_expand("cone.sigmoid_toy", cone.sigmoid_toy, lambda: dict(n_layers=2), "seed", BAD_SEEDS),
     *_expand("cone.sigmoid_toy", cone.sigmoid_toy, lambda: dict(n_layers=2), "n_layers", BAD_INTS),
     *_expand("cone.sigmoid_toy", cone.sigmoid_toy, lambda: dict(n_layers=2), "weight_std",
@@ -376,6 +537,8 @@ SCALAR_ROWS = [
              lambda: dict(parameter="match", values=[0.5], n=8, d=4), "parameter", [("gap", "parameter")]),
     *_expand("paired_cones.metric_sweep", paired_cones.metric_sweep,
              lambda: dict(parameter="match", values=[0.5], n=8, d=4), "values", [([], "empty"), (["a"], "real")]),
+    *LOSS_TERMS_ROWS,
+    *GAP_FATE_ROWS,
 ]
 
 
@@ -397,9 +560,32 @@ def test_shift_landscape_methods_check_their_arguments():
             method(0.1, protocol="paper")
 
 
+def test_loss_terms_change_checks_its_arguments():
+    terms = loss_terms.loss_terms_along_shift(X, Y, 0.1, alphas=[0.0, 0.5], batch_size=4)
+    assert terms.change(0.0, 0.5)["alpha_to"] == 0.5
+    for bad, regex in [(float("nan"), "finite"), ("0.5", "real number"), (None, "real number"), (True, "real")]:
+        with pytest.raises(ValueError, match="alpha_from must be .*" + regex):
+            terms.change(bad, 0.5)
+        with pytest.raises(ValueError, match="alpha_to must be .*" + regex):
+            terms.change(0.0, bad)
+
+
 # ---------------------------------------------------------------- every public function has a row
 
-MODULES = (metrics, losses, dimensions, rank_statistics, procrustes, cone, shift, sphere, six_pairs, paired_cones)
+SKIPPED_MODULES = {"validation"}  # the vocabulary itself: tested below, its functions are the checks
+
+
+def _discover_modules() -> tuple:
+    """Every public module of ``modgap_edu.core`` and ``modgap_edu.toys`` (pkgutil), so a new module is covered."""
+    found = []
+    for package in (modgap_edu.core, modgap_edu.toys):
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("_") and info.name not in SKIPPED_MODULES:
+                found.append(importlib.import_module(f"{package.__name__}.{info.name}"))
+    return tuple(found)
+
+
+MODULES = _discover_modules()
 #: public functions without a bad-input row, and why
 EXEMPT = {
     "metrics.unit_rows": "kernel on already validated arrays (documented precondition)",
@@ -414,6 +600,14 @@ def _public_functions():
         for name, obj in vars(mod).items():
             if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == mod.__name__:
                 yield f"{short}.{name}"
+
+
+def test_module_discovery_finds_core_and_toys():
+    names = [m.__name__.rsplit(".", 1)[-1] for m in MODULES]
+    assert len(names) == len(set(names)), f"two modules share a short name, the row labels would clash: {names}"
+    assert {"metrics", "losses", "shift", "loss_terms", "sphere", "gap_fate"} <= set(names)
+    assert "validation" not in names
+    assert set(EXEMPT) <= set(_public_functions()), "an EXEMPT entry names no public function (renamed / removed?)"
 
 
 def test_every_public_function_has_a_row():
@@ -482,6 +676,9 @@ HALF_ROWS = [
     ("align_loss", lambda x, y: float(losses.align_loss(torch.as_tensor(x), torch.as_tensor(y)))),
     ("uniform_loss", lambda x, y: float(losses.uniform_loss(torch.as_tensor(x)))),
     ("batched_clip_loss", lambda x, y: shift.batched_clip_loss(x, y, 0.05, batch_size=4)),
+    ("clip_loss_terms", lambda x, y: loss_terms.clip_loss_terms(x, y, 0.05, batch_size=4).total),
+    ("shared_caption_loss", lambda x, y: float(gap_fate.shared_caption_loss(torch.as_tensor(x), torch.as_tensor(y[:3]),
+                                                                            LABELS, 0.05))),
 ]
 
 
@@ -515,6 +712,10 @@ SCALE_ROWS = [
     ("align_loss", lambda x, y: float(losses.align_loss(x, y))),
     ("uniform_loss", lambda x, y: float(losses.uniform_loss(x))),
     ("toy_gap_metrics", lambda x, y: list(paired_cones.gap_metrics(x, y).values())),
+    ("clip_loss_terms", lambda x, y: list(vars(loss_terms.clip_loss_terms(x, y, 0.05, batch_size=4)).values())),
+    ("loss_terms_along_shift", lambda x, y: loss_terms.loss_terms_along_shift(x, y, 0.05, alphas=[0.0, 0.3]).total),
+    ("shared_caption_loss", lambda x, y: float(gap_fate.shared_caption_loss(torch.from_numpy(x),
+                                                                            torch.from_numpy(y[:3]), LABELS, 0.05))),
 ]
 
 
