@@ -79,6 +79,8 @@ assets: setup
 	$(PY) -m modgap_edu.experiments.gap_fate_grid
 	$(PY) -m modgap_edu.experiments.random_init_cones
 	$(PY) -m modgap_edu.experiments.init_vs_opt --seeds 0 1 2 3 4 --epochs 100 --out modgap_edu/assets/lesson03/init_vs_opt.json
+	$(PY) -m modgap_edu.experiments.init_vs_opt --seeds 0 1 2 --epochs 100 --recipe paper --out modgap_edu/assets/lesson03/init_vs_opt_paper_recipe.json
+	$(PY) -m modgap_edu.experiments.fixed_tau_finetune --seeds 0 1 --out modgap_edu/assets/lesson03/fixed_tau_finetune.json
 	$(MAKE) mad-sweep
 	$(PY) -m modgap_edu.experiments.mad_family
 
