@@ -3,8 +3,8 @@
 A lesson's demo is ``demo(plot_fn, name=slider, ...)``: ``plot_fn(**values)`` is a
 pure function that returns a ``matplotlib.figure.Figure`` (build it with
 ``new_figure``, not pyplot, so nothing is shown twice). In a notebook, ``demo``
-returns an ``ipywidgets.interactive`` whose output shows the figure and closes it
-after every slider move; ``widget.result`` holds the last figure. Outside a
+returns a ``DemoWidget``: the sliders above an ``ipywidgets.Image`` that every slider
+move refills with the new PNG; ``widget.result`` holds the last figure. Outside a
 notebook (scripts, tests without a kernel) it degrades to one call with the
 sliders' default values and returns that figure.
 
@@ -17,9 +17,9 @@ measures both.
 
 ``MODGAP_WIDGETS=static`` in the environment makes ``demo`` draw its default figure
 without a widget, also inside a kernel: for front ends where widgets do not work,
-and for headless batch runs (``make run``, ``make budget``), because nbclient can
-deadlock intermittently on widget messages (jupyter/nbclient#312). nbval and the
-browser tests still exercise the real widgets.
+and for comparison. (Headless runs used it because nbclient stalled intermittently on
+the Output widget of ``ipywidgets.interactive``, jupyter/nbclient#312; ``DemoWidget``
+has no Output widget, see its docstring.) nbval and the browser tests exercise the real widgets.
 """
 from __future__ import annotations
 
@@ -84,31 +84,63 @@ def demo(plot_fn: Callable[..., Figure], **controls: Any):
     if static_mode():  # shown once; nothing returned, so the cell shows no second copy
         show(plot_fn(**{k: _value(c) for k, c in controls.items()}))
         return None
-    import ipywidgets as W
-
     from modgap_edu.plots.live_figure import BlitRenderer, LiveFigure
 
     if isinstance(plot_fn, LiveFigure):  # updated in place: only the slider-dependent artists are redrawn
         blit = BlitRenderer(plot_fn)
 
-        def callback(**values: Any) -> Figure:
-            from IPython.display import Image, display
-
-            display(Image(data=blit.render(**values), format="png"))
-            return plot_fn.fig
+        def render(**values: Any) -> tuple[bytes, Figure]:
+            return blit.render(**values), plot_fn.fig
     else:
-        render = DemoRenderer()
+        renderer = DemoRenderer()
 
-        def callback(**values: Any) -> Figure:
-            from IPython.display import Image, display
-
+        def render(**values: Any) -> tuple[bytes, Figure]:
             fig = plot_fn(**values)
-            display(Image(data=render(fig), format="png"))
-            return fig
+            return renderer(fig), fig
 
-    widget = W.interactive(callback, **controls)
-    widget.layout = W.Layout(width="100%")
-    return widget
+    return DemoWidget(render, controls)
+
+
+class DemoWidget:
+    """What ``demo`` returns in a kernel: the sliders above an ``ipywidgets.Image`` holding the PNG.
+
+    The figure is the *value* of an Image widget, not a ``display`` inside an ``Output`` widget
+    (``ipywidgets.interactive``): headless clients (nbclient, nbconvert) emulate Output widgets by
+    sending ``comm_msg`` on the kernel's shell channel while they wait for the cell's reply on it, and
+    that send makes the wait miss the reply now and then -- the intermittent stall of issue 14 §3
+    (jupyter/nbclient#312). An Image widget needs no such emulation. ``result`` is the last figure;
+    ``box`` the displayed ``VBox``; an error while drawing shows under the figure instead of vanishing.
+    """
+
+    def __init__(self, render: Callable[..., tuple[bytes, Figure]], controls: dict[str, Any]):
+        import ipywidgets as W
+
+        self.render, self.controls = render, controls
+        self.sliders = {k: c for k, c in controls.items() if isinstance(c, W.ValueWidget)}
+        self.image = W.Image(format="png")
+        self.error = W.HTML("")
+        self.box = W.VBox([*self.sliders.values(), self.image, self.error], layout=W.Layout(width="100%"))
+        self.result: Figure | None = None
+        for slider in self.sliders.values():
+            slider.observe(self.update, names="value")
+        self.update()
+
+    def values(self) -> dict[str, Any]:
+        return {k: _value(c) for k, c in self.controls.items()}
+
+    def update(self, change: Any = None) -> None:
+        try:
+            png, self.result = self.render(**self.values())
+        except Exception as exc:  # shown to the learner; the first draw (change is None) raises in the cell
+            if change is None:
+                raise
+            self.error.value = f"<pre style='color:#b00'>{type(exc).__name__}: {exc}</pre>"
+            return
+        self.error.value = ""
+        self.image.value = png
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return self.box._repr_mimebundle_(**kwargs)
 
 
 class DemoRenderer:

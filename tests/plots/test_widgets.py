@@ -93,3 +93,31 @@ def test_sweep_explorer_slider_changes_the_figure_at_every_step():
         w.children[0].index = i
         titles.append(w.result.axes[1].get_title())
     assert len(set(titles)) == len(mad_sweep.TEMPERATURES), titles
+
+
+def test_demo_widget_redraws_an_image_widget_without_an_output_widget():
+    """Issue 14 §3: no Output widget (headless clients stall on its emulation); the PNG is an Image's value."""
+    calls = []
+
+    def plot(a, b):
+        calls.append((a, b))
+        fig = widgets.new_figure(2, 1)
+        fig.add_subplot().set_title(f"a = {a}")
+        return fig
+
+    renderer = widgets.DemoRenderer()
+    slider = widgets.float_slider("a (units)", 0, 1, 0.25, 0.05)
+    w = widgets.DemoWidget(lambda **v: (lambda fig: (renderer(fig), fig))(plot(**v)), {"a": slider, "b": 3})
+    assert calls == [(0.25, 3)] and bytes(w.image.value).startswith(b"\x89PNG")
+    assert not any(isinstance(c, W.Output) for c in w.box.children)
+    first = bytes(w.image.value)
+    slider.value = 0.5
+    assert calls[-1] == (0.5, 3) and bytes(w.image.value) != first
+    assert w.result.axes[0].get_title() == "a = 0.5"
+
+    def broken(**v):
+        raise ValueError("no figure for this value")
+
+    w.render = broken
+    slider.value = 0.75
+    assert "no figure for this value" in w.error.value and bytes(w.image.value) != first  # last good image kept
