@@ -56,13 +56,14 @@ test: setup seed-cache
 lessons: setup
 	$(PY) tools/build_lessons.py
 
-# Batch runs draw each widget's default figure (MODGAP_WIDGETS=static): nbclient can deadlock on
-# widget messages (jupyter/nbclient#312). nbval (make test) and the browser tests use real widgets.
+# Real widgets, as learners get them. (nbconvert used to stall now and then on widget cells: nbclient
+# sent its Output-widget emulation's comm_msg on the shell socket it was waiting on, jupyter/nbclient#312;
+# demo() no longer uses an Output widget. tests/course/test_headless_widgets.py repeats these runs.)
 run: setup seed-cache
 	mkdir -p _run/lessons _run/solutions
-	$(TEST_ENV) MODGAP_WIDGETS=static MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
 	  --ExecutePreprocessor.timeout=300 --output-dir _run/lessons lessons/*.ipynb
-	$(TEST_ENV) MODGAP_WIDGETS=static MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
 	  --ExecutePreprocessor.timeout=300 --output-dir _run/solutions solutions/*.ipynb
 
 # As learners run the lessons (issue 14 §6): real widgets, a fresh kernel per notebook, peak RSS of its process tree.

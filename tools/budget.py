@@ -145,12 +145,16 @@ def kernel_pid(client) -> int | None:
 
 
 def slice_shell_waits(client, step: float = 0.5) -> None:
-    """Wait for shell replies in short slices instead of one long wait.
+    """Wait for shell replies in short slices instead of one long wait (a guard, kept after the fix).
 
-    With a widget cell, nbclient's single ``shell_channel.get_msg(timeout=<cell timeout>)``
-    sometimes returns the execute reply only when the whole timeout has passed (seen here:
-    lesson 02's slider cell took exactly 300 s, the kernel idle; jupyter/nbclient#312
-    describes the same). Polling in ``step``-second slices picks the reply up at once.
+    Issue 14 §3, root cause found: in a widget cell nbclient emulates the ``Output`` widget of
+    ``ipywidgets.interactive`` and sends its state (``comm_msg``) on the shell channel while it waits
+    for the cell's ``execute_reply`` on that same zmq.asyncio socket; now and then that wait is never
+    woken although the reply has arrived (seen: kernel idle, the client's shell socket has POLLIN set
+    while its zmq FD is not readable and one ``poll`` future is pending; calling the socket's
+    ``_handle_events`` resumes the run). jupyter/nbclient#312 describes the same. ``widgets.demo``
+    no longer uses an Output widget (``DemoWidget``); polling in ``step``-second slices would still
+    pick such a reply up at once.
     """
     from queue import Empty
 

@@ -8,6 +8,13 @@ the timeout -- when the kernel's process tree has used no CPU for ``STALL_S`` se
 still waits (the signature of the intermittent stall of issue 14 §3: both sides idle). Per-run times
 are printed (``-s``) and written to ``_artifacts/headless_runs.json``.
 
+Root cause of the stall (found with faulthandler dumps and the client's socket state at the stall):
+for ``ipywidgets.interactive``'s Output widget, nbclient sends ``comm_msg`` on the shell channel while
+it awaits the cell's ``execute_reply`` on the same zmq.asyncio socket, and that wait sometimes misses
+the reply (it sits in the socket, POLLIN set, the FD not readable). Before the fix 4 of 10 plain runs of
+lesson 01 stalled, each diagnosed one at its demo cell; ``widgets.demo`` now draws into an ``ipywidgets.Image`` (no Output
+widget, so nbclient sends nothing on shell).
+
 Environment: ``MODGAP_HEADLESS_REPEATS`` (default 2: about 5 min on 2 idle cores), ``MODGAP_HEADLESS_ONLY``
 (run only notebooks whose name contains this text).
 
