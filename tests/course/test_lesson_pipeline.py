@@ -144,3 +144,18 @@ def test_signature_check_catches_a_mismatch(tmp_path):
     problems = signature_mismatches(src)
     assert any("f: stub (x, alpha=2) != solution (x, alpha=3)" in p for p in problems), problems
     assert any("['g']" in p and "['h']" in p for p in problems), problems
+
+
+def test_solution_namespace_runs_the_solution_cells_only(tmp_path, monkeypatch):
+    """The exercise tests get the source's own solution functions; the calls on lesson data are dropped."""
+    src = tmp_path / "sources" / "08_fixture.py"
+    src.parent.mkdir()
+    src.write_text('# %%\nimport math\n\n# %% tags=["exercise"]\ndef f(x):\n    raise NotImplementedError("Exercise 8.1")\n\n'
+                   '# %% tags=["solution"]\ndef f(x):\n    return math.sqrt(x) + OFFSET\n\n\nf(lesson_data)\n')
+    monkeypatch.setattr(build_lessons, "SOURCES", tmp_path / "sources")
+    ns = build_lessons.solution_namespace("08")
+    ns["OFFSET"] = 1.0  # a lesson variable the solution reads, supplied by the test
+    assert ns["f"](16) == 5.0 and "lesson_data" not in ns
+    assert ns["f"].__code__.co_filename == "08_fixture.py (solution cell 0)"
+    with pytest.raises(ValueError, match="expected one sources/09_"):
+        build_lessons.solution_namespace("09")
