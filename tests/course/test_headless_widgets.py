@@ -80,7 +80,7 @@ def run_nbconvert(notebook: Path, out_dir: Path) -> tuple[str, float, str]:
             cpu, n_kids = tree_cpu(watched)
         except psutil.Error:
             continue
-        if cpu > last_cpu + 0.02 or n_kids == 0:  # no kernel yet (starting) or kernel working
+        if cpu > last_cpu + 0.1 or n_kids == 0:  # no kernel yet (starting) or kernel working (an idle kernel: ~0)
             last_cpu, last_progress = max(cpu, last_cpu), time.monotonic()
         elif time.monotonic() - last_progress > STALL_S:
             outcome = "stall"
