@@ -64,7 +64,7 @@ def tree_cpu(proc: psutil.Process) -> tuple[float, int]:
     return total, len(kids)
 
 
-def run_nbconvert(notebook: Path, out_dir: Path) -> tuple[str, float, str]:
+def run_nbconvert(notebook: Path, out_dir: Path, stall_s: float = STALL_S) -> tuple[str, float, str]:
     """One plain ``jupyter nbconvert --execute``: ('ok' | 'error' | 'timeout' | 'stall', seconds, stderr tail)."""
     jupyter = Path(sys.executable).with_name("jupyter")
     cmd = [str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--output-dir", str(out_dir), str(notebook)]
@@ -82,7 +82,7 @@ def run_nbconvert(notebook: Path, out_dir: Path) -> tuple[str, float, str]:
             continue
         if cpu > last_cpu + 0.1 or n_kids == 0:  # no kernel yet (starting) or kernel working (an idle kernel: ~0)
             last_cpu, last_progress = max(cpu, last_cpu), time.monotonic()
-        elif time.monotonic() - last_progress > STALL_S:
+        elif time.monotonic() - last_progress > stall_s:
             outcome = "stall"
         if time.monotonic() - start > RUN_TIMEOUT_S:
             outcome = "timeout"
@@ -120,3 +120,15 @@ def test_plain_nbconvert_with_real_widgets_finishes(notebook, round_, tmp_path, 
     assert outcome == "ok", f"{name}: nbconvert failed.\n{stderr}"
     executed = tmp_path / notebook.name
     assert executed.exists(), f"{name}: nbconvert wrote no executed notebook"
+
+
+def test_the_stall_detector_sees_an_idle_kernel(tmp_path):
+    """A cell that waits without using CPU (as the stalled runs did) is reported as a stall, not run to the end."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(120)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "idle.ipynb"
+    nbformat.write(nb, path)
+    outcome, took, _ = run_nbconvert(path, tmp_path, stall_s=5.0)
+    assert outcome == "stall" and took < 60, (outcome, took)
