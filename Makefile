@@ -20,7 +20,7 @@ help:
 	@echo "make lint     - ruff: lint and format check (line length 120, rules in pyproject.toml)"
 	@echo "make lessons  - regenerate lessons/ (student) and solutions/ from sources/"
 	@echo "make run      - execute every lesson headless into _run/ (git-ignored)"
-	@echo "make budget   - per-lesson wall time and peak RSS; fails over 90 s or 1 GB"
+	@echo "make budget   - per-lesson wall time and peak RSS with real widgets; fails over 90 s or 1 GiB"
 	@echo "make assets   - regenerate the shipped precomputed results (~40 min)"
 	@echo "make bench    - benchmark the gap metrics up to 1,000,000 x 512"
 	@echo "make latency  - time every slider move of every demo (median, p90)"
@@ -61,17 +61,19 @@ lint: setup
 lessons: setup
 	$(PY) tools/build_lessons.py
 
-# Batch runs draw each widget's default figure (MODGAP_WIDGETS=static): nbclient can deadlock on
-# widget messages (jupyter/nbclient#312). nbval (make test) and the browser tests use real widgets.
+# Real widgets, as learners get them. (nbconvert used to stall now and then on widget cells: nbclient
+# sent its Output-widget emulation's comm_msg on the shell socket it was waiting on, jupyter/nbclient#312;
+# demo() no longer uses an Output widget. tests/course/test_headless_widgets.py repeats these runs.)
 run: setup seed-cache
 	mkdir -p _run/lessons _run/solutions
-	$(TEST_ENV) MODGAP_WIDGETS=static MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
 	  --ExecutePreprocessor.timeout=300 --output-dir _run/lessons lessons/*.ipynb
-	$(TEST_ENV) MODGAP_WIDGETS=static MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(VENV)/bin/jupyter nbconvert --to notebook --execute \
 	  --ExecutePreprocessor.timeout=300 --output-dir _run/solutions solutions/*.ipynb
 
+# As learners run the lessons (issue 14 §6): real widgets, a fresh kernel per notebook, peak RSS of its process tree.
 budget: setup seed-cache
-	$(TEST_ENV) MODGAP_WIDGETS=static MODGAP_DATA_DIR="$(DATA_CACHE)" $(PY) tools/budget.py
+	$(TEST_ENV) MODGAP_DATA_DIR="$(DATA_CACHE)" $(PY) tools/budget.py
 
 # Shipped results under modgap_edu/assets/ (metrics only, a few hundred KB): each lesson loads them
 # instantly and re-runs one member live. Regenerating all takes about 40 minutes on 2 cores.

@@ -13,16 +13,21 @@ exercise stubs -- may raise), and measures
   and its children, sampled every ``--interval`` s, and at least the kernel's own high-water
   mark ``VmHWM`` from /proc (exact for the kernel process; sampling can miss short spikes of
   children);
-* the slowest cell (index into the notebook, seconds).
+* the slowest cell (index into the notebook, seconds), and the cell during which the sampled
+  peak occurred (``peak_cell``) with each cell's sampled peak (``cell_peaks_mb``): what to profile
+  when a lesson goes over.
 
 It prints a table and exits 1 when a lesson fails to run, takes longer than ``--max-s`` or
 needs more than ``--max-mb`` (defaults: mybinder.org's guaranteed 1 GB and the course's 90 s).
 Executed notebooks go to ``_run/<form>/`` (git-ignored). The kernel runs like a learner's
-(inline matplotlib backend), offline (``HF_HUB_OFFLINE=1``), with at most 2 threads.
+(issue 14 §6): real widgets (``MODGAP_WIDGETS`` is removed from its environment; ``--static-widgets``
+only for comparison), inline matplotlib backend, a fresh kernel per notebook, offline
+(``HF_HUB_OFFLINE=1``), with at most 2 threads.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -45,6 +50,9 @@ class Result:
     kernel_hwm_mb: float = 0.0
     slowest_cell: int = -1
     slowest_cell_s: float = 0.0
+    peak_cell: int = -1
+    cell_peaks_mb: dict[int, float] = field(default_factory=dict)
+    cell_s: dict[int, float] = field(default_factory=dict)
     error: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -76,6 +84,8 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.get_pid, self.interval = get_pid, interval
         self.peak = 0
+        self.cell = -1  # the cell running now (set by the client's hooks); -1 before the first
+        self.cell_peaks: dict[int, int] = {}
         self.pid: int | None = None
         self._stop_event = threading.Event()
 
@@ -93,8 +103,19 @@ class TreeSampler(threading.Thread):
                     except psutil.NoSuchProcess:
                         proc = None
             if proc is not None:
-                self.peak = max(self.peak, self.tree_rss(proc))
+                self.record(self.tree_rss(proc))
             self._stop_event.wait(self.interval)
+
+    def record(self, rss: int) -> None:
+        cell = self.cell
+        self.cell_peaks[cell] = max(self.cell_peaks.get(cell, 0), rss)
+        self.peak = max(self.peak, rss)
+
+    def peak_cell(self, slack: int = 8 * MB) -> int:
+        """The first cell whose sampled peak comes within ``slack`` of the notebook's peak (the cells after
+        it often keep that memory alive; the first is the one to look at)."""
+        near = [cell for cell, rss in self.cell_peaks.items() if rss >= self.peak - slack]
+        return min(near) if near else -1
 
     @staticmethod
     def tree_rss(proc) -> int:
@@ -124,12 +145,16 @@ def kernel_pid(client) -> int | None:
 
 
 def slice_shell_waits(client, step: float = 0.5) -> None:
-    """Wait for shell replies in short slices instead of one long wait.
+    """Wait for shell replies in short slices instead of one long wait (a guard, kept after the fix).
 
-    With a widget cell, nbclient's single ``shell_channel.get_msg(timeout=<cell timeout>)``
-    sometimes returns the execute reply only when the whole timeout has passed (seen here:
-    lesson 02's slider cell took exactly 300 s, the kernel idle; jupyter/nbclient#312
-    describes the same). Polling in ``step``-second slices picks the reply up at once.
+    Issue 14 §3, root cause found: in a widget cell nbclient emulates the ``Output`` widget of
+    ``ipywidgets.interactive`` and sends its state (``comm_msg``) on the shell channel while it waits
+    for the cell's ``execute_reply`` on that same zmq.asyncio socket; now and then that wait is never
+    woken although the reply has arrived (seen: kernel idle, the client's shell socket has POLLIN set
+    while its zmq FD is not readable and one ``poll`` future is pending; calling the socket's
+    ``_handle_events`` resumes the run). jupyter/nbclient#312 describes the same. ``widgets.demo``
+    no longer uses an Output widget (``DemoWidget``); polling in ``step``-second slices would still
+    pick such a reply up at once.
     """
     from queue import Empty
 
@@ -149,6 +174,24 @@ def slice_shell_waits(client, step: float = 0.5) -> None:
     channel.get_msg = get_msg
 
 
+@contextlib.contextmanager
+def learner_environment(static_widgets: bool = False):
+    """The environment a kernel started inside inherits: a learner's (offline, at most 2 threads, inline
+    matplotlib backend, real widgets unless ``static_widgets``). The caller's environment is restored after."""
+    saved = dict(os.environ)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    os.environ.pop("MPLBACKEND", None)
+    os.environ.pop("MODGAP_WIDGETS", None)
+    if static_widgets:
+        os.environ["MODGAP_WIDGETS"] = "static"
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def run_one(path: Path, out_dir: Path, timeout: float, interval: float) -> Result:
     import nbclient
     import nbformat
@@ -162,9 +205,11 @@ def run_one(path: Path, out_dir: Path, timeout: float, interval: float) -> Resul
 
     def on_start(cell, cell_index):
         cell_started[cell_index] = time.monotonic()
+        sampler.cell = cell_index
 
     def on_executed(cell, cell_index, execute_reply=None):
         took = time.monotonic() - cell_started.get(cell_index, time.monotonic())
+        result.cell_s[cell_index] = round(took, 3)
         if took > result.slowest_cell_s:
             result.slowest_cell, result.slowest_cell_s = cell_index, took
         pid = kernel_pid(client)
@@ -188,6 +233,8 @@ def run_one(path: Path, out_dir: Path, timeout: float, interval: float) -> Resul
         result.wall_s = time.monotonic() - start
         sampler.stop()
     result.sampled_mb = sampler.peak / MB
+    result.peak_cell = sampler.peak_cell()
+    result.cell_peaks_mb = {i: round(b / MB, 1) for i, b in sorted(sampler.cell_peaks.items())}
     result.kernel_hwm_mb = hwm["bytes"] / MB
     result.peak_mb = max(result.sampled_mb, result.kernel_hwm_mb)
     target = out_dir / path.parent.name / path.name
@@ -197,12 +244,13 @@ def run_one(path: Path, out_dir: Path, timeout: float, interval: float) -> Resul
 
 
 def table(results: list[Result], max_mb: float, max_s: float) -> str:
-    head = f"{'notebook':44s} {'wall s':>7s} {'peak RSS MB':>12s} {'slowest cell':>14s}  status"
+    head = f"{'notebook':44s} {'wall s':>7s} {'peak RSS MB':>12s} {'at cell':>8s} {'slowest cell':>14s}  status"
     lines = [head, "-" * len(head)]
     for r in results:
         slow = f"#{r.slowest_cell} {r.slowest_cell_s:.1f}s" if r.slowest_cell >= 0 else "-"
         status = "ok" if r.ok else "FAIL: " + "; ".join(([r.error] if r.error else []) + r.problems)
-        lines.append(f"{r.notebook:44s} {r.wall_s:7.1f} {r.peak_mb:12.0f} {slow:>14s}  {status}")
+        at = f"#{r.peak_cell}" if r.peak_cell >= 0 else "-"
+        lines.append(f"{r.notebook:44s} {r.wall_s:7.1f} {r.peak_mb:12.0f} {at:>8s} {slow:>14s}  {status}")
     lines.append(f"limits: {max_s:.0f} s and {max_mb:.0f} MB per notebook (peak RSS = kernel process tree)")
     return "\n".join(lines)
 
@@ -217,11 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.05, help="memory sampling interval in s")
     parser.add_argument("--out", type=Path, default=ROOT / "_run", help="where executed notebooks go")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--static-widgets", action="store_true",
+                        help="MODGAP_WIDGETS=static (figures instead of widgets): for comparison only, "
+                             "learners get real widgets")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("OMP_NUM_THREADS", "2")
-    os.environ.pop("MPLBACKEND", None)  # learners get the inline backend
     notebooks = discover(args.root.resolve(), args.only)
     if not notebooks:
         print(f"no lesson notebooks (NN_*.ipynb) in {args.root}/lessons or /solutions", file=sys.stderr)
@@ -229,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for path in notebooks:
         print(f"running {path.parent.name}/{path.name} ...", flush=True)
-        r = run_one(path, args.out, args.cell_timeout, args.interval)
+        with learner_environment(static_widgets=args.static_widgets):
+            r = run_one(path, args.out, args.cell_timeout, args.interval)
         if r.wall_s > args.max_s:
             r.problems.append(f"{r.wall_s:.0f} s > {args.max_s:.0f} s")
         if r.peak_mb > args.max_mb:

@@ -16,6 +16,7 @@ Each form is written as a jupytext pair: ``<form>/NN_topic.py`` (py:percent) and
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import hashlib
 import sys
@@ -110,6 +111,75 @@ def stale_files() -> list[str]:
             if path.suffix in (".py", ".ipynb") and path not in expected:
                 problems.append(f"orphan (no source): {path.relative_to(ROOT)}")
     return problems
+
+
+# ---------------------------------------------------------------- exercise cells, for the tests
+def tagged_cells(source: Path, tag: str) -> list[str]:
+    """The code of every cell of ``source`` tagged ``tag`` (``exercise`` or ``solution``), in order."""
+    nb = jupytext.read(source)
+    return [c.source for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
+
+
+def exercise_pairs(source: Path) -> list[tuple[str, str]]:
+    """(stub, solution) code of each exercise: a cell tagged ``exercise`` and the ``solution`` cell after it."""
+    nb = jupytext.read(source)
+    pairs = []
+    for cell, nxt in zip(nb.cells, nb.cells[1:]):
+        if "exercise" in cell.metadata.get("tags", []):
+            if "solution" not in nxt.metadata.get("tags", []):
+                raise ValueError(f"{source.name}: exercise cell {cell.source[:60]!r} is not followed by a solution cell")
+            pairs.append((cell.source, nxt.source))
+    return pairs
+
+
+def defined_functions(code: str) -> dict[str, ast.FunctionDef]:
+    """The top-level ``def``s of a cell, by name (what an exercise asks the learner to write)."""
+    tree = ast.parse(code)
+    return {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def definitions_only(code: str) -> str:
+    """A cell reduced to its imports and top-level ``def``s: the calls after them (which use the lesson's
+    variables) are dropped, so the functions can be executed outside the lesson."""
+    tree = ast.parse(code)
+    keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)
+    tree.body = [node for node in tree.body if isinstance(node, keep)]
+    return ast.unparse(tree)
+
+
+def source_imports(source: Path) -> str:
+    """Every top-level import statement of the code cells of ``source`` (the lesson's namespace, without its data)."""
+    nb = jupytext.read(source)
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # magics; the lessons have none, but a cell like that has no imports to offer
+            continue
+        lines += [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n".join(dict.fromkeys(lines))
+
+
+def solution_namespace(lesson: str) -> dict:
+    """The lesson's own solutions, for the exercise tests (issue 10 §4: run them, do not copy them).
+
+    ``lesson`` is the number (``"02"``). Reads ``sources/<lesson>_*.py``, executes the source's imports
+    and then the imports and ``def``s of each cell tagged ``solution`` (the calls after them use the
+    lesson's data and are dropped) in a new namespace, and returns it: ``ns["my_mean_cosine"]``.
+    A solution that reads lesson variables (lesson 03's ``my_prediction`` reads ``feats``, ``img``,
+    ``txt``) finds them once the caller puts them into the returned dict. Each call gives a fresh one.
+    """
+    matches = [s for s in all_sources() if s.name.startswith(f"{lesson}_")]
+    if len(matches) != 1:
+        raise ValueError(f"lesson {lesson!r}: expected one sources/{lesson}_*.py, found {[m.name for m in matches]}")
+    source = matches[0]
+    namespace: dict = {"__name__": f"solutions_of_{source.stem}"}
+    exec(compile(source_imports(source), f"{source.name} (imports)", "exec"), namespace)
+    for i, code in enumerate(tagged_cells(source, "solution")):
+        exec(compile(definitions_only(code), f"{source.name} (solution cell {i})", "exec"), namespace)
+    return namespace
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,8 @@
 A lesson's demo is ``demo(plot_fn, name=slider, ...)``: ``plot_fn(**values)`` is a
 pure function that returns a ``matplotlib.figure.Figure`` (build it with
 ``new_figure``, not pyplot, so nothing is shown twice). In a notebook, ``demo``
-returns a ``DemoWidget`` (an ``ipywidgets.interactive``) whose output shows the figure
-after every slider move; ``widget.result`` holds the last figure. Outside a
+returns a ``DemoWidget``: the sliders above an ``ipywidgets.Image`` that every slider
+move refills with the new PNG; ``widget.result`` holds the last figure. Outside a
 notebook (scripts, tests without a kernel) it degrades to one call with the
 sliders' default values and returns that figure.
 
@@ -21,9 +21,9 @@ measures both.
 
 ``MODGAP_WIDGETS=static`` in the environment makes ``demo`` draw its default figure
 without a widget, also inside a kernel: for front ends where widgets do not work,
-and for headless batch runs (``make run``, ``make budget``), because nbclient can
-deadlock intermittently on widget messages (jupyter/nbclient#312). nbval and the
-browser tests still exercise the real widgets.
+and for comparison. (Headless runs used it because nbclient stalled intermittently on
+the Output widget of ``ipywidgets.interactive``, jupyter/nbclient#312; ``DemoWidget``
+has no Output widget, see its docstring.) nbval and the browser tests exercise the real widgets.
 
 The slider factories (``log_slider``, ``float_slider``, ``int_slider``, ``choice_slider``) check their
 arguments first (``slider_range``): NaN or infinite bounds, a step of 0, ``low >= high`` or a value
@@ -32,7 +32,6 @@ outside the range raise a ``ValueError`` that names the slider and the argument.
 from __future__ import annotations
 
 import base64
-import functools
 import math
 import numbers
 from typing import Any, Callable
@@ -111,66 +110,73 @@ def demo(plot_fn: Callable[..., Figure], **controls: Any):
     if static_mode():  # shown once; nothing returned, so the cell shows no second copy
         show(plot_fn(**{k: _value(c) for k, c in controls.items()}))
         return None
-    return demo_widget_class()(plot_fn, **controls)
-
-
-def frame_renderer(plot_fn: Callable[..., Figure]) -> Callable[..., tuple]:
-    """``render(**values) -> (figure, png_bytes)`` for one demo: in place for a ``LiveFigure``
-    (``BlitRenderer``), else a fresh figure drawn with the first figure's layout (``DemoRenderer``)."""
     from modgap_edu.plots.live_figure import BlitRenderer, LiveFigure
 
     if isinstance(plot_fn, LiveFigure):  # updated in place: only the slider-dependent artists are redrawn
         blit = BlitRenderer(plot_fn)
 
-        def render(**values: Any) -> tuple:
-            png = blit.render(**values)
-            return plot_fn.fig, png
+        def render(**values: Any) -> tuple[bytes, Figure]:
+            return blit.render(**values), plot_fn.fig
     else:
-        draw = DemoRenderer()
+        renderer = DemoRenderer()
 
-        def render(**values: Any) -> tuple:
+        def render(**values: Any) -> tuple[bytes, Figure]:
             fig = plot_fn(**values)
-            return fig, draw(fig)
-    return render
+            return renderer(fig), fig
+
+    return DemoWidget(render, controls)
 
 
-@functools.lru_cache(maxsize=None)
-def demo_widget_class() -> type:
-    """The ``DemoWidget`` class (made on first use, so that ``ipywidgets`` is imported only for a demo)."""
-    import ipywidgets as W
+class DemoWidget:
+    """What ``demo`` returns in a kernel: the sliders above an ``ipywidgets.Image`` holding the PNG.
 
-    class DemoWidget(W.interactive):
-        """An ``ipywidgets.interactive`` over ``plot_fn`` that shows one PNG per slider move in its output
-        and carries the current PNG in its display data (``image/png``) for viewers without widgets."""
+    The figure is the *value* of an Image widget, not a ``display`` inside an ``Output`` widget
+    (``ipywidgets.interactive``): headless clients (nbclient, nbconvert) emulate Output widgets by
+    sending ``comm_msg`` on the kernel's shell channel while they wait for the cell's reply on it, and
+    that send makes the wait miss the reply now and then -- the intermittent stall of issue 14 §3
+    (jupyter/nbclient#312). An Image widget needs no such emulation. ``result`` is the last figure;
+    ``box`` the displayed ``VBox``; an error while drawing shows under the figure instead of vanishing.
+    """
 
-        def __init__(self, plot_fn: Callable[..., Figure], **controls: Any):
-            from IPython.display import Image, display
+    def __init__(self, render: Callable[..., tuple[bytes, Figure]], controls: dict[str, Any]):
+        import ipywidgets as W
 
-            render = frame_renderer(plot_fn)
-            last: dict = {}
+        self.render, self.controls = render, controls
+        self.sliders = {k: c for k, c in controls.items() if isinstance(c, W.ValueWidget)}
+        self.image = W.Image(format="png")
+        self.error = W.HTML("")
+        self.box = W.VBox([*self.sliders.values(), self.image, self.error], layout=W.Layout(width="100%"))
+        self.result: Figure | None = None
+        for slider in self.sliders.values():
+            slider.observe(self.update, names="value")
+        self.update()
 
-            def callback(**values: Any) -> Figure:
-                fig, png = render(**values)
-                last["png"] = png
-                display(Image(data=png, format="png"))
-                return fig
+    def values(self) -> dict[str, Any]:
+        return {k: _value(c) for k, c in self.controls.items()}
 
-            super().__init__(callback, **controls)  # runs the callback once: the default figure
-            self._last = last
-            self.layout = W.Layout(width="100%")
+    def update(self, change: Any = None) -> None:
+        try:
+            png, self.result = self.render(**self.values())
+        except Exception as exc:  # shown to the learner; the first draw (change is None) raises in the cell
+            if change is None:
+                raise
+            self.error.value = f"<pre style='color:#b00'>{type(exc).__name__}: {exc}</pre>"
+            return
+        self.error.value = ""
+        self.image.value = png
 
-        @property
-        def png(self) -> bytes | None:
-            """PNG bytes of the figure shown now (the default one until a slider moves)."""
-            return self._last.get("png")
+    @property
+    def png(self) -> bytes | None:
+        """PNG bytes of the figure shown now (the default one until a slider moves)."""
+        return bytes(self.image.value) if self.image.value else None
 
-        def _repr_mimebundle_(self, **kwargs: Any):
-            data = super()._repr_mimebundle_(**kwargs)  # text/plain + the widget view
-            if data is not None and self.png is not None:
-                data = {**data, "image/png": base64.b64encode(self.png).decode("ascii")}
-            return data
-
-    return DemoWidget
+    def _repr_mimebundle_(self, **kwargs: Any):
+        """The widget view, plus the current figure as ``image/png`` for viewers without widgets (static
+        HTML, GitHub): JupyterLab renders the widget and ignores the PNG, so a lesson shows one figure."""
+        data = self.box._repr_mimebundle_(**kwargs)
+        if data is not None and self.png is not None:
+            data = {**data, "image/png": base64.b64encode(self.png).decode("ascii")}
+        return data
 
 
 class DemoRenderer:

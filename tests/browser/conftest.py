@@ -6,8 +6,13 @@
   cells never writes outputs into the committed notebooks. The Binder lab settings
   (``binder/labconfig``, ``binder/jupyter_server_config.json``) are installed into the
   temporary config dir, so these tests also check what Binder users get.
-* ``browser``: headless ``/usr/bin/chromium`` driven by Playwright (no ``playwright
-  install``: that would download a browser, and CI cannot reach that server).
+* ``browser``, ``context``, ``page``: pytest-playwright's fixtures (issue 10 §4), configured here
+  through ``browser_type_launch_args`` (Debian's ``/usr/bin/chromium``, headless, the flags of
+  ``CHROMIUM_ARGS``; no ``playwright install``: that would download a browser, and CI cannot reach
+  that server) and ``browser_context_args`` (viewport). ``page`` is wrapped to close itself and
+  then free every kernel of the lab after each test. pytest-playwright's own options work too:
+  ``--headed``, ``--slowmo 200``, ``--screenshot only-on-failure``, ``--tracing retain-on-failure``
+  (artifacts in ``test-results/``).
 
 Every test here skips, saying why, when /usr/bin/chromium or playwright is missing.
 Environment:
@@ -32,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, COURSE, FORMS, REPO, missing_browser_reason
+from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, COURSE, REPO, missing_browser_reason
 
 
 def free_port() -> int:
@@ -156,28 +161,30 @@ def lab(browser_available, tmp_path_factory):
             proc.wait()
 
 
+# ---------------------------------------------------------------- pytest-playwright configuration
 @pytest.fixture(scope="session")
-def browser(browser_available):
-    from playwright.sync_api import sync_playwright
+def browser_type_launch_args(browser_type_launch_args, browser_available):
+    """Debian's Chromium instead of a Playwright download; ``--headed`` etc. from the command line still apply."""
+    return {"headless": True, **browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 1000}}
 
 
 @pytest.fixture
-def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    try:
-        yield pg
-    finally:
-        context.close()
-        lab.shutdown_kernels()
+def context(context):
+    context.set_default_timeout(60_000)  # a lesson cell may train for a while on 2 shared cores
+    return context
+
+
+@pytest.fixture
+def page(page, lab):
+    """pytest-playwright's page; afterwards the page is closed and the lab's kernels freed (each may hold ~1 GB)."""
+    yield page
+    page.close()
+    lab.shutdown_kernels()
 
 
 @pytest.fixture(scope="session")

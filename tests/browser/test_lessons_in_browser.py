@@ -23,7 +23,8 @@ import pytest
 
 from browser_env import COURSE, lesson_notebooks
 
-pytestmark = pytest.mark.browser
+# browser_available first: without /usr/bin/chromium or playwright every test skips, saying why
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("browser_available")]
 
 SETTLE_S = 1.5          # the figure must stay unchanged this long after a move
 REDRAW_TIMEOUT_S = 60   # a callback should take < 150 ms; this only guards against a hang

@@ -38,7 +38,10 @@ def course(tmp_path_factory):
         stub,
         nbformat.v4.new_code_cell("import time\ntime.sleep(1.0)"),
     ])
-    write(root / "solutions" / "01_alloc.ipynb", [nbformat.v4.new_code_cell("x = 1")])
+    write(root / "solutions" / "01_alloc.ipynb", [
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("import os\nprint('widgets:', os.environ.get('MODGAP_WIDGETS', 'real'))"),
+    ])
     write(root / "solutions" / "02_broken.ipynb", [nbformat.v4.new_code_cell("1 / 0")])
     return root
 
@@ -50,7 +53,8 @@ def run(budget, course, tmp_path, *args):
     return code, {r["notebook"]: r for r in json.loads(report.read_text())}, out
 
 
-def test_measures_time_memory_and_failures(course, tmp_path):
+def test_measures_time_memory_and_failures(course, tmp_path, monkeypatch):
+    monkeypatch.setenv("MODGAP_WIDGETS", "static")  # a batch setting must not leak into the measured kernel
     budget = load_budget()
     code, results, out = run(budget, course, tmp_path)
     assert set(results) == {"lessons/01_alloc.ipynb", "solutions/01_alloc.ipynb", "solutions/02_broken.ipynb"}
@@ -66,9 +70,24 @@ def test_measures_time_memory_and_failures(course, tmp_path):
     assert alloc["kernel_hwm_mb"] >= ALLOC_MB, "/proc VmHWM of the kernel must see the allocation"
     # the 1 s sleep is timed, and it is the slowest cell
     assert alloc["wall_s"] >= 1.0
-    assert alloc["slowest_cell"] == 2 and alloc["slowest_cell_s"] >= 0.9
+    assert alloc["cell_s"]["2"] >= 0.9
+    assert alloc["slowest_cell_s"] == pytest.approx(max(alloc["cell_s"].values()), abs=1e-3)
+    assert alloc["cell_s"][str(alloc["slowest_cell"])] == pytest.approx(alloc["slowest_cell_s"], abs=1e-3)
     executed = nbformat.read(out / "lessons" / "01_alloc.ipynb", as_version=4)
     assert executed.cells[1].outputs[0]["ename"] == "NotImplementedError"
+    # the peak is attributed to the cell that allocated (what to profile when a lesson goes over)
+    assert alloc["peak_cell"] == 0
+    assert alloc["cell_peaks_mb"]["0"] >= ALLOC_MB > small["cell_peaks_mb"]["0"]
+    # learners get real widgets: MODGAP_WIDGETS is not passed on to the kernel
+    printed = nbformat.read(out / "solutions" / "01_alloc.ipynb", as_version=4).cells[1].outputs[0]["text"]
+    assert printed.strip() == "widgets: real"
+
+
+def test_static_widgets_only_on_request(course, tmp_path):
+    budget = load_budget()
+    _, results, out = run(budget, course, tmp_path, "--only", "01_alloc", "--static-widgets")
+    printed = nbformat.read(out / "solutions" / "01_alloc.ipynb", as_version=4).cells[1].outputs[0]["text"]
+    assert printed.strip() == "widgets: static"
 
 
 def test_limits_fail_the_run(course, tmp_path):

@@ -1,6 +1,7 @@
 """The single-source lesson pipeline: generated forms are current, pairs in sync, conventions kept."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
@@ -105,3 +106,56 @@ def test_jupyterlab_opens_py_lessons_as_notebooks():
     assert overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]["python"] == "Jupytext Notebook"
     config = (ROOT / "jupytext.toml").read_text()
     assert 'formats = "ipynb,py:percent"' in config
+
+
+def signatures(code: str) -> dict[str, str]:
+    """name -> the parameter list of each top-level def, as written (names, defaults, annotations)."""
+    return {name: ast.unparse(node.args) for name, node in build_lessons.defined_functions(code).items()}
+
+
+def signature_mismatches(source: Path) -> list[str]:
+    problems = []
+    for stub, solution in build_lessons.exercise_pairs(source):
+        want, got = signatures(stub), signatures(solution)
+        if not want:
+            problems.append(f"an exercise stub defines no function: {stub.strip()[:60]!r}")
+        if set(want) != set(got):
+            problems.append(f"stub defines {sorted(want)}, its solution {sorted(got)}")
+        for name in sorted(set(want) & set(got)):
+            if want[name] != got[name]:
+                problems.append(f"{name}: stub ({want[name]}) != solution ({got[name]})")
+    return problems
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_exercise_stub_and_solution_define_the_same_signature(source):
+    """Issue 10 §5: a learner's code is checked with the solution's call; a renamed or reordered
+    parameter in one of the two forms would make a right answer fail (or a stub's check crash)."""
+    assert build_lessons.exercise_pairs(source), f"{source.name} has no exercise"
+    assert signature_mismatches(source) == []
+
+
+def test_signature_check_catches_a_mismatch(tmp_path):
+    src = tmp_path / "09_fixture.py"
+    src.write_text('# %% tags=["exercise"]\ndef f(x, alpha=2):\n    raise NotImplementedError("Exercise 9.1")\n\n\n'
+                   'f(1)\n\n# %% tags=["solution"]\ndef f(x, alpha=3):\n    return x\n\n\nf(1)\n\n'
+                   '# %% tags=["exercise"]\ndef g(x):\n    raise NotImplementedError("Exercise 9.2")\n\n'
+                   '# %% tags=["solution"]\ndef h(x):\n    return x\n')
+    problems = signature_mismatches(src)
+    assert any("f: stub (x, alpha=2) != solution (x, alpha=3)" in p for p in problems), problems
+    assert any("['g']" in p and "['h']" in p for p in problems), problems
+
+
+def test_solution_namespace_runs_the_solution_cells_only(tmp_path, monkeypatch):
+    """The exercise tests get the source's own solution functions; the calls on lesson data are dropped."""
+    src = tmp_path / "sources" / "08_fixture.py"
+    src.parent.mkdir()
+    src.write_text('# %%\nimport math\n\n# %% tags=["exercise"]\ndef f(x):\n    raise NotImplementedError("Exercise 8.1")\n\n'
+                   '# %% tags=["solution"]\ndef f(x):\n    return math.sqrt(x) + OFFSET\n\n\nf(lesson_data)\n')
+    monkeypatch.setattr(build_lessons, "SOURCES", tmp_path / "sources")
+    ns = build_lessons.solution_namespace("08")
+    ns["OFFSET"] = 1.0  # a lesson variable the solution reads, supplied by the test
+    assert ns["f"](16) == 5.0 and "lesson_data" not in ns
+    assert ns["f"].__code__.co_filename == "08_fixture.py (solution cell 0)"
+    with pytest.raises(ValueError, match="expected one sources/09_"):
+        build_lessons.solution_namespace("09")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises as E
 from modgap_edu.exercises import lesson02 as C
 
@@ -21,23 +22,11 @@ def result(part):
     return hits[-1]
 
 
-# ------------------------------------------------------------------ solutions (as in sources/02_cone_effect.py)
-def good_mean_cosine(emb, include_diagonal=False):
-    u = emb / np.linalg.norm(emb, axis=1, keepdims=True)
-    c = u @ u.T
-    if include_diagonal:
-        return c.mean()
-    n = c.shape[0]
-    return (c.sum() - np.trace(c)) / (n * (n - 1))
-
-
-def good_relu(u, v, W, b):
-    pu, pv = np.maximum(W @ u + b, 0), np.maximum(W @ v + b, 0)
-    return pu @ pv / (np.linalg.norm(pu) * np.linalg.norm(pv))
-
-
-def good_share(emb):
-    return emb.mean(axis=1).var(axis=0).sum() / emb.reshape(-1, emb.shape[-1]).var(axis=0).sum()
+# ------------------------------------------------------------------ solutions: the cells of sources/02_cone_effect.py
+SOLUTIONS = build_lessons.solution_namespace("02")
+good_mean_cosine = SOLUTIONS["my_mean_cosine"]
+good_relu = SOLUTIONS["my_relu_layer_cosine"]
+good_share = SOLUTIONS["my_init_share"]
 
 
 def test_solutions_pass_in_strict_mode():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises as E
 from modgap_edu.exercises import lesson03 as C
 
@@ -25,24 +26,11 @@ def unit(a):
     return a / np.linalg.norm(a, axis=1, keepdims=True)
 
 
-# ------------------------------------------------------------------ solutions (as in the lesson source)
-def good_shift(image_emb, text_emb, alpha):
-    x, y = unit(np.asarray(image_emb, float)), unit(np.asarray(text_emb, float))
-    g = x.mean(0) - y.mean(0)
-    return unit(x - alpha * g), unit(y + alpha * g)
-
-
-def good_loss(i, t, tau):
-    from scipy.special import logsumexp
-
-    z = unit(i) @ unit(t).T / tau
-    d = np.diag(z)
-    return ((logsumexp(z, 1) - d).mean() + (logsumexp(z, 0) - d).mean()) / 2
-
-
-def good_procrustes(x, y):
-    u, _, vt = np.linalg.svd(unit(x).T @ unit(y))
-    return u @ vt
+# ------------------------------------------------------------------ solutions: the cells of sources/03_temperature_toy.py
+SOLUTIONS = build_lessons.solution_namespace("03")
+good_shift = SOLUTIONS["my_shift"]
+good_loss = SOLUTIONS["my_clip_loss"]
+good_procrustes = SOLUTIONS["my_procrustes"]
 
 
 def features(seed=0, n=120):
@@ -149,3 +137,17 @@ def test_procrustes_mistakes():
 
     C.check_procrustes(no_norm)
     assert "normalize" in result("3.4").message
+
+
+def test_the_lessons_prediction_solution_passes_on_fallback_features():
+    """my_prediction reads the lesson's ``feats``, ``img`` and ``txt``: on fallback features it measures."""
+    from types import SimpleNamespace
+
+    x, y = features(seed=3)
+    ns = build_lessons.solution_namespace("03")
+    ns.update(feats=SimpleNamespace(is_real=False), img=x, txt=y)
+    E.require_pass(True)
+    C.check_loss_change_prediction(ns["my_prediction"], x, y)
+    assert result("3.2").passed
+    ns["feats"] = SimpleNamespace(is_real=True)  # a trained CLIP's answer (Liang et al. Fig. 3)
+    assert ns["my_prediction"]() == {0.01: "up", 1.0: "down"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises
 from modgap_edu.mad import dataset
 from modgap_edu.exercises import lesson04 as L
@@ -14,6 +15,9 @@ def _not_strict():
     exercises.require_pass(False)
     yield
     exercises.require_pass(False)
+
+
+SOLUTIONS = build_lessons.solution_namespace("04")  # the cells tagged `solution` of sources/04_*.py
 
 
 def _status(name):
@@ -95,6 +99,17 @@ def test_check_row_entropy():
         L.check_row_entropy(naive)
     assert _status("Exercise 5.1")[0] == "FAIL"
     assert L.row_entropy(np.zeros((3, 3))) == pytest.approx(np.log(3))
+
+
+@pytest.mark.parametrize("check, name, part", [
+    (L.check_conditional_entropy, "my_conditional_entropy", "Exercise 1.1"),
+    (L.check_make_caption, "my_make_caption", "Exercise 2.1"),
+    (L.check_row_entropy, "my_row_entropy", "Exercise 5.1"),
+])
+def test_the_lessons_solution_passes_in_strict_mode(check, name, part):
+    exercises.require_pass(True)
+    check(SOLUTIONS[name])
+    assert _status(part)[0] == "PASS"
 
 
 def test_strict_mode_raises():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu.core import metrics
 from modgap_edu.exercises import RESULTS, require_pass, ExerciseCheckFailed
 from modgap_edu.exercises import lesson05 as L
@@ -14,6 +15,9 @@ def lenient():
     require_pass(False)
     yield
     require_pass(False)
+
+
+SOLUTIONS = build_lessons.solution_namespace("05")  # the cells tagged `solution` of sources/05_*.py
 
 
 def unit(a):
@@ -45,7 +49,7 @@ MOAD = "Exercise 5.3 (MOAD by hand)"
 
 
 def test_rmg_check():
-    L.check_rmg(rmg_variant())
+    L.check_rmg(SOLUTIONS["my_rmg"])
     assert status(RMG)[0] == "PASS"
     L.check_rmg(metrics.rmg)  # the reference itself passes too
     assert status(RMG)[0] == "PASS"
@@ -74,7 +78,7 @@ def fast_variant(subtract=True, denom="n(n-1)"):
 
 
 def test_fast_intra_check():
-    L.check_fast_intra(fast_variant(), big_rows=20_000)
+    L.check_fast_intra(SOLUTIONS["my_intra_dissimilarity"], big_rows=20_000)
     assert status(FAST)[0] == "PASS"
     L.check_fast_intra(fast_variant(subtract=False), big_rows=20_000)
     assert "subtract N" in status(FAST)[1]
@@ -106,7 +110,7 @@ def moad_variant(self_pairs=False, sign=1.0):
 
 
 def test_moad_check():
-    L.check_moad(moad_variant())
+    L.check_moad(SOLUTIONS["my_moad"])
     assert status(MOAD)[0] == "PASS"
     L.check_moad(moad_variant(self_pairs=True))
     assert "self-pairs" in status(MOAD)[1]
@@ -119,6 +123,22 @@ def test_tiny_moad_set_by_hand():
     assert emb.shape == (8, 3) and len(set(obj)) == 2 and len(set(col)) == 2
     # digits are the two clusters of the tiny set: object separation beats colour separation
     assert metrics.moad(emb, obj, col) > 0.5
+
+
+def test_the_lessons_solutions_pass_in_strict_mode():
+    require_pass(True)
+    L.check_rmg(SOLUTIONS["my_rmg"])
+    L.check_fast_intra(SOLUTIONS["my_intra_dissimilarity"])  # default size and time limit, as in the lesson
+    L.check_moad(SOLUTIONS["my_moad"])
+    assert all(status(name)[0] == "PASS" for name in (RMG, FAST, MOAD))
+
+
+def test_a_right_variant_of_each_helper_passes():
+    """The mistake generators below are right with their defaults (so each hint isolates one change)."""
+    L.check_rmg(rmg_variant())
+    L.check_fast_intra(fast_variant(), big_rows=20_000)
+    L.check_moad(moad_variant())
+    assert all(status(name)[0] == "PASS" for name in (RMG, FAST, MOAD))
 
 
 def test_strict_mode_raises():

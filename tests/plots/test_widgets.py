@@ -195,20 +195,20 @@ def test_demo_display_data_carries_the_default_figure_as_png(fake_kernel):
     import base64
 
     w = widgets.demo(bar_figure, height=widgets.float_slider("height h", 0.0, 1.0, 0.25, 0.05))
-    assert isinstance(w, W.interactive) and len(fake_kernel) == 1, "the default figure is drawn once, inside"
+    assert isinstance(w, widgets.DemoWidget) and not fake_kernel, "the default figure is the Image widget's value"
     bundle = w._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "application/vnd.jupyter.widget-view+json", "image/png"}
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.box.model_id
     fallback = base64.b64decode(bundle["image/png"])
-    assert fallback == fake_kernel[0].data, "the fallback is the figure the widget shows"
+    assert fallback == bytes(w.image.value), "the fallback is the figure the widget shows"
     assert np.array_equal(png_pixels(fallback), png_pixels(widgets.to_png(bar_figure(0.25))))
 
 
 def test_demo_move_draws_one_new_figure_and_updates_the_fallback(fake_kernel):
     w = widgets.demo(bar_figure, height=widgets.float_slider("height h", 0.0, 1.0, 0.25, 0.05))
     first = w.png
-    w.children[0].value = 0.9
-    assert len(fake_kernel) == 2 and w.png == fake_kernel[1].data and w.png != first
+    w.sliders["height"].value = 0.9
+    assert not fake_kernel and w.png == bytes(w.image.value) and w.png != first
     assert w.result.axes[0].patches[0].get_height() == pytest.approx(0.9)
 
 
@@ -221,7 +221,7 @@ def test_live_figure_demo_carries_its_blit_frame(fake_kernel):
     w = widgets.demo(live, spread_image=widgets.log_slider("image spread s_img", 0.02, 3.0, 0.6),
                      spread_text=0.6, distance=0.8)
     bundle = w._repr_mimebundle_()
-    assert len(fake_kernel) == 1 and base64.b64decode(bundle["image/png"]) == fake_kernel[0].data
+    assert not fake_kernel and base64.b64decode(bundle["image/png"]) == bytes(w.image.value)
     assert w.result is live.fig
 
 
@@ -234,3 +234,31 @@ def test_static_mode_shows_one_figure_and_returns_nothing(fake_kernel, monkeypat
 def test_demo_rejects_a_non_callable():
     with pytest.raises(TypeError, match="plot_fn must be a function"):
         widgets.demo("plot", a=1)
+
+
+def test_demo_widget_redraws_an_image_widget_without_an_output_widget():
+    """Issue 14 §3: no Output widget (headless clients stall on its emulation); the PNG is an Image's value."""
+    calls = []
+
+    def plot(a, b):
+        calls.append((a, b))
+        fig = widgets.new_figure(2, 1)
+        fig.add_subplot().set_title(f"a = {a}")
+        return fig
+
+    renderer = widgets.DemoRenderer()
+    slider = widgets.float_slider("a (units)", 0, 1, 0.25, 0.05)
+    w = widgets.DemoWidget(lambda **v: (lambda fig: (renderer(fig), fig))(plot(**v)), {"a": slider, "b": 3})
+    assert calls == [(0.25, 3)] and bytes(w.image.value).startswith(b"\x89PNG")
+    assert not any(isinstance(c, W.Output) for c in w.box.children)
+    first = bytes(w.image.value)
+    slider.value = 0.5
+    assert calls[-1] == (0.5, 3) and bytes(w.image.value) != first
+    assert w.result.axes[0].get_title() == "a = 0.5"
+
+    def broken(**v):
+        raise ValueError("no figure for this value")
+
+    w.render = broken
+    slider.value = 0.75
+    assert "no figure for this value" in w.error.value and bytes(w.image.value) != first  # last good image kept
