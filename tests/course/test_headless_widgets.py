@@ -15,6 +15,10 @@ the reply (it sits in the socket, POLLIN set, the FD not readable). Before the f
 lesson 01 stalled, each diagnosed one at its demo cell; ``widgets.demo`` now draws into an ``ipywidgets.Image`` (no Output
 widget, so nbclient sends nothing on shell).
 
+The same runs check issue 13 §2 on every executed solution notebook (first round): no two ``image/png``
+outputs are identical, and each demo cell shows exactly one output, the widget whose display data carries
+the figure as its ``image/png`` fallback.
+
 Environment: ``MODGAP_HEADLESS_REPEATS`` (default 2: about 5 min on 2 idle cores), ``MODGAP_HEADLESS_ONLY``
 (run only notebooks whose name contains this text).
 
@@ -29,6 +33,9 @@ import sys
 import time
 from pathlib import Path
 
+import hashlib
+
+import nbformat
 import psutil
 import pytest
 
@@ -40,6 +47,7 @@ STALL_S = 30.0          # no CPU at all in the kernel's process tree for this lo
 NOTEBOOKS = sorted(p for form in ("lessons", "solutions") for p in (ROOT / form).glob("[0-9][0-9]_*.ipynb")
                    if ONLY in p.name)
 TIMES: dict[str, list] = {}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 pytestmark = pytest.mark.slow
 
@@ -120,6 +128,41 @@ def test_plain_nbconvert_with_real_widgets_finishes(notebook, round_, tmp_path, 
     assert outcome == "ok", f"{name}: nbconvert failed.\n{stderr}"
     executed = tmp_path / notebook.name
     assert executed.exists(), f"{name}: nbconvert wrote no executed notebook"
+    if notebook.parent.name == "solutions" and round_ == 0:
+        check_each_figure_shown_once(nbformat.read(executed, as_version=4), name)
+
+
+def cell_images(nb) -> list[tuple[int, str]]:
+    """(cell index, sha1) of every image/png in the cells' outputs."""
+    return [(i, hashlib.sha1(out["data"]["image/png"].encode()).hexdigest())
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+
+
+def duplicates(images: list[tuple[int, str]]) -> dict[str, list[int]]:
+    seen: dict[str, list[int]] = {}
+    for i, digest in images:
+        seen.setdefault(digest, []).append(i)
+    return {d: cells for d, cells in seen.items() if len(cells) > 1}
+
+
+def check_each_figure_shown_once(nb, name: str) -> None:
+    """Issue 13 §2: no figure twice in a lesson; a demo shows one widget carrying its PNG fallback."""
+    images = cell_images(nb)
+    assert images, f"{name} shows no figure at all"
+    dup = duplicates(images)
+    assert not dup, f"{name}: identical figures in cells {list(dup.values())}"
+    for c in (c for c in nb.cells if c.cell_type == "code" and "demo(" in c.source):
+        views = [o for o in c.outputs if WIDGET_VIEW in o.get("data", {})]
+        pngs = [o for o in c.outputs if "image/png" in o.get("data", {})]
+        assert len(views) == 1 and len(pngs) == 1 and pngs[0] is views[0], (
+            f"{name}: a demo cell must show one widget whose display data carries the figure, "
+            f"got {len(views)} widget(s) and {len(pngs)} figure(s): {c.source[:80]!r}")
+
+
+def test_duplicates_are_found():
+    assert duplicates([(1, "a"), (2, "b"), (5, "a")]) == {"a": [1, 5]}
+    assert duplicates([(1, "a"), (2, "b")]) == {}
 
 
 def test_the_stall_detector_sees_an_idle_kernel(tmp_path):
