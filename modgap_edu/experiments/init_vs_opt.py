@@ -32,15 +32,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from modgap_edu.experiments import ASSETS
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from modgap_edu._runtime.threads import limited_threads
 from modgap_edu.core import metrics
-from modgap_edu.models.towers import MLPImageTower, RotatedTower
 from modgap_edu.core.procrustes import procrustes_rotation
+from modgap_edu.experiments import ASSETS
 from modgap_edu.models import fallback_features
+from modgap_edu.models.towers import BagOfWordsTower, MLPImageTower, RotatedTower, SmallCLIP, Vocabulary
+from modgap_edu.models.training import embed_pairs, train_clip, unit_clip_loss
 
 ASSET = ASSETS / "lesson03" / "init_vs_opt.json"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -77,8 +78,6 @@ def digit_pairs(seed: int = 0, test_size: int = 450) -> tuple[DigitPairs, DigitP
     """Lesson 03: (train, test, vocabulary) from scikit-learn's bundled digits (offline)."""
     from sklearn.datasets import load_digits
 
-    from modgap_edu.models.towers import Vocabulary
-
     d = load_digits()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(d.target))
@@ -97,22 +96,16 @@ def digit_pairs(seed: int = 0, test_size: int = 450) -> tuple[DigitPairs, DigitP
 def build_model(vocab_size: int, seed: int):
     """Lesson 03: the course's small CLIP: ``towers.SmallCLIP`` with an MLP image tower (8x8 digits) and
     ``towers.BagOfWordsTower`` text tower, embed_dim 32, seeded, tau frozen at 1/100."""
-    from modgap_edu.models.towers import BagOfWordsTower, SmallCLIP
-
     torch.manual_seed(seed)
     return SmallCLIP(MLPImageTower(), BagOfWordsTower(vocab_size, embed_dim=32, word_dim=64, hidden=128),
                      temperature=TEMPERATURE, learnable_temperature=False)
 
 
-@torch.no_grad()
 def embed(model, data: DigitPairs) -> tuple[np.ndarray, np.ndarray]:
-    """Lesson 03: normalized (image, text) features of ``data``, in eval mode."""
-    was = model.training
-    model.eval()
-    x = F.normalize(model.encode_image(data.images), dim=1).numpy().astype(np.float64)
-    y = F.normalize(model.encode_text(data.tokens), dim=1).numpy().astype(np.float64)
-    model.train(was)
-    return x, y
+    """Lesson 03: normalized (image, text) features of ``data`` as float64, from the one embed loop
+    ``training.embed_pairs`` (one batch, eval mode; the model's mode is restored)."""
+    x, y = embed_pairs(model, [(data.images, data.tokens)])
+    return x.astype(np.float64), y.astype(np.float64)
 
 
 def amend(model, data: DigitPairs) -> np.ndarray:
@@ -123,35 +116,35 @@ def amend(model, data: DigitPairs) -> np.ndarray:
     return w
 
 
-def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: int = 64, lr: float = 1e-3,
-          after_epoch=None) -> list:
-    """Lesson 03: minimal CLIP training loop (symmetric loss at the model's frozen tau); returns epoch losses.
-
-    ``after_epoch(model)``, if given, is called after every epoch (e.g. to record the gap)."""
+def digit_batches(data: DigitPairs, batch_size: int, seed: int):
+    """Lesson 03: ``batches(epoch)`` for ``training.train_clip``: a fresh shuffle of ``data`` per epoch
+    (``torch.randperm`` from a generator seeded with ``seed``; epoch e gets the e-th permutation) cut into
+    ``batch_size`` pairs, the last partial batch dropped."""
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, betas=(0.9, 0.98), eps=1e-6)
     n = len(data.images)
-    labels = torch.arange(batch_size)
-    history = []
-    model.train()
-    for _ in range(int(epochs)):
-        perm = torch.randperm(n, generator=g)
-        total, steps = 0.0, 0
-        for s in range(0, n - batch_size + 1, batch_size):  # drop_last
-            idx = perm[s : s + batch_size]
-            x, y, scale = model(data.images[idx], data.tokens[idx])
-            logits = scale * x @ y.T
-            loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total, steps = total + float(loss.detach()), steps + 1
-        history.append(total / max(steps, 1))
-        if after_epoch is not None:
-            after_epoch(model)
-            model.train()
-    model.eval()
-    return history
+    perms: list = []
+
+    def batches(epoch: int) -> list:
+        while len(perms) <= epoch:
+            perms.append(torch.randperm(n, generator=g))
+        idx = [perms[epoch][s : s + batch_size] for s in range(0, n - batch_size + 1, batch_size)]
+        return [(data.images[i], data.tokens[i]) for i in idx]
+
+    return batches
+
+
+def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: int = 64, lr: float = 1e-3,
+          on_epoch_end=None, threads: int | None = None, progress: bool | None = False) -> list:
+    """Lesson 03's recipe on the one training loop ``training.train_clip``; returns its per-epoch records.
+
+    Liang et al. 2022, Sec. 4.4 settings: Adam (lr 1e-3, betas 0.9/0.98, eps 1e-6, no weight decay), no
+    schedule, the symmetric CLIP loss at the model's frozen tau (``training.unit_clip_loss``), batch 64,
+    shuffled, drop_last. ``on_epoch_end(epoch, model) -> dict`` adds to each record (e.g. the gap);
+    ``threads``: see ``_runtime.threads``; ``progress``: no bar by default (the runs take seconds).
+    """
+    return train_clip(model, digit_batches(data, batch_size, seed), epochs, lr=lr, weight_decay=0.0,
+                      optimizer="adam", betas=(0.9, 0.98), eps=1e-6, schedule="constant", loss=unit_clip_loss,
+                      on_epoch_end=on_epoch_end, threads=threads, progress=progress, desc="digits CLIP")
 
 
 @dataclass
@@ -177,35 +170,33 @@ def retrieval_accuracy(x: np.ndarray, y: np.ndarray, captions: Sequence[str]) ->
 
 
 def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int = 1) -> RunResult:
-    """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training."""
+    """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training.
+
+    ``threads``: 1 (the default) for these tiny matrices: fastest, and how the shipped asset was made."""
     if variant not in ("original", "amended"):
         raise ValueError(f"variant must be 'original' or 'amended', got {variant!r}.")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(int(threads), 2)))  # tiny matrices: 1 thread is fastest and reproducible
-    try:
-        return _run(seed, variant, epochs)
-    finally:
-        torch.set_num_threads(before)
+    with limited_threads(threads):
+        return _run(seed, variant, epochs, threads)
 
 
-def _run(seed: int, variant: str, epochs: int) -> RunResult:
+def _run(seed: int, variant: str, epochs: int, threads: int) -> RunResult:
     t0 = time.perf_counter()
     train_set, test_set, vocab = digit_pairs(seed=0)  # one fixed split; the seed varies the model
     model = build_model(len(vocab), seed)
     if variant == "amended":
         amend(model, train_set)
     gap0 = metrics.l2m(*embed(model, test_set))
-    gaps: list = []
 
-    def record(m) -> None:
-        gaps.append(round(metrics.l2m(*embed(m, test_set)), 5))
+    def gap(epoch: int, m) -> dict:
+        return {"gap": round(metrics.l2m(*embed(m, test_set)), 5)}
 
-    hist = train(model, train_set, epochs, seed, after_epoch=record)
+    hist = train(model, train_set, epochs, seed, on_epoch_end=gap, progress=False, threads=threads)
     x, y = embed(model, test_set)
-    return RunResult(seed, variant, float(gap0), float(metrics.l2m(x, y)), hist[0], hist[-1],
-                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0, gaps)
+    return RunResult(seed, variant, float(gap0), float(metrics.l2m(x, y)), hist[0]["loss"], hist[-1]["loss"],
+                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0,
+                     [h["gap"] for h in hist])
 
 
 def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)) -> dict:
@@ -232,9 +223,104 @@ def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)
     return out
 
 
-def load_asset(path: Path = ASSET) -> dict:
-    """Lesson 03: the shipped multi-seed result (see the module docstring for the command)."""
-    return json.loads(Path(path).read_text())
+def trained_digit_features(seed: int = 0, epochs: int = 30):
+    """Lesson 03 fallback: test-pair embeddings of our small CLIP trained on digits at tau = 1/100.
+
+    Returns a ``modgap_edu.models.fallback_features.FeatureSet`` with ``is_real=False`` and a source sentence saying so.
+    A *trained* model, because the shift experiment asks what the loss of a trained contrastive
+    model does when its gap is closed (an untrained model has no loss minimum to sit in). One thread, like ``run``.
+    """
+    with limited_threads(1):
+        train_set, test_set, vocab = digit_pairs(seed=0)
+        model = build_model(len(vocab), seed)
+        train(model, train_set, epochs, seed, threads=1)
+        x, y = embed(model, test_set)
+    return fallback_features.FeatureSet(
+        x, y, False, f"FALLBACK: the course's small CLIP (MLP + bag-of-words towers, 32-d) trained for {epochs} "
+        f"epochs at tau = 1/100 on scikit-learn's digits, {len(x)} held-out digit/caption pairs -- not OpenAI CLIP.",
+        list(test_set.captions))
+
+
+def real_or_trained_features(name: str = "clip", seed: int = 0, epochs: int = 30):
+    """Lesson 03: Liang's real feature file if it can be had (``liang_features.load_liang_features``), else the
+    trained digits fallback (``trained_digit_features``); ``.source`` says which, ``.reason`` why."""
+    from modgap_edu.data import liang_features
+
+    try:
+        img, txt = liang_features.load_liang_features(name)
+    except (liang_features.DataUnavailable, liang_features.ChecksumError) as exc:
+        fs = trained_digit_features(seed, epochs)
+        fs.reason = str(exc)
+        return fs
+    return fallback_features.FeatureSet(
+        img, txt, True, f"REAL: Liang et al.'s {liang_features.FILES[name][0]} -- {liang_features.FILES[name][2]} "
+        f"({img.shape[0]} pairs, {img.shape[1]}-d), sha256 verified.")
+
+
+RESULT_FIELDS = ("seed", "variant", "gap_init", "gap_trained", "loss_first_epoch", "loss_last_epoch",
+                 "test_accuracy", "seconds", "gap_per_epoch")
+
+
+def validate_asset(doc: dict) -> None:
+    """Lesson 03: check a multi-seed result document (the shipped asset or a fresh ``main`` output).
+
+    Raises ValueError naming the first problem: missing keys, a variant other than original/amended,
+    a non-finite number, a ``gap_per_epoch`` whose length is not ``epochs``, or a stale ``summary``."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"the init_vs_opt document must be a JSON object, got {type(doc).__name__}.")
+    for key in ("command", "epochs", "temperature", "results", "summary"):
+        if key not in doc:
+            raise ValueError(f"the init_vs_opt document lacks {key!r}.")
+    epochs, results = doc["epochs"], doc["results"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"'epochs' must be a positive integer, got {epochs!r}.")
+    if not isinstance(results, list) or not results:
+        raise ValueError("the init_vs_opt document has no results.")
+    for i, r in enumerate(results):
+        missing = [f for f in RESULT_FIELDS if f not in r]
+        if missing:
+            raise ValueError(f"result {i} lacks {missing}.")
+        if r["variant"] not in ("original", "amended"):
+            raise ValueError(f"result {i}: variant must be 'original' or 'amended', got {r['variant']!r}.")
+        gaps = r["gap_per_epoch"]
+        if not isinstance(gaps, list) or len(gaps) != epochs:
+            raise ValueError(f"result {i}: gap_per_epoch must list {epochs} values (one per epoch).")
+        values = [r[f] for f in RESULT_FIELDS[2:-1]] + gaps
+        if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in values):
+            raise ValueError(f"result {i} (seed {r['seed']}, {r['variant']}) has a missing or non-finite number.")
+    again = summarize(results)
+    for key, stats in doc["summary"].items():
+        if key not in again or not np.isclose(again[key]["mean"], stats["mean"], rtol=1e-9, atol=1e-12):
+            raise ValueError(f"summary {key!r} does not match the results: re-run `python -m "
+                             "modgap_edu.experiments.init_vs_opt` to rewrite the file.")
+
+
+def load_asset(path: Path | str = ASSET, validate: bool = True) -> dict:
+    """Lesson 03: the shipped multi-seed result (see the module docstring for the command), validated.
+
+    Parameters
+    ----------
+    path : Path or str
+        The JSON file; default the shipped ``assets/lesson03/init_vs_opt.json``.
+    validate : bool
+        Check it with ``validate_asset``.
+
+    Returns
+    -------
+    dict
+        ``command``, ``torch``, ``epochs``, ``temperature``, ``results`` (one ``RunResult`` dict per seed and
+        variant) and ``summary`` (``summarize``).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{p} is missing: run `python -m modgap_edu.experiments.init_vs_opt` to make it.")
+    try:
+        doc = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p} is not valid JSON ({exc}); regenerate it.") from None
+    if validate:
+        validate_asset(doc)
+    return doc
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -257,6 +343,7 @@ def main(argv: Optional[list] = None) -> int:
                       f"--epochs {args.epochs} --out modgap_edu/assets/lesson03/init_vs_opt.json",
            "torch": torch.__version__, "epochs": args.epochs, "temperature": TEMPERATURE,
            "results": results, "summary": summarize(results)}
+    validate_asset(doc)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=1) + "\n")
@@ -266,43 +353,3 @@ def main(argv: Optional[list] = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-
-
-def trained_digit_features(seed: int = 0, epochs: int = 30):
-    """Lesson 03 fallback: test-pair embeddings of our small CLIP trained on digits at tau = 1/100.
-
-    Returns a ``modgap_edu.models.fallback_features.FeatureSet`` with ``is_real=False`` and a source sentence saying so.
-    A *trained* model, because the shift experiment asks what the loss of a trained contrastive
-    model does when its gap is closed (an untrained model has no loss minimum to sit in).
-    """
-    from modgap_edu.models.fallback_features import FeatureSet
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        train_set, test_set, vocab = digit_pairs(seed=0)
-        model = build_model(len(vocab), seed)
-        train(model, train_set, epochs, seed)
-        x, y = embed(model, test_set)
-    finally:
-        torch.set_num_threads(before)
-    return FeatureSet(x, y, False,
-                      f"FALLBACK: the course's small CLIP (MLP + bag-of-words towers, 32-d) trained for {epochs} "
-                      f"epochs at tau = 1/100 on scikit-learn's digits, {len(x)} held-out digit/caption pairs "
-                      "-- not OpenAI CLIP.", list(test_set.captions))
-
-
-def real_or_trained_features(name: str = "clip", seed: int = 0, epochs: int = 30):
-    """Lesson 03: Liang's real feature file if it can be had (``liang_features.load_liang_features``), else the
-    trained digits fallback (``trained_digit_features``); ``.source`` says which, ``.reason`` why."""
-    from modgap_edu.data import liang_features
-
-    try:
-        img, txt = liang_features.load_liang_features(name)
-    except (liang_features.DataUnavailable, liang_features.ChecksumError) as exc:
-        fs = trained_digit_features(seed, epochs)
-        fs.reason = str(exc)
-        return fs
-    return fallback_features.FeatureSet(img, txt, True,
-                           f"REAL: Liang et al.'s {liang_features.FILES[name][0]} -- {liang_features.FILES[name][2]} "
-                           f"({img.shape[0]} pairs, {img.shape[1]}-d), sha256 verified.")
