@@ -10,9 +10,12 @@ The thread count is therefore **fixed**, never derived from the machine's moment
    shipped assets (``modgap_edu/assets/``) were made with 2 threads.
 
 The count is *not* capped at ``os.cpu_count()``: 2 threads on one core are slower, but give the same numbers.
-On a busy machine a run is slower, never different. ``limited_threads`` applies the policy to torch
-(``torch.set_num_threads``) and to the native thread pools numpy and scipy use (``threadpoolctl``), and
-restores the previous settings on exit.
+On a busy machine a run is slower, never different. ``limited_threads(threads)`` gives torch
+(``torch.set_num_threads``) ``training_threads(threads)`` and the native pools of numpy and scipy (BLAS,
+OpenMP; ``threadpoolctl``) the policy's own count ``training_threads()``: an explicit ``threads=`` is a torch
+choice (lesson 03 trains its tiny MLP on 1 thread), while numpy's float64 algebra (e.g. the Procrustes
+rotation of lesson 03) keeps the policy's count, whose summation order the shipped assets were made with.
+Both are restored on exit.
 """
 from __future__ import annotations
 
@@ -58,24 +61,24 @@ def training_threads(threads: int | None = None) -> int:
 
 @contextmanager
 def limited_threads(threads: int | None = None) -> Iterator[int]:
-    """Run a block with the policy's thread count (torch and the BLAS/OpenMP pools); restore them afterwards.
+    """Run a block with the policy's thread counts; restore the previous settings afterwards.
 
     Parameters
     ----------
     threads : int or None
-        As in ``training_threads``.
+        torch's count, as in ``training_threads``; numpy's and scipy's native pools get ``training_threads()``.
 
     Yields
     ------
     int
-        The thread count in force inside the block.
+        torch's thread count inside the block.
     """
     import torch
     from threadpoolctl import threadpool_limits
 
     n = training_threads(threads)
     before = torch.get_num_threads()
-    with threadpool_limits(limits=n):
+    with threadpool_limits(limits=training_threads()):
         torch.set_num_threads(n)
         try:
             yield n

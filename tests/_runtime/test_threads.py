@@ -43,20 +43,25 @@ def test_bad_argument_names_it(value):
         threads.training_threads(value)
 
 
-def _pool_threads() -> set:
-    return {p["num_threads"] for p in threadpool_info()}
+def _blas_threads() -> set:
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
 
 
-def test_limited_threads_applies_and_restores():
+@pytest.mark.parametrize("target", [1, 3])
+def test_limited_threads_applies_and_restores(monkeypatch, target):
+    import numpy  # noqa: F401  (its BLAS is one of the pools)
+
+    monkeypatch.setenv(threads.THREADS_ENV, "2")
     before_torch = torch.get_num_threads()
     before_pools = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
-    target = 1 if before_torch != 1 else 2
     with threads.limited_threads(target) as n:
-        assert n == target
-        assert torch.get_num_threads() == target
-        assert _pool_threads() == {target}  # numpy's BLAS and torch's OpenMP too
+        assert n == target and torch.get_num_threads() == target  # the explicit count is torch's
+        assert _blas_threads() == {2}  # numpy's BLAS keeps the policy's count
     assert torch.get_num_threads() == before_torch
     assert {p["filepath"]: p["num_threads"] for p in threadpool_info()} == before_pools
+    monkeypatch.setenv(threads.THREADS_ENV, "1")
+    with threads.limited_threads():
+        assert torch.get_num_threads() == 1 and _blas_threads() == {1}
 
 
 def test_limited_threads_restores_after_an_error():
