@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 _API = {
     "set_seed": "_runtime.seeding",
     "release_memory": "_runtime.memory",
+    "training_threads": "_runtime.threads",
     "clip_loss": "core.losses",
     "align_loss": "core.losses",
     "uniform_loss": "core.losses",
@@ -63,6 +64,8 @@ _API = {
     "load_liang_features": "data.liang_features",
     "load_embeddings": "data.embedding_files",
     "real_or_fallback_features": "models.fallback_features",
+    "train_clip": "models.training",
+    "embed_pairs": "models.training",
     "train_mad_clip": "models.mad_clip",
     "evaluate_mad": "models.mad_clip",
     "measure": "cli.measure",

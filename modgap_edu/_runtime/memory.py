@@ -5,7 +5,7 @@ glibc's allocator keeps much of that memory in the process (it is reused later, 
 resident memory), so a notebook kernel that trains twice, or trains after heavy cells, can climb past
 Binder's guaranteed 1 GB although it never needs that much at once. ``release_memory`` runs the
 garbage collector and then asks glibc to return free heap pages (``malloc_trim(0)``). It is called
-before and after each training run in ``modgap_edu.models.training``; elsewhere (macOS, musl) it only collects.
+before and after each training run in ``modgap_edu.models.mad_clip.train_mad_clip``; elsewhere (macOS, musl) it only collects.
 """
 from __future__ import annotations
 

@@ -27,26 +27,25 @@ Precomputed multi-seed result (shipped as ``assets/lesson03/init_vs_opt.json``):
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from modgap_edu.experiments import ASSETS
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from modgap_edu._runtime.threads import limited_threads
 from modgap_edu.core import metrics
 from modgap_edu.core import validation as V
-from modgap_edu.models.towers import MLPImageTower, RotatedTower
 from modgap_edu.core.procrustes import procrustes_rotation
+from modgap_edu.experiments import ASSETS
 from modgap_edu.models import fallback_features
+from modgap_edu.models.towers import BagOfWordsTower, MLPImageTower, RotatedTower, SmallCLIP, Vocabulary
+from modgap_edu.models.training import embed_pairs, make_optimizer, train_clip, unit_clip_loss
 
 ASSET = ASSETS / "lesson03" / "init_vs_opt.json"
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-INK_WORDS = ("light", "medium", "heavy")
-TEMPERATURE = 0.01  # Liang Sec. 4.4: logit_scale = log(100)
 PAPER_RECIPE_ASSET = ASSETS / "lesson03" / "init_vs_opt_paper_recipe.json"
 
 # Optimizer recipes. "course": ours (lr 1e-3, no weight decay). "paper": Liang Sec. 4.4 / papers.md Sec. 1.9,
@@ -57,6 +56,10 @@ RECIPES = {
     "course": {"lr": 1e-3, "betas": (0.9, 0.98), "eps": 1e-6, "weight_decay": 0.0, "batch_size": 64, "epochs": 100},
     "paper": {"lr": 1e-5, "betas": (0.9, 0.98), "eps": 1e-6, "weight_decay": 0.2, "batch_size": 64, "epochs": 5},
 }
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+INK_WORDS = ("light", "medium", "heavy")
+TEMPERATURE = 0.01  # Liang Sec. 4.4: logit_scale = log(100)
 
 # Liang et al. 2022, Sec. 4.4 (CLIP ViT-B/16, 50k COCO, 3 seeds; per-seed values from util/gap_amend_std.ipynb)
 PAPER = {
@@ -88,8 +91,6 @@ def digit_pairs(seed: int = 0, test_size: int = 450) -> tuple[DigitPairs, DigitP
     """Lesson 03: (train, test, vocabulary) from scikit-learn's bundled digits (offline)."""
     from sklearn.datasets import load_digits
 
-    from modgap_edu.models.towers import Vocabulary
-
     d = load_digits()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(d.target))
@@ -108,22 +109,16 @@ def digit_pairs(seed: int = 0, test_size: int = 450) -> tuple[DigitPairs, DigitP
 def build_model(vocab_size: int, seed: int):
     """Lesson 03: the course's small CLIP: ``towers.SmallCLIP`` with an MLP image tower (8x8 digits) and
     ``towers.BagOfWordsTower`` text tower, embed_dim 32, seeded, tau frozen at 1/100."""
-    from modgap_edu.models.towers import BagOfWordsTower, SmallCLIP
-
     torch.manual_seed(seed)
     return SmallCLIP(MLPImageTower(), BagOfWordsTower(vocab_size, embed_dim=32, word_dim=64, hidden=128),
                      temperature=TEMPERATURE, learnable_temperature=False)
 
 
-@torch.no_grad()
 def embed(model, data: DigitPairs) -> tuple[np.ndarray, np.ndarray]:
-    """Lesson 03: normalized (image, text) features of ``data``, in eval mode."""
-    was = model.training
-    model.eval()
-    x = F.normalize(model.encode_image(data.images), dim=1).numpy().astype(np.float64)
-    y = F.normalize(model.encode_text(data.tokens), dim=1).numpy().astype(np.float64)
-    model.train(was)
-    return x, y
+    """Lesson 03: normalized (image, text) features of ``data`` as float64, from the one embed loop
+    ``training.embed_pairs`` (one batch, eval mode; the model's mode is restored)."""
+    x, y = embed_pairs(model, [(data.images, data.tokens)])
+    return x.astype(np.float64), y.astype(np.float64)
 
 
 def amend(model, data: DigitPairs) -> np.ndarray:
@@ -134,45 +129,52 @@ def amend(model, data: DigitPairs) -> np.ndarray:
     return w
 
 
-def _optimizer(model, recipe: str = "course", lr: Optional[float] = None) -> torch.optim.Optimizer:
-    """Lesson 03: Adam of ``RECIPES[recipe]`` (``lr`` overrides the recipe's learning rate)."""
-    if recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
-    r = RECIPES[recipe]
-    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=r["lr"] if lr is None else lr,
-                            betas=r["betas"], eps=r["eps"], weight_decay=r["weight_decay"])
-
-
-def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: int = 64, lr: Optional[float] = None,
-          after_epoch=None, recipe: str = "course") -> list:
-    """Lesson 03: minimal CLIP training loop (symmetric loss at the model's frozen tau); returns epoch losses.
-
-    The optimizer is ``_optimizer(model, recipe, lr)`` (``RECIPES``). ``after_epoch(model)``, if given, is
-    called after every epoch (e.g. to record the gap)."""
+def digit_batches(data: DigitPairs, batch_size: int, seed: int):
+    """Lesson 03: ``batches(epoch)`` for ``training.train_clip``: a fresh shuffle of ``data`` per epoch
+    (``torch.randperm`` from a generator seeded with ``seed``; epoch e gets the e-th permutation) cut into
+    ``batch_size`` pairs, the last partial batch dropped."""
     g = torch.Generator().manual_seed(seed)
-    opt = _optimizer(model, recipe, lr)
     n = len(data.images)
-    labels = torch.arange(batch_size)
-    history = []
-    model.train()
-    for _ in range(int(epochs)):
-        perm = torch.randperm(n, generator=g)
-        total, steps = 0.0, 0
-        for s in range(0, n - batch_size + 1, batch_size):  # drop_last
-            idx = perm[s : s + batch_size]
-            x, y, scale = model(data.images[idx], data.tokens[idx])
-            logits = scale * x @ y.T
-            loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total, steps = total + float(loss.detach()), steps + 1
-        history.append(total / max(steps, 1))
-        if after_epoch is not None:
-            after_epoch(model)
-            model.train()
-    model.eval()
-    return history
+    perms: list = []
+
+    def batches(epoch: int) -> list:
+        while len(perms) <= epoch:
+            perms.append(torch.randperm(n, generator=g))
+        idx = [perms[epoch][s : s + batch_size] for s in range(0, n - batch_size + 1, batch_size)]
+        return [(data.images[i], data.tokens[i]) for i in idx]
+
+    return batches
+
+
+def _recipe(recipe: str) -> dict:
+    V.choice(recipe, tuple(RECIPES), "recipe")
+    return RECIPES[recipe]
+
+
+def _optimizer(model, recipe: str = "course", lr: Optional[float] = None) -> torch.optim.Optimizer:
+    """Lesson 03: the Adam of ``RECIPES[recipe]`` (``lr`` overrides the recipe's learning rate), built by the
+    one optimizer factory ``training.make_optimizer``; weight decay on every parameter, as in Liang's code."""
+    r = _recipe(recipe)
+    return make_optimizer(model, r["lr"] if lr is None else lr, r["weight_decay"], kind="adam", betas=r["betas"],
+                          eps=r["eps"], decay_all=True)
+
+
+def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: Optional[int] = None,
+          lr: Optional[float] = None, on_epoch_end=None, threads: int | None = None, progress: bool | None = False,
+          recipe: str = "course") -> list:
+    """Lesson 03's recipe on the one training loop ``training.train_clip``; returns its per-epoch records.
+
+    Liang et al. 2022, Sec. 4.4 settings: Adam with ``RECIPES[recipe]`` ("course": lr 1e-3, no weight decay;
+    "paper": lr 1e-5, weight decay 0.2; betas 0.9/0.98, eps 1e-6 in both), no schedule, the symmetric CLIP
+    loss at the model's frozen tau (``training.unit_clip_loss``), batch 64, shuffled, drop_last.
+    ``on_epoch_end(epoch, model) -> dict`` adds to each record (e.g. the gap); ``threads``: see
+    ``_runtime.threads``; ``progress``: no bar by default (the runs take seconds).
+    """
+    r = _recipe(recipe)
+    return train_clip(model, digit_batches(data, r["batch_size"] if batch_size is None else batch_size, seed), epochs,
+                      lr=r["lr"] if lr is None else lr, weight_decay=r["weight_decay"], optimizer="adam",
+                      betas=r["betas"], eps=r["eps"], decay_all=True, schedule="constant", loss=unit_clip_loss,
+                      on_epoch_end=on_epoch_end, threads=threads, progress=progress, desc="digits CLIP")
 
 
 @dataclass
@@ -202,42 +204,32 @@ def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int
         recipe: str = "course") -> RunResult:
     """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training.
 
-    ``recipe``: the optimizer, ``"course"`` (ours) or ``"paper"`` (Liang's Adam, see ``RECIPES``)."""
-    if recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
-    if variant not in ("original", "amended"):
-        raise ValueError(f"variant must be 'original' or 'amended', got {variant!r}.")
+    ``threads``: torch threads, 1 (the default) for these tiny matrices: fastest, and how the shipped asset was
+    made; numpy keeps the policy's count (the amended W's SVD changes in its last bits with it). ``recipe``: the
+    optimizer, ``"course"`` (ours) or ``"paper"`` (Liang's Adam, see ``RECIPES``)."""
+    _recipe(recipe)
+    V.choice(variant, ("original", "amended"), "variant")
     V.integer(epochs, "epochs", 1)
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(int(threads), 2)))  # tiny matrices: 1 thread is fastest and reproducible
-    try:
-        # one BLAS thread for numpy too: the amended W (SVD) changes in its last bits with the thread count,
-        # and the amended run amplifies that to ~0.01 in the gap after 30 epochs (lesson 03 report)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return _run(seed, variant, epochs, recipe)
-    finally:
-        torch.set_num_threads(before)
+    with limited_threads(threads):
+        return _run(seed, variant, epochs, threads, recipe)
 
 
-def _run(seed: int, variant: str, epochs: int, recipe: str = "course") -> RunResult:
+def _run(seed: int, variant: str, epochs: int, threads: int, recipe: str = "course") -> RunResult:
     t0 = time.perf_counter()
     train_set, test_set, vocab = digit_pairs(seed=0)  # one fixed split; the seed varies the model
     model = build_model(len(vocab), seed)
     if variant == "amended":
         amend(model, train_set)
     gap0 = metrics.l2m(*embed(model, test_set))
-    gaps: list = []
 
-    def record(m) -> None:
-        gaps.append(round(metrics.l2m(*embed(m, test_set)), 5))
+    def gap(epoch: int, m) -> dict:
+        return {"gap": round(metrics.l2m(*embed(m, test_set)), 5)}
 
-    hist = train(model, train_set, epochs, seed, batch_size=RECIPES[recipe]["batch_size"], after_epoch=record,
-                 recipe=recipe)
+    hist = train(model, train_set, epochs, seed, on_epoch_end=gap, progress=False, threads=threads, recipe=recipe)
     x, y = embed(model, test_set)
-    return RunResult(seed, variant, float(gap0), float(metrics.l2m(x, y)), hist[0], hist[-1],
-                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0, gaps, recipe)
+    return RunResult(seed, variant, float(gap0), float(metrics.l2m(x, y)), hist[0]["loss"], hist[-1]["loss"],
+                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0,
+                     [h["gap"] for h in hist], recipe)
 
 
 def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)) -> dict:
@@ -264,11 +256,106 @@ def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)
     return out
 
 
-def load_asset(path: Path = ASSET) -> dict:
-    """Lesson 03: the shipped multi-seed result (see the module docstring for the command).
+def trained_digit_features(seed: int = 0, epochs: int = 30):
+    """Lesson 03 fallback: test-pair embeddings of our small CLIP trained on digits at tau = 1/100.
 
-    ``load_asset(PAPER_RECIPE_ASSET)`` reads the arm trained with the paper's optimizer recipe."""
-    return json.loads(Path(path).read_text())
+    Returns a ``modgap_edu.models.fallback_features.FeatureSet`` with ``is_real=False`` and a source sentence saying so.
+    A *trained* model, because the shift experiment asks what the loss of a trained contrastive
+    model does when its gap is closed (an untrained model has no loss minimum to sit in). One thread, like ``run``.
+    """
+    with limited_threads(1):
+        train_set, test_set, vocab = digit_pairs(seed=0)
+        model = build_model(len(vocab), seed)
+        train(model, train_set, epochs, seed, threads=1)
+        x, y = embed(model, test_set)
+    return fallback_features.FeatureSet(
+        x, y, False, f"FALLBACK: the course's small CLIP (MLP + bag-of-words towers, 32-d) trained for {epochs} "
+        f"epochs at tau = 1/100 on scikit-learn's digits, {len(x)} held-out digit/caption pairs -- not OpenAI CLIP.",
+        list(test_set.captions))
+
+
+def real_or_trained_features(name: str = "clip", seed: int = 0, epochs: int = 30):
+    """Lesson 03: Liang's real feature file if it can be had (``liang_features.load_liang_features``), else the
+    trained digits fallback (``trained_digit_features``); ``.source`` says which, ``.reason`` why."""
+    from modgap_edu.data import liang_features
+
+    try:
+        img, txt = liang_features.load_liang_features(name)
+    except (liang_features.DataUnavailable, liang_features.ChecksumError) as exc:
+        fs = trained_digit_features(seed, epochs)
+        fs.reason = str(exc)
+        return fs
+    return fallback_features.FeatureSet(
+        img, txt, True, f"REAL: Liang et al.'s {liang_features.FILES[name][0]} -- {liang_features.FILES[name][2]} "
+        f"({img.shape[0]} pairs, {img.shape[1]}-d), sha256 verified.")
+
+
+RESULT_FIELDS = ("seed", "variant", "gap_init", "gap_trained", "loss_first_epoch", "loss_last_epoch",
+                 "test_accuracy", "seconds", "gap_per_epoch")
+
+
+def validate_asset(doc: dict) -> None:
+    """Lesson 03: check a multi-seed result document (the shipped asset or a fresh ``main`` output).
+
+    Raises ValueError naming the first problem: missing keys, a variant other than original/amended,
+    a non-finite number, a ``gap_per_epoch`` whose length is not ``epochs``, or a stale ``summary``."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"the init_vs_opt document must be a JSON object, got {type(doc).__name__}.")
+    for key in ("command", "epochs", "temperature", "results", "summary"):
+        if key not in doc:
+            raise ValueError(f"the init_vs_opt document lacks {key!r}.")
+    epochs, results = doc["epochs"], doc["results"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"'epochs' must be a positive integer, got {epochs!r}.")
+    if not isinstance(results, list) or not results:
+        raise ValueError("the init_vs_opt document has no results.")
+    for i, r in enumerate(results):
+        missing = [f for f in RESULT_FIELDS if f not in r]
+        if missing:
+            raise ValueError(f"result {i} lacks {missing}.")
+        if r["variant"] not in ("original", "amended"):
+            raise ValueError(f"result {i}: variant must be 'original' or 'amended', got {r['variant']!r}.")
+        gaps = r["gap_per_epoch"]
+        if not isinstance(gaps, list) or len(gaps) != epochs:
+            raise ValueError(f"result {i}: gap_per_epoch must list {epochs} values (one per epoch).")
+        values = [r[f] for f in RESULT_FIELDS[2:-1]] + gaps
+        if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in values):
+            raise ValueError(f"result {i} (seed {r['seed']}, {r['variant']}) has a missing or non-finite number.")
+    epochs_of_interest = sorted({int(m.group(1)) for k in doc["summary"]
+                                 for m in [re.search(r"gap_epoch_(\d+)$", k)] if m}) or (30,)
+    again = summarize(results, epochs_of_interest)
+    for key, stats in doc["summary"].items():
+        if key not in again or not np.isclose(again[key]["mean"], stats["mean"], rtol=1e-9, atol=1e-12):
+            raise ValueError(f"summary {key!r} does not match the results: re-run `python -m "
+                             "modgap_edu.experiments.init_vs_opt` to rewrite the file.")
+
+
+def load_asset(path: Path | str = ASSET, validate: bool = True) -> dict:
+    """Lesson 03: the shipped multi-seed result (see the module docstring for the command), validated.
+
+    Parameters
+    ----------
+    path : Path or str
+        The JSON file; default the shipped ``assets/lesson03/init_vs_opt.json``.
+    validate : bool
+        Check it with ``validate_asset``.
+
+    Returns
+    -------
+    dict
+        ``command``, ``torch``, ``epochs``, ``temperature``, ``results`` (one ``RunResult`` dict per seed and
+        variant) and ``summary`` (``summarize``).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{p} is missing: run `python -m modgap_edu.experiments.init_vs_opt` to make it.")
+    try:
+        doc = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p} is not valid JSON ({exc}); regenerate it.") from None
+    if validate:
+        validate_asset(doc)
+    return doc
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -298,6 +385,7 @@ def main(argv: Optional[list] = None) -> int:
            "summary": summarize(results, (30,) if args.recipe == "course" else [e for e in (5, 30) if e <= args.epochs])}
     if args.recipe != "course":
         doc["recipe"] = {"name": args.recipe, **RECIPES[args.recipe], "epochs": args.epochs}
+    validate_asset(doc)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=1) + "\n")
@@ -307,43 +395,3 @@ def main(argv: Optional[list] = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-
-
-def trained_digit_features(seed: int = 0, epochs: int = 30):
-    """Lesson 03 fallback: test-pair embeddings of our small CLIP trained on digits at tau = 1/100.
-
-    Returns a ``modgap_edu.models.fallback_features.FeatureSet`` with ``is_real=False`` and a source sentence saying so.
-    A *trained* model, because the shift experiment asks what the loss of a trained contrastive
-    model does when its gap is closed (an untrained model has no loss minimum to sit in).
-    """
-    from modgap_edu.models.fallback_features import FeatureSet
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        train_set, test_set, vocab = digit_pairs(seed=0)
-        model = build_model(len(vocab), seed)
-        train(model, train_set, epochs, seed)
-        x, y = embed(model, test_set)
-    finally:
-        torch.set_num_threads(before)
-    return FeatureSet(x, y, False,
-                      f"FALLBACK: the course's small CLIP (MLP + bag-of-words towers, 32-d) trained for {epochs} "
-                      f"epochs at tau = 1/100 on scikit-learn's digits, {len(x)} held-out digit/caption pairs "
-                      "-- not OpenAI CLIP.", list(test_set.captions))
-
-
-def real_or_trained_features(name: str = "clip", seed: int = 0, epochs: int = 30):
-    """Lesson 03: Liang's real feature file if it can be had (``liang_features.load_liang_features``), else the
-    trained digits fallback (``trained_digit_features``); ``.source`` says which, ``.reason`` why."""
-    from modgap_edu.data import liang_features
-
-    try:
-        img, txt = liang_features.load_liang_features(name)
-    except (liang_features.DataUnavailable, liang_features.ChecksumError) as exc:
-        fs = trained_digit_features(seed, epochs)
-        fs.reason = str(exc)
-        return fs
-    return fallback_features.FeatureSet(img, txt, True,
-                           f"REAL: Liang et al.'s {liang_features.FILES[name][0]} -- {liang_features.FILES[name][2]} "
-                           f"({img.shape[0]} pairs, {img.shape[1]}-d), sha256 verified.")

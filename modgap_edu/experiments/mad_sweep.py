@@ -31,8 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from modgap_edu.experiments import ASSETS
 import numpy as np
+
+from modgap_edu._runtime.threads import training_threads
+from modgap_edu.experiments import ASSETS
 from modgap_edu.models import mad_clip
 
 MODES: tuple = (None, 1, 2, 3, 4, 5)
@@ -66,20 +68,18 @@ def _round(x: Any, nd: int = 4) -> Any:
     return x
 
 
-def _run(kind: str, **kwargs) -> dict:
-    import torch
-
-
+def _run(kind: str, **kwargs) -> tuple[dict, "mad_clip.SmallCLIP"]:
+    """One sweep run: ``train_mad_clip(**kwargs)``, then ``evaluate_mad``; returns (record, model)."""
     t0, c0 = time.perf_counter(), time.process_time()
     model, history = mad_clip.train_mad_clip(progress=False, **kwargs)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     ev = mad_clip.evaluate_mad(model)
     rec = {"kind": kind, "k": kwargs.get("k"), "main_object": kwargs.get("main_object", "digit"),
            "seed": kwargs.get("seed", 0), "learnable_temperature": kwargs.get("learnable_temperature", True),
-           "train_seconds": seconds, "train_cpu_seconds": cpu, "torch_threads": torch.get_num_threads(),
+           "train_seconds": seconds, "train_cpu_seconds": cpu, "torch_threads": training_threads(kwargs.get("threads")),
            **{s: ev[s] for s in SCALARS}, "moad_image_by_factor": ev["moad_image_by_factor"],
            "zero_shot_by_factor": ev["zero_shot_by_factor"],
-           "history": [{k: v for k, v in h.items()} for h in history]}
+           "history": [dict(h) for h in history]}
     return rec, model
 
 

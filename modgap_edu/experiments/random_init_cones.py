@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from modgap_edu.experiments import ASSETS
 import numpy as np
+
+from modgap_edu._runtime.threads import limited_threads
+from modgap_edu.experiments import ASSETS
 
 ASSET = ASSETS / "lesson02" / "cones_by_seed.npz"
 MODEL = "ViT-S-32-alt"
@@ -24,22 +26,20 @@ def compute(model: str = MODEL, seeds: tuple = SEEDS) -> dict:
     """Embed the 25 bundled image-caption pairs with each random init (Liang Fig. 2c protocol)."""
     import gc
 
-    import torch
-
     from modgap_edu.models import openclip
     from modgap_edu.data import sample_images
 
-    torch.set_num_threads(2)
     samples = sample_images.load_sample_images()
     images = [s.to_pil() for s in samples]
     captions = [s.caption for s in samples]
     img, txt = [], []
-    for seed in seeds:
-        bundle = openclip.build(model, seed=seed)
-        img.append(openclip.encode_images(bundle, images))
-        txt.append(openclip.encode_texts(bundle, captions))
-        del bundle
-        gc.collect()
+    with limited_threads():  # the fixed policy (2 threads), as when the asset was made
+        for seed in seeds:
+            bundle = openclip.build(model, seed=seed)
+            img.append(openclip.encode_images(bundle, images))
+            txt.append(openclip.encode_texts(bundle, captions))
+            del bundle
+            gc.collect()
     return {"image": np.stack(img), "text": np.stack(txt), "seeds": np.asarray(seeds), "model": model,
             "names": [s.name for s in samples]}
 
@@ -58,13 +58,66 @@ def save(result: dict, path: Path = ASSET) -> Path:
     return path
 
 
+def validate(cones: dict) -> None:
+    """Check loaded cones: (S, 25, d) image and text arrays of finite unit rows, one seed per slice.
+
+    Raises ValueError naming the first problem."""
+    img, txt, meta = cones["image"], cones["text"], cones["meta"]
+    if img.ndim != 3 or img.shape != txt.shape:
+        raise ValueError(f"image and text must both be (seeds, pairs, dim) arrays, got {img.shape} and {txt.shape}.")
+    for key in ("model", "seeds", "names"):
+        if key not in meta:
+            raise ValueError(f"the cones file's meta lacks {key!r}: regenerate it with "
+                             "`python -m modgap_edu.experiments.random_init_cones`.")
+    if len(meta["seeds"]) != img.shape[0] or len(meta["names"]) != img.shape[1]:
+        raise ValueError(f"meta lists {len(meta['seeds'])} seeds and {len(meta['names'])} names for arrays of "
+                         f"shape {img.shape}.")
+    if not (np.isfinite(img).all() and np.isfinite(txt).all()):
+        raise ValueError("the cones file holds non-finite values.")
+    for name, a in (("image", img), ("text", txt)):
+        if not np.allclose(np.linalg.norm(a, axis=2), 1.0, atol=5e-3):  # float16 storage
+            raise ValueError(f"the {name} rows are not unit vectors: the file is damaged; regenerate it.")
+
+
 def load(path: Optional[Path] = None) -> dict:
-    """``{"image": (S, 25, d), "text": (S, 25, d), "meta": {...}}`` as float32 arrays."""
-    with np.load(path or ASSET, allow_pickle=False) as z:
-        return {"image": z["image"].astype(np.float32), "text": z["text"].astype(np.float32),
-                "meta": json.loads(str(z["meta"]))}
+    """Lesson 02: the shipped cones, ``{"image": (S, 25, d), "text": (S, 25, d), "meta": {...}}``, float32, validated.
+
+    Parameters
+    ----------
+    path : Path or None
+        The ``.npz`` file (read with ``allow_pickle=False``); default the shipped asset.
+
+    Returns
+    -------
+    dict
+        ``image`` and ``text`` arrays and the ``meta`` dict (model, seeds, names, versions, command).
+    """
+    p = Path(path or ASSET)
+    if not p.is_file():
+        raise ValueError(f"{p} is missing: run `python -m modgap_edu.experiments.random_init_cones` to make it.")
+    with np.load(p, allow_pickle=False) as z:
+        missing = [k for k in ("image", "text", "meta") if k not in z.files]
+        if missing:
+            raise ValueError(f"{p} lacks the arrays {missing}; regenerate it.")
+        cones = {"image": z["image"].astype(np.float32), "text": z["text"].astype(np.float32),
+                 "meta": json.loads(str(z["meta"]))}
+    validate(cones)
+    return cones
+
+
+def main(argv: Optional[list] = None) -> int:
+    """Lesson 02: ``python -m modgap_edu.experiments.random_init_cones``, write the cones asset."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Precompute lesson 02's Fig. 2c embeddings (random inits of "
+                                                 f"{MODEL}, seeds {SEEDS[0]}-{SEEDS[-1]}).")
+    parser.add_argument("--out", type=Path, default=ASSET)
+    args = parser.parse_args(argv)
+    out = save(compute(), args.out)
+    load(out)
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    out = save(compute())
-    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
+    raise SystemExit(main())

@@ -26,7 +26,8 @@ from modgap_edu.core.losses import unit_rows_torch
 from modgap_edu.core import validation as V
 from modgap_edu.mad import dataset
 from modgap_edu.models.towers import SmallCLIP, Vocabulary
-from modgap_edu.models.training import train_clip
+from modgap_edu._runtime.threads import limited_threads
+from modgap_edu.models.training import embed_pairs, train_clip
 
 
 MAD_DEFAULTS = {"n_train": 10000, "epochs": 5, "batch_size": 256, "lr": 2e-3, "weight_decay": 0.1,
@@ -65,20 +66,23 @@ def _mad_batches(ds: dataset.MADDataset, vocab: Vocabulary, batch_size: int, see
     return EpochBatches
 
 
-@torch.no_grad()
 def embed_mad(model: SmallCLIP, ds: dataset.MADDataset, captions: Sequence[str] | None = None,
               batch_size: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-norm image and text embeddings (float32) of a MAD dataset; ``captions`` default to the
-    dataset's full-information captions."""
-    model.eval()
+    """Unit-norm image and text embeddings (float32) of a MAD dataset (lessons 04-05), with the one embed
+    loop ``training.embed_pairs``; ``captions`` default to the dataset's full-information captions.
+    Images are rendered batch by batch, so memory stays small."""
     vocab = model.vocab
     captions = ds.full_captions() if captions is None else list(captions)
-    img, txt = [], []
-    for s in range(0, len(ds), batch_size):
-        idx = np.arange(s, min(len(ds), s + batch_size))
-        img.append(torch.nn.functional.normalize(model.encode_image(normalize_images(ds.images(idx))), dim=1))
-        txt.append(torch.nn.functional.normalize(model.encode_text(vocab.encode(captions[s : s + batch_size])), dim=1))
-    return torch.cat(img).numpy(), torch.cat(txt).numpy()
+    if len(captions) != len(ds):
+        raise ValueError(f"captions must have one caption per image ({len(ds)}), got {len(captions)}.")
+    batch_size = _check_int(batch_size, "batch_size")
+
+    def batches():
+        for s in range(0, len(ds), batch_size):
+            idx = np.arange(s, min(len(ds), s + batch_size))
+            yield normalize_images(ds.images(idx)), vocab.encode(captions[s : s + batch_size])
+
+    return embed_pairs(model, batches())
 
 
 @torch.no_grad()
@@ -120,21 +124,43 @@ def zero_shot_full(model: SmallCLIP, image_emb: np.ndarray, labels: np.ndarray, 
 
 
 def evaluate_mad(model: SmallCLIP, n: int = 2000, seed: int = 0, source: str | None = None,
-                 verbose: bool = False) -> dict[str, Any]:
-    """Gap and bias metrics of a MAD model on ``n`` test images with full-information captions (lesson 04 §3).
+                 verbose: bool = False, threads: int | None = None) -> dict[str, Any]:
+    """Gap and bias metrics of a MAD model on ``n`` test images with full-information captions (lesson 04 Sec. 3).
 
-    Returns floats: ``rmg`` and ``l2m`` (``metrics.rmg`` / ``l2m`` of the matched image / full-caption
-    pairs); ``moad_image`` and ``moad_text`` (``metrics.moad`` with object = digit and attribute = colour,
-    on the image and on the full-caption text embeddings); ``moad_image_attributes`` and
-    ``moad_text_attributes`` (the mean over the five attribute factors); ``zero_shot_digit``,
-    ``zero_shot_color`` and ``zero_shot_attributes`` (mean over the five attribute factors; see
-    ``zero_shot``); ``zero_shot_digit_full`` and ``zero_shot_color_full`` (full-caption prompt
-    ensembles, see ``zero_shot_full``); ``temperature``; and the per-factor dicts ``moad_image_by_factor``,
-    ``zero_shot_by_factor``.
+    Parameters
+    ----------
+    model : SmallCLIP
+        A model from ``train_mad_clip`` (it carries ``vocab`` and ``mad_config``).
+    n, seed : int
+        Size and seed of the MAD test split.
+    source : str or None
+        The base digits; ``None``: those the model was trained on.
+    verbose : bool
+        Report rendering progress.
+    threads : int or None
+        Threads while embedding (``_runtime.threads`` policy when ``None``), so the numbers do not depend on
+        the process's torch setting.
+
+    Returns
+    -------
+    dict
+        Floats: ``rmg`` and ``l2m`` (``metrics.rmg`` / ``l2m`` of the matched image / full-caption pairs;
+        Schrodi et al. 2025 RMG, Liang et al. 2022 gap distance); ``moad_image`` and ``moad_text``
+        (``metrics.moad`` with object = digit and attribute = colour, on the image and on the full-caption
+        text embeddings); ``moad_image_attributes`` and ``moad_text_attributes`` (the mean over the five
+        attribute factors); ``zero_shot_digit``, ``zero_shot_color`` and ``zero_shot_attributes`` (mean over
+        the five attribute factors; see ``zero_shot``); ``zero_shot_digit_full`` and ``zero_shot_color_full``
+        (full-caption prompt ensembles, see ``zero_shot_full``); ``temperature``; and the per-factor dicts
+        ``moad_image_by_factor``, ``zero_shot_by_factor``.
     """
     if source is None:
         source = getattr(model, "mad_config", {}).get("source", "auto")
     ds = dataset.MADDataset("test", k=5, n=n, seed=seed, source=source, verbose=verbose)
+    with limited_threads(threads):
+        return _mad_metrics(model, ds)
+
+
+def _mad_metrics(model: SmallCLIP, ds: dataset.MADDataset) -> dict[str, Any]:
     img, txt = embed_mad(model, ds)
     f = ds.factors
     out: dict[str, Any] = {"rmg": metrics.rmg(img, txt), "l2m": metrics.l2m(img, txt)}
@@ -163,15 +189,46 @@ def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: in
                    epochs: int | None = None, learnable_temperature: bool = True, seed: int = 0, *,
                    init: SmallCLIP | None = None, lr: float | None = None, temperature: float = 0.07,
                    temperature_lr_scale: float = 1.0, source: str = "auto",
-                   monitor: bool = True, progress: bool | None = None, threads: int | str | None = "auto",
+                   monitor: bool = True, progress: bool | None = None, threads: int | None = None,
                    batch_size: int | None = None) -> tuple[SmallCLIP, list[dict]]:
     """Train the lesson-04 small CLIP on MAD captions with ``k`` attributes (``None``: object only).
 
-    Defaults (``None``): ``MAD_DEFAULTS`` (10,000 training images, 5 epochs, batch 256). ``init``:
-    continue from a copy of this model (fine-tuning, §5) with its current temperature, learned or frozen as
-    ``learnable_temperature`` says; otherwise a fresh model starts at ``temperature`` (CLIP's 0.07). Returns ``(model, history)``; history has one dict per epoch with
-    ``loss``, ``temperature``, ``entropy``, ``seconds`` and, when ``monitor``, ``rmg``, ``l2m``,
-    ``moad_image`` on 2,000 held-out test images with full captions.
+    The recipe (ours; the paper's MAD code is not public, Schrodi et al. 2025): ``SmallCLIP.build`` towers,
+    AdamW with warm-up and cosine decay, the symmetric CLIP loss with a learnable (or frozen) tau, run by
+    the one training loop ``training.train_clip``.
+
+    Parameters
+    ----------
+    k : int or None
+        Attributes per training caption (1-5), ``None`` for the main object only.
+    main_object : str
+        The factor every caption names ("digit", or e.g. "colors" for the caption-presence experiment).
+    n_train, epochs, batch_size : int or None
+        ``None``: ``MAD_DEFAULTS`` (10,000 training images, 5 epochs, batch 256).
+    learnable_temperature : bool
+        Learn tau as in CLIP, or keep it frozen.
+    seed : int
+        Seeds the data, the initial weights and the batch order: the same seed gives the same model bit
+        for bit (with the same thread count, see ``threads``).
+    init : SmallCLIP or None
+        Continue from a copy of this model (fine-tuning, Sec. 5) with its current temperature.
+    lr, temperature, temperature_lr_scale : float
+        Learning rate (``None``: 2e-3), the initial tau of a fresh model (CLIP's 0.07) and the learning-rate
+        factor of tau.
+    source : str
+        The base digits of ``mad.dataset.MADDataset``.
+    monitor : bool
+        Measure ``rmg``, ``l2m``, ``moad_image`` on 2,000 held-out test images after every epoch.
+    progress : bool or None
+        Progress bar; ``None`` defers to tqdm (``TQDM_DISABLE=1`` turns it off).
+    threads : int or None
+        Training threads; ``None``: the fixed policy of ``_runtime.threads`` (``MODGAP_THREADS``, else 2).
+
+    Returns
+    -------
+    (SmallCLIP, list of dict)
+        The model (with ``vocab`` and ``mad_config``) and one record per epoch (``loss``, ``temperature``,
+        ``entropy``, ``seconds`` and the monitored metrics).
     """
     release_memory()  # start from a lean process: the training peak stacks on what the kernel holds
     k = dataset.check_k(k)

@@ -1,4 +1,4 @@
-"""Small two-tower CLIP models that train on a laptop CPU (lesson 04; reusable in lessons 03 and 05).
+"""Small two-tower CLIP models that train on a laptop CPU (lessons 03-05).
 
 The MAD paper's training code was never released (Schrodi et al. 2025, ICLR, README of
 ``lmb-freiburg/two-effects-one-trigger``), so these towers are **our choice**, not the
@@ -11,6 +11,12 @@ paper's architecture:
 * ``Vocabulary``: maps caption words to ids (0 = padding) and pads a batch of captions.
 * ``SmallCLIP``: the two towers plus the CLIP logit scale 1/tau (learnable or frozen,
   initialised at 1/0.07 as in CLIP, Radford et al. 2021, and clamped at 100 as there).
+* ``MLPImageTower`` (lesson 03): a 3-layer MLP for scikit-learn's 8x8 digits.
+* ``RotatedTower`` (lesson 03): a tower followed by a fixed orthogonal rotation, Liang et al. 2022's
+  "amended" initialization (Sec. 4.4; W from ``core.procrustes.procrustes_rotation``).
+* ``clip_loss_scaled``: the symmetric CLIP loss with a tensor logit scale (``core.losses.clip_loss``).
+
+The training loop and the embed loop for these models are in ``modgap_edu.models.training``.
 
 Generic API (any image size, channel count, vocabulary and embedding width)::
 
@@ -39,6 +45,11 @@ from modgap_edu.core.losses import clip_loss
 
 PAD = "<pad>"
 MAX_LOGIT_SCALE = 100.0
+
+
+def _positive_ints(**values) -> None:
+    for name, v in values.items():
+        V.integer(v, name, 1)
 
 
 class Vocabulary:
@@ -214,13 +225,12 @@ def clip_loss_scaled(image_feat: torch.Tensor, text_feat: torch.Tensor, logit_sc
     return clip_loss(image_feat, text_feat, 1.0 / logit_scale)
 
 
-def _positive_ints(**values) -> None:
-    for name, v in values.items():
-        V.integer(v, name, 1)
-
-
 class RotatedTower(nn.Module):
-    """Lesson 03: a text tower followed by the fixed rotation ``y -> y @ W.T`` (a buffer, never trained)."""
+    """Lesson 03: a text tower followed by the fixed rotation ``y -> y @ W.T`` (a buffer, never trained).
+
+    Liang et al. 2022, Sec. 4.4, "amended" initialization: W (orthogonal, from
+    ``core.procrustes.procrustes_rotation`` on the initial model's features) lays the text cone onto the
+    image cone, so the gap at init is about 0; ``experiments.init_vs_opt.amend`` installs it."""
 
     def __init__(self, tower: nn.Module, w: Any):
         super().__init__()
@@ -237,10 +247,14 @@ class RotatedTower(nn.Module):
 
 
 class MLPImageTower(nn.Module):
-    """Lesson 03: image encoder for 8x8 digits: flatten, Linear-ReLU-Linear-ReLU-Linear (64->128->128->32)."""
+    """Lesson 03: image encoder for 8x8 digits: flatten, Linear-ReLU-Linear-ReLU-Linear (64->128->128->32).
+
+    Our choice for ``experiments.init_vs_opt`` (the 8x8 digits need no ConvNet). Input (B, ...) with
+    ``in_pixels`` values per image."""
 
     def __init__(self, in_pixels: int = 64, hidden: int = 128, embed_dim: int = 32):
         super().__init__()
+        _positive_ints(in_pixels=in_pixels, hidden=hidden, embed_dim=embed_dim)
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(in_pixels, hidden), nn.ReLU(),
                                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, embed_dim))
 

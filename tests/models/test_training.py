@@ -1,94 +1,32 @@
-"""Tests for modgap_edu.models.towers, train and mad_sweep (lesson 04)."""
+"""modgap_edu.models.training (the one training and embed loop), models.mad_clip and the sweep reader (lessons 03-05)."""
 from __future__ import annotations
 
 import copy
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from modgap_edu.core import losses
+from modgap_edu._runtime import threads
 from modgap_edu.mad import dataset
 from modgap_edu.experiments import mad_sweep
-from modgap_edu.models import training
-from modgap_edu.models.towers import BagOfWordsTower, ImageTower, SmallCLIP, Vocabulary, clip_loss_scaled
-from modgap_edu._runtime import threads
-from modgap_edu.models import mad_clip
+from modgap_edu.models import mad_clip, training
+from modgap_edu.models.towers import BagOfWordsTower, MLPImageTower, SmallCLIP, clip_loss_scaled
 
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path_factory, monkeypatch):
     # one cache for the whole module run, so the tiny renders are shared between tests
     monkeypatch.setenv("MODGAP_DATA_DIR", str(tmp_path_factory.getbasetemp() / "mad_cache"))
-    monkeypatch.setenv("MODGAP_PROGRESS", "0")
 
 
-# ---------------------------------------------------------------- towers
-
-
-def test_vocabulary_encode_and_errors():
-    v = Vocabulary(["3", "red", "no swelling"])
-    t = v.encode(["3-red", "no swelling"])
-    assert t.tolist() == [[1, 2], [3, 0]]
-    assert v.encode(["3"], length=4).shape == (1, 4)
-    with pytest.raises(ValueError, match="unknown word"):
-        v.encode(["3-blue"])
-    with pytest.raises(ValueError, match="list of captions"):
-        v.encode("3-red")
-    with pytest.raises(ValueError, match="separator"):
-        Vocabulary(["a-b"])
-    with pytest.raises(ValueError, match="shorter"):
-        v.encode(["3-red"], length=1)
-
-
-def test_towers_shapes_and_bad_input():
-    m = SmallCLIP.build(vocab_size=27, embed_dim=16)
-    x = torch.rand(5, 3, 28, 28)
-    tok = torch.tensor([[1, 2, 0], [3, 0, 0], [4, 5, 6], [7, 0, 0], [8, 9, 0]])
-    img, txt, scale = m(x, tok)
-    assert img.shape == (5, 16) and txt.shape == (5, 16)
-    torch.testing.assert_close(img.norm(dim=1), torch.ones(5))
-    assert math.isclose(m.temperature, 0.07, rel_tol=1e-6) and math.isclose(float(scale.detach()), 1 / 0.07, rel_tol=1e-6)
-    with pytest.raises(ValueError, match="images must have shape"):
-        m.encode_image(torch.rand(5, 1, 28, 28))
-    with pytest.raises(ValueError, match="no words"):
-        m.encode_text(torch.zeros(2, 3, dtype=torch.long))
-    with pytest.raises(ValueError, match="positive integer"):
-        ImageTower(widths=(16, 0))
-    with pytest.raises(ValueError, match="at least 2"):
-        BagOfWordsTower(1)
-    with pytest.raises(ValueError, match="temperature"):
-        SmallCLIP.build(27, temperature=0)
-
-
-def test_bag_of_words_is_order_free_and_ignores_padding():
-    torch.manual_seed(0)
-    t = BagOfWordsTower(10, embed_dim=4)
-    a = t(torch.tensor([[1, 2, 3, 0]]))
-    b = t(torch.tensor([[3, 1, 2, 0]]))
-    c = t(torch.tensor([[2, 3, 1]]))
-    torch.testing.assert_close(a, b)
-    torch.testing.assert_close(a, c)
-
-
-def test_clip_loss_scaled_equals_course_loss():
-    g = torch.Generator().manual_seed(0)
-    x, y = torch.randn(7, 5, generator=g, dtype=torch.float64), torch.randn(7, 5, generator=g, dtype=torch.float64)
-    for tau in (0.01, 0.07, 1.0):
-        ours = clip_loss_scaled(x, y, torch.tensor(1 / tau, dtype=torch.float64))
-        ref = losses.clip_loss(x, y, temperature=tau)
-        torch.testing.assert_close(ours, ref)
-
-
-def test_logit_scale_gets_gradient_only_when_learnable():
-    torch.manual_seed(0)
-    for learnable in (True, False):
-        m = SmallCLIP.build(27, learnable_temperature=learnable)
-        x = torch.rand(4, 3, 28, 28)
-        tok = torch.randint(1, 27, (4, 3))
-        clip_loss_scaled(*m(x, tok)).backward()
-        assert (m.log_logit_scale.grad is not None) == learnable
+# ---------------------------------------------------------------- loop helpers
 
 
 def test_logit_entropy_known_values():
@@ -251,24 +189,185 @@ def test_sweep_finetune_part_alone_trains_its_starting_point(tmp_path, monkeypat
     assert [r["kind"] for r in data["runs"]] == ["finetune", "finetune"]
 
 
-def test_release_memory_returns_heap_pages_on_glibc():
-    import platform
-
-    from modgap_edu._runtime.memory import release_memory
-
-    blocks = [bytearray(64 * 1024) for _ in range(2000)]  # ~128 MB of small heap blocks, then freed
-    del blocks
-    assert release_memory() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+# ---------------------------------------------------------------- the one loop: recipes as arguments
 
 
-def test_auto_threads_follows_the_current_load(monkeypatch):
-    import os
+def _digit_like(seed: int = 0, n: int = 96, batch: int = 32, epochs: int = 3):
+    g = torch.Generator().manual_seed(seed)
+    images, tokens = torch.rand(n, 1, 8, 8, generator=g), torch.randint(1, 8, (n, 2), generator=g)
+    perms = [torch.randperm(n, generator=g) for _ in range(epochs)]
+    return lambda e: [(images[perms[e][s : s + batch]], tokens[perms[e][s : s + batch]]) for s in range(0, n, batch)]
 
-    busy = threads.busy_cores(interval=0.05)
-    if os.path.exists("/proc/stat"):
-        assert busy is not None and 0.0 <= busy <= (os.cpu_count() or 1) + 1e-9
-    cores = os.cpu_count() or 1
-    monkeypatch.setattr(threads, "busy_cores", lambda interval=0.25: 0.1)
-    assert threads.auto_threads() == min(2, cores)
-    monkeypatch.setattr(threads, "busy_cores", lambda interval=0.25: float(cores))
-    assert threads.auto_threads() == 1
+
+def _digit_model():
+    torch.manual_seed(3)
+    return SmallCLIP(MLPImageTower(), BagOfWordsTower(8, embed_dim=32, word_dim=16, hidden=32), temperature=0.01,
+                     learnable_temperature=False)
+
+
+def test_adam_constant_recipe_is_the_plain_lesson03_loop():
+    """train_clip(optimizer="adam", schedule="constant", loss=unit_clip_loss) is, bit for bit, the minimal
+    loop lesson 03 had of its own (Adam 0.9/0.98/1e-6, no schedule, CE on scale * x @ y.T)."""
+    batches = _digit_like()
+    ref = _digit_model()
+    ref_losses = []
+    with threads.limited_threads(1):
+        opt = torch.optim.Adam([p for p in ref.parameters() if p.requires_grad], lr=1e-3, betas=(0.9, 0.98), eps=1e-6)
+        labels = torch.arange(32)
+        for e in range(3):
+            total = 0.0
+            for images, tokens in batches(e):
+                x, y, scale = ref(images, tokens)
+                logits = scale * x @ y.T
+                loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach())
+            ref_losses.append(total / 3)
+    model = _digit_model()
+    hist = training.train_clip(model, batches, 3, lr=1e-3, weight_decay=0.0, optimizer="adam", betas=(0.9, 0.98),
+                               eps=1e-6, schedule="constant", loss=training.unit_clip_loss, progress=False, threads=1)
+    for (name, p), q in zip(ref.state_dict().items(), model.state_dict().values()):
+        assert torch.equal(p, q), name
+    assert [h["loss"] for h in hist] == pytest.approx(ref_losses, rel=1e-12)
+    assert [h["temperature"] for h in hist] == pytest.approx([0.01] * 3, rel=1e-6)  # frozen tau stays
+    # and the recipe matters: the default AdamW + warm-up/cosine recipe ends elsewhere
+    other = _digit_model()
+    training.train_clip(other, batches, 3, lr=1e-3, loss=training.unit_clip_loss, progress=False, threads=1)
+    assert not torch.equal(other.image_tower.net[1].weight, model.image_tower.net[1].weight)
+
+
+def test_unit_clip_loss_matches_clip_loss_scaled_on_unit_rows():
+    g = torch.Generator().manual_seed(1)
+    x = F.normalize(torch.randn(9, 6, generator=g, dtype=torch.float64), dim=1)
+    y = F.normalize(torch.randn(9, 6, generator=g, dtype=torch.float64), dim=1)
+    for scale in (1.0, 14.3, 100.0):
+        s = torch.tensor(scale, dtype=torch.float64)
+        torch.testing.assert_close(training.unit_clip_loss(x, y, s), clip_loss_scaled(x, y, s))
+
+
+def test_bad_recipe_arguments():
+    batches = _digit_like()
+    for kwargs, match in (({"optimizer": "sgd"}, "optimizer must be one of"), ({"schedule": "step"}, "schedule must be"),
+                          ({"threads": "auto"}, "'auto' was removed"), ({"threads": 0}, "threads must be a positive")):
+        with pytest.raises(ValueError, match=match):
+            training.train_clip(_digit_model(), batches, 1, progress=False, **kwargs)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        training.train_clip(_digit_model(), batches, 0)
+    with pytest.raises(ValueError, match="no batches"):
+        training.train_clip(_digit_model(), lambda e: [], 1, progress=False)
+
+
+def test_embed_pairs_batches_unit_rows_eval_mode_restored():
+    torch.manual_seed(0)
+    m = SmallCLIP.build(10, embed_dim=8)
+    images, tokens = torch.rand(10, 3, 12, 12), torch.randint(1, 10, (10, 3))
+    bn = m.image_tower.features[1]
+    running = bn.running_mean.clone()
+    m.train()
+    x1, y1 = training.embed_pairs(m, [(images, tokens)])
+    assert m.training  # the caller's mode is restored
+    x2, y2 = training.embed_pairs(m, [(images[:4], tokens[:4]), (images[4:], tokens[4:])])
+    assert x1.dtype == np.float32 and x1.shape == (10, 8) and y1.shape == (10, 8)
+    np.testing.assert_allclose(np.linalg.norm(x1, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(y1, axis=1), 1.0, atol=1e-6)
+    # eval mode: batch composition does not matter and BatchNorm's statistics are untouched
+    np.testing.assert_allclose(x1, x2, atol=1e-5)
+    np.testing.assert_allclose(y1, y2, atol=1e-5)
+    assert torch.equal(bn.running_mean, running)
+    with pytest.raises(ValueError, match="no batches"):
+        training.embed_pairs(m, [])
+
+
+def test_embed_mad_checks_its_captions():
+    ds = dataset.MADDataset("test", k=5, n=8, seed=0, source="sklearn", processes=1, verbose=False)
+    m = SmallCLIP.build(len(mad_clip.mad_vocabulary()), embed_dim=8)
+    m.vocab = mad_clip.mad_vocabulary()
+    img, txt = mad_clip.embed_mad(m, ds, batch_size=3)
+    img1, txt1 = mad_clip.embed_mad(m, ds, batch_size=8)
+    np.testing.assert_allclose(img, img1, atol=1e-5)
+    np.testing.assert_allclose(txt, txt1, atol=1e-5)
+    with pytest.raises(ValueError, match="one caption per image"):
+        mad_clip.embed_mad(m, ds, captions=ds.full_captions()[:3])
+
+
+PROGRESS_SCRIPT = textwrap.dedent("""
+    import sys, torch
+    import tqdm.notebook
+    from modgap_edu.models import training
+    from modgap_edu.models.towers import BagOfWordsTower, MLPImageTower, SmallCLIP
+    torch.manual_seed(0)
+    m = SmallCLIP(MLPImageTower(in_pixels=4, hidden=4, embed_dim=4), BagOfWordsTower(3, embed_dim=4, word_dim=4, hidden=4))
+    data = [(torch.rand(4, 4), torch.tensor([[1], [2], [1], [2]]))]
+    training.train_clip(m, lambda e: data, 2, desc="BAR-LABEL", schedule="constant", progress=PROGRESS)
+    print("notebook-disabled", tqdm.notebook.tqdm(total=1, display=False, **training._progress_kwargs(PROGRESS)).disable)
+""")
+
+
+@pytest.mark.parametrize("tqdm_disable, progress, shown", [("1", None, False), (None, None, True), (None, False, False),
+                                                           ("1", True, True)])
+def test_progress_none_defers_to_tqdms_own_env_switch(tqdm_disable, progress, shown):
+    """``progress=None``: tqdm decides (``TQDM_DISABLE``), also for tqdm.notebook, which drops that env default."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TQDM_")}
+    if tqdm_disable is not None:
+        env["TQDM_DISABLE"] = tqdm_disable
+    out = subprocess.run([sys.executable, "-c", PROGRESS_SCRIPT.replace("PROGRESS", repr(progress))], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert ("BAR-LABEL" in out.stderr) is shown
+    assert f"notebook-disabled {not shown}" in out.stdout
+
+
+# ---------------------------------------------------------------- the thread policy reproduces a run (issue 14)
+
+
+def _mad_like_run() -> tuple[dict, list, list]:
+    """A tiny seeded MAD run (512 images, batch 64, 2 epochs): state, history, threads seen during training."""
+    ds = dataset.MADDataset("train", k=2, n=512, seed=0, source="sklearn", processes=1, verbose=False)
+    vocab = mad_clip.mad_vocabulary()
+    torch.manual_seed(0)
+    model = SmallCLIP.build(len(vocab), embed_dim=16, widths=(8, 16, 32), hidden=32, word_dim=32)
+    seen = []
+
+    def watch(epoch, m):
+        from threadpoolctl import threadpool_info
+
+        seen.append((torch.get_num_threads(), sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})))
+
+    hist = training.train_clip(model, mad_clip._mad_batches(ds, vocab, 64, 0), 2, progress=False, on_epoch_end=watch)
+    return {k: v.clone() for k, v in model.state_dict().items()}, [h["loss"] for h in hist], seen
+
+
+def _busy_processes(n: int = 2) -> list:
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    import time
+
+    time.sleep(0.5)  # let them occupy the cores
+    assert all(p.poll() is None for p in procs)
+    return procs
+
+
+def test_seed_reproduces_a_run_idle_busy_and_after_other_torch_work():
+    expected = threads.training_threads()
+    state_a, loss_a, seen_a = _mad_like_run()
+    procs = _busy_processes(2)
+    try:
+        state_b, loss_b, seen_b = _mad_like_run()
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(123)
+        _ = torch.rand(300, 300) @ torch.rand(300, 300)  # other work, another thread count, the RNG consumed
+        state_c, loss_c, seen_c = _mad_like_run()
+        assert torch.get_num_threads() == 1  # train_clip restored the caller's setting
+    finally:
+        torch.set_num_threads(before)
+    assert seen_a == seen_b == seen_c == [(expected, [expected])] * 2  # the policy, not the load, decides
+    assert loss_a == loss_b == loss_c
+    for key in state_a:
+        assert torch.equal(state_a[key], state_b[key]) and torch.equal(state_a[key], state_c[key]), key
