@@ -9,6 +9,7 @@ Liang et al. 2022 ("Mind the Gap"), Sec. 2-3 and the official code
 * ``relu_layer_cosines`` / ``theorem1_condition``: Theorem 1, checked numerically.
 * ``variance_decomposition``: the law of total variance split into data and random init
   (Liang Sec. 3, Theorem 2).
+* ``random_layer_init_share``: Theorem 2's bound (init share >= beta) checked for one random layer.
 """
 from __future__ import annotations
 
@@ -360,3 +361,56 @@ PAPER_FIG2A = {
     ("random init", "noise"): {"image (ViT)": 0.9366, "text (Transformer)": 0.4112, "ResNet-18": 0.9993},
     ("pretrained", "real data"): {"image (ViT)": 0.4679, "text (Transformer)": 0.5080, "ResNet-18": 0.5556},
 }
+
+
+# ------------------------------------------------------------------ Theorem 2, checked numerically
+def random_layer_init_share(prev_outputs: Any, activation: str = "linear", n_inits: int = 100, d_out: int = 128,
+                            bias: bool = False, seed: int = 0) -> dict:
+    """Init share of the variance after ONE random layer on fixed inputs, next to Theorem 2's beta (lesson 02 Sec. 6).
+
+    Liang et al. 2022, Theorem 2 (informal, README figure ``Theorem2.png``; the precise statement is in their
+    Appendix D, not checked here): for unit inputs ``U`` and random weights ``Theta``,
+    ``Var[E[h(U)|Theta]] / Var[h(U)] >= beta``, with beta "the average cosine similarity of the previous
+    layer's outputs". This draws ``n_inits`` layers ``h = phi(W u + b)``, ``W_kl ~ N(0, 1/d_out)``
+    (``b`` likewise, or zero), applies each to the same unit-normalized rows of ``prev_outputs``, and
+    returns the measured init share (``variance_decomposition`` on the stacked outputs) with both
+    versions of beta. For ``activation="linear"`` and no bias the expected init share is exactly
+    ``||mean u||^2`` (the mean cosine with the diagonal), so the bound is tight there.
+
+    Parameters
+    ----------
+    prev_outputs : array_like or torch.Tensor
+        The previous layer's outputs, shape (N, d_in), at least 2 rows, no all-zero row.
+    activation : str
+        One of ``ACTIVATIONS``.
+    n_inits : int
+        Number of random layers (seeds of ``Theta``), at least 2.
+    d_out : int
+        Width of the random layer, at least 1.
+    bias : bool
+        Add a random bias ``b_k ~ N(0, 1/d_out)``.
+    seed : int
+        Seed of the generator that draws the layers.
+
+    Returns
+    -------
+    dict
+        ``init_share`` (float in [0, 1]), ``beta`` (mean cosine of the unit inputs over pairs i != j),
+        ``beta_with_diagonal`` (over all N x N entries, = ``||mean u||^2``), ``n_inits``, ``d_out``.
+    """
+    u = metrics.unit_rows(V.matrix(prev_outputs, "prev_outputs", min_rows=2))
+    act = V.choice(activation, ACTIVATIONS, "activation")
+    k = V.integer(n_inits, "n_inits", 2)
+    width = V.integer(d_out, "d_out", 1)
+    use_bias = V.boolean(bias, "bias")
+    rng = np.random.default_rng(V.seed(seed))
+    std = 1.0 / np.sqrt(width)
+    # all layers in one float32 draw (k * d_in * d_out * 4 bytes: 20 MB at the defaults for d_in = 384) and one
+    # einsum without BLAS: threaded BLAS on many tiny products is ~100x slower on a busy shared machine
+    w = rng.standard_normal((k, u.shape[1], width), dtype=np.float32)
+    b = rng.standard_normal((k, 1, width), dtype=np.float32) if use_bias else np.float32(0.0)
+    pre = np.einsum("nd,kdo->kno", u.astype(np.float32), w, optimize=False)
+    out = _apply(act, std * (pre + b)).astype(np.float64)
+    share = variance_decomposition(out)["init_share"]
+    return {"init_share": share, "beta": _mean_cosine_of_rows(u, False),
+            "beta_with_diagonal": _mean_cosine_of_rows(u, True), "n_inits": k, "d_out": width}

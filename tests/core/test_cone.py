@@ -258,3 +258,52 @@ def test_total_variance_identity_property(emb):
     d = cone.variance_decomposition(emb)
     assert d["total"] == pytest.approx(d["data"] + d["init"], rel=1e-9, abs=1e-9)
     assert -1e-12 <= d["init_share"] <= 1 + 1e-12
+
+
+# ------------------------------------------------------------------ random_layer_init_share (Theorem 2)
+def test_random_linear_layer_init_share_is_beta_with_diagonal():
+    """For h = W u with W_kl ~ N(0, 1/d_out): E Var_W[W mean(u)] = ||mean u||^2 and E Var[h] = 1, so the
+    population init share over S inits is ((S - 1) / S) ||mean u||^2 in expectation."""
+    rng = np.random.default_rng(5)
+    prev = rng.standard_normal((30, 20)) + 1.5 * rng.standard_normal(20)  # a cone
+    u = prev / np.linalg.norm(prev, axis=1, keepdims=True)
+    r = cone.random_layer_init_share(prev, "linear", n_inits=400, d_out=64, seed=1)
+    ubar2 = float(u.mean(0) @ u.mean(0))
+    assert r["beta_with_diagonal"] == pytest.approx(ubar2, rel=1e-12)
+    assert r["beta"] == pytest.approx(_brute_mean_cos(prev, False), rel=1e-12)
+    assert r["init_share"] == pytest.approx(399 / 400 * ubar2, abs=0.03)
+    assert (r["n_inits"], r["d_out"]) == (400, 64)
+
+
+def test_random_layer_init_share_matches_brute_force_and_seed():
+    rng = np.random.default_rng(6)
+    prev = rng.standard_normal((8, 5)) + 2.0
+    r = cone.random_layer_init_share(prev, "relu", n_inits=7, d_out=9, bias=True, seed=3)
+    u = (prev / np.linalg.norm(prev, axis=1, keepdims=True)).astype(np.float32)
+    g = np.random.default_rng(3)
+    w = g.standard_normal((7, 5, 9), dtype=np.float32)
+    b = g.standard_normal((7, 1, 9), dtype=np.float32)
+    h = np.maximum(np.stack([u @ w[k] + b[k] for k in range(7)]) / 3.0, 0).astype(np.float64)
+    means = h.mean(axis=1)
+    expected = means.var(axis=0).sum() / h.reshape(-1, 9).var(axis=0).sum()
+    assert r["init_share"] == pytest.approx(expected, rel=1e-5)
+    assert cone.random_layer_init_share(prev, "relu", n_inits=7, d_out=9, bias=True, seed=3) == r
+    assert cone.random_layer_init_share(prev, "relu", n_inits=7, d_out=9, bias=True, seed=4) != r
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"activation": "gelu"}, "activation"),
+    ({"n_inits": 1}, "n_inits"),
+    ({"d_out": 0}, "d_out"),
+    ({"bias": "yes"}, "bias"),
+])
+def test_random_layer_init_share_bad_options(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        cone.random_layer_init_share(np.random.default_rng(0).standard_normal((4, 3)), **kwargs)
+
+
+def test_random_layer_init_share_bad_inputs():
+    with pytest.raises(ValueError, match="prev_outputs"):
+        cone.random_layer_init_share(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="prev_outputs"):
+        cone.random_layer_init_share(np.ones((1, 3)))
