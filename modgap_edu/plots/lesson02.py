@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from modgap_edu.core import validation as V
 from modgap_edu.core import cone, dimensions, metrics
-from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, palette
+from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, draw_unit_circle, palette
 from modgap_edu.plots.widgets import new_figure
 
 # activations are not modalities: no red or blue
@@ -189,4 +190,103 @@ def plot_theorem1(cos_before: np.ndarray, cos_after: np.ndarray, condition: np.n
     ax.legend(fontsize=8)
     ax.set_xlim(-1.02, 1.02)
     ax.set_ylim(-0.05, 1.02)
+    return fig
+
+
+def plot_liang_fig1(features: Mapping[str, tuple], max_lines: int = 500) -> Figure:
+    """Liang Fig. 1 (lesson 02 Sec. 1): one panel per feature file, images red, texts blue, pairs joined.
+
+    The projection is the official ``reduce_and_visualize`` PCA panel: sklearn-default (centered) PCA with two
+    components of the concatenated image and text rows, black pair lines at alpha 0.05. The paper's figure uses
+    the UMAP panel of the same function; the course has no umap dependency, so the panels say "PCA".
+
+    Parameters
+    ----------
+    features : mapping
+        Name -> ``(image_emb, text_emb)``, paired rows (at least 2), same width within a pair.
+    max_lines : int
+        At most this many pair lines per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not isinstance(features, Mapping) or len(features) == 0:
+        raise ValueError("features must be a non-empty mapping name -> (image_emb, text_emb).")
+    k = len(features)
+    cols = min(k, 3)
+    rows = int(np.ceil(k / cols))
+    fig = new_figure(3.6 * cols, 3.4 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax, (name, emb) in zip(axes, features.items()):
+        x, y = (_unit(a) for a in V.pair(emb[0], emb[1], paired=True, min_rows=2))
+        n = x.shape[0]
+        coords, ratio = pca_2d(np.vstack([x, y]))
+        cx, cy = coords[:n], coords[n:]
+        lines = min(n, V.integer(max_lines, "max_lines", 0))
+        segments = np.stack([cx[:lines], cy[:lines]], axis=1)  # (lines, 2 ends, xy): one artist for all pairs
+        ax.add_collection(LineCollection(segments, colors="k", alpha=0.05, linewidths=0.7, zorder=1))
+        ax.scatter(cx[:, 0], cx[:, 1], s=6, c=IMAGE_COLOR, label="images", zorder=2)
+        ax.scatter(cy[:, 0], cy[:, 1], s=6, c=TEXT_COLOR, label="texts", zorder=2)
+        ax.set_title(f"{name}: {n} pairs, {x.shape[1]}-d\nL2M {metrics.l2m(x, y):.3f}", fontsize=9)
+        ax.set_xlabel(f"PC1 ({100 * ratio[0]:.0f}%)", fontsize=8)
+        ax.set_ylabel(f"PC2 ({100 * ratio[1]:.0f}%)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7, loc="best")
+    for ax in axes[k:]:
+        ax.set_visible(False)
+    fig.suptitle("Liang Fig. 1 with PCA (the paper's panels are UMAP of the same files)", fontsize=10)
+    return fig
+
+
+def plot_two_cones(image_emb: Any, text_emb: Any, title: str = "") -> Figure:
+    """Two towers at initialisation (lesson 02 Sec. 5): the image cone and the text cone in one picture.
+
+    The view is the plane through the origin spanned by the two cone axes (the directions of the image and
+    text centroids), so angles at the origin are true angles there: each normalized embedding is projected
+    onto that plane, a ray marks each cone's axis, and the arrow is the gap vector between the centroids.
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Image and text embeddings, same width, at least 2 rows each, no all-zero row.
+    title : str
+        First line of the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    x, y = (_unit(a) for a in V.pair(image_emb, text_emb, min_rows=2))
+    mx, my = x.mean(axis=0), y.mean(axis=0)
+    e1 = mx / np.linalg.norm(mx)
+    rest = my - (my @ e1) * e1
+    if np.linalg.norm(rest) < 1e-12 * np.linalg.norm(my):
+        raise ValueError("the image and text cone axes are parallel: there is no plane to draw them in.")
+    e2 = rest / np.linalg.norm(rest)
+    basis = np.stack([e1, e2], axis=1)
+    px, py, cx, cy = x @ basis, y @ basis, mx @ basis, my @ basis
+    fig = new_figure(5.4, 5.2)
+    ax = fig.add_subplot()
+    draw_unit_circle(ax)
+    for c, color in ((cx, IMAGE_COLOR), (cy, TEXT_COLOR)):
+        ax.plot([0, 1.1 * c[0] / np.linalg.norm(c)], [0, 1.1 * c[1] / np.linalg.norm(c)], color=color, lw=1, ls="--")
+    ax.scatter(px[:, 0], px[:, 1], s=14, c=IMAGE_COLOR, alpha=0.8, label="images")
+    ax.scatter(py[:, 0], py[:, 1], s=14, c=TEXT_COLOR, alpha=0.8, label="texts")
+    ax.annotate("", xy=cx, xytext=cy, arrowprops=dict(arrowstyle="->", lw=2.0, color="k"), zorder=4)
+    ax.scatter(*cx, marker="*", s=220, c=IMAGE_COLOR, edgecolors="k", zorder=5, label="image centroid")
+    ax.scatter(*cy, marker="*", s=220, c=TEXT_COLOR, edgecolors="k", zorder=5, label="text centroid")
+    ax.scatter(0, 0, marker="+", s=60, c="k", zorder=5)
+    half = [cone.cone_half_angle_deg(cone.mean_pairwise_cosine(e)) for e in (x, y)]
+    between = float(np.degrees(np.arccos(np.clip(e1 @ (my / np.linalg.norm(my)), -1, 1))))
+    ax.set_title((title + "\n" if title else "")
+                 + f"angle between the cone axes {between:.1f}°; gap L2M = {metrics.l2m(x, y):.3f} (arrow)\n"
+                 f"arccos(mean cosine) within a cone: image {half[0]:.1f}°, text {half[1]:.1f}° (all dims)",
+                 fontsize=9)
+    ax.set_xlabel("along the image cone axis")
+    ax.set_ylabel("towards the text cone axis")
+    ax.set_aspect("equal")
+    ax.set_xlim(-1.15, 1.15)
+    ax.set_ylim(-1.15, 1.15)
+    ax.legend(fontsize=7.5, loc="lower left")
     return fig

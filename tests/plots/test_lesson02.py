@@ -89,3 +89,48 @@ def test_cones_by_seed_and_theorem_plot():
         P.plot_cones_by_seed(emb[0])
     fig = P.plot_theorem1(np.array([0.0, 0.5, 0.9]), np.array([0.3, 0.4, 0.95]), np.array([True, True, False]))
     assert "50.0% of pairs" in _texts(fig)
+
+
+def test_liang_fig1_one_panel_per_file():
+    rng = np.random.default_rng(3)
+    feats = {f"m{k}": (rng.standard_normal((12, 5)) + 2 * np.eye(5)[0], rng.standard_normal((12, 5)) - 2 * np.eye(5)[0])
+             for k in range(4)}
+    fig = P.plot_liang_fig1(feats)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 4
+    text = _texts(fig)
+    for name, (x, y) in feats.items():
+        assert f"{name}: 12 pairs, 5-d" in text and f"L2M {metrics.l2m(x, y):.3f}" in text
+    assert "PCA" in text and "UMAP" in text  # the projection is labelled, and so is the paper's choice
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.colors import to_hex
+
+    from modgap_edu.plots.style import IMAGE_COLOR, TEXT_COLOR
+
+    colors = [to_hex(c.get_facecolor()[0]) for c in visible[0].collections if isinstance(c, PathCollection)]
+    assert colors == [IMAGE_COLOR, TEXT_COLOR]  # images red, texts blue
+    lines = [c for c in visible[0].collections if isinstance(c, LineCollection)]
+    assert len(lines) == 1 and len(lines[0].get_segments()) == 12  # one line per pair
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        P.plot_liang_fig1({})
+    with pytest.raises(ValueError, match="same number of rows"):
+        P.plot_liang_fig1({"bad": (feats["m0"][0], feats["m0"][1][:5])})
+
+
+def test_two_cones_reports_axis_angle_and_gap():
+    rng = np.random.default_rng(4)
+    d = 16
+    x = np.eye(d)[0] * 3 + 0.3 * rng.standard_normal((20, d))
+    y = np.eye(d)[1] * 3 + 0.3 * rng.standard_normal((15, d))
+    fig = P.plot_two_cones(x, y, title="toy")
+    ux, uy = metrics.unit_rows(x).mean(0), metrics.unit_rows(y).mean(0)
+    angle = np.degrees(np.arccos(ux @ uy / np.linalg.norm(ux) / np.linalg.norm(uy)))
+    text = _texts(fig)
+    assert f"angle between the cone axes {angle:.1f}°" in text
+    assert f"gap L2M = {metrics.l2m(x, y):.3f}" in text
+    # the image centroid lies on the x axis of the view, the text centroid above it
+    ax = fig.axes[0]
+    stars = [c.get_offsets()[0] for c in ax.collections if len(c.get_offsets()) == 1][:2]
+    assert abs(stars[0][1]) < 1e-9 and stars[1][1] > 0
+    with pytest.raises(ValueError, match="parallel"):
+        P.plot_two_cones(x, x + 0.0)
