@@ -208,8 +208,12 @@ print(f"{'N':>6} {'O(N·d) s':>10} {'O(N²) s':>9} {'|difference|':>13}")
 for n in (1000, 2000, 3000):
     x_syn = rng.standard_normal((n, 512)).astype(np.float32) + 0.2
     y_syn = x_syn + rng.standard_normal((n, 512)).astype(np.float32) - 0.2
-    t0 = time.perf_counter(); fast = metrics.rmg(x_syn, y_syn); t_fast = time.perf_counter() - t0
-    t0 = time.perf_counter(); slow = metrics.rmg_pairwise(x_syn, y_syn); t_slow = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fast = metrics.rmg(x_syn, y_syn)
+    t_fast = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    slow = metrics.rmg_pairwise(x_syn, y_syn)
+    t_slow = time.perf_counter() - t0
     print(f"{n:>6} {t_fast:>10.4f} {t_slow:>9.3f} {abs(fast - slow):>13.1e}")
 
 # %% [markdown]

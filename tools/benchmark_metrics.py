@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+from functools import partial
 import os
 import sys
 import time
@@ -97,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'N':>9} {'ours s':>9} {'pairwise s':>11} {'speed-up':>9} {'|diff|':>9} {'ours MB':>9} {'pairwise MB':>12}")
     for n in pair_sizes:
         x, y = make_pairs(n)
-        t_ours, v_ours = timed(lambda: metrics.rmg(x, y), repeats=3)
-        t_pair, v_pair = timed(lambda: metrics.rmg_pairwise(x, y), repeats=1)
-        m_ours = peak_mb(lambda: metrics.rmg(x, y)) if mem else float("nan")
-        m_pair = peak_mb(lambda: metrics.rmg_pairwise(x, y)) if mem else float("nan")
+        t_ours, v_ours = timed(partial(metrics.rmg, x, y), repeats=3)
+        t_pair, v_pair = timed(partial(metrics.rmg_pairwise, x, y), repeats=1)
+        m_ours = peak_mb(partial(metrics.rmg, x, y)) if mem else float("nan")
+        m_pair = peak_mb(partial(metrics.rmg_pairwise, x, y)) if mem else float("nan")
         print(f"{n:>9,} {t_ours:>9.4f} {t_pair:>11.3f} {t_pair / t_ours:>8.0f}x {abs(v_ours - v_pair):>9.1e} "
               f"{m_ours:>9.1f} {m_pair:>12.1f}", flush=True)
         del x, y
@@ -111,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         x, y = make_pairs(n)
         gen = time.perf_counter() - t0
-        t_rmg, v = timed(lambda: metrics.rmg(x, y))
-        t_l2m, _ = timed(lambda: metrics.l2m(x, y))
-        t_l2i, _ = timed(lambda: metrics.l2i(x, y))
-        m = peak_mb(lambda: metrics.rmg(x, y)) if mem else float("nan")
+        t_rmg, v = timed(partial(metrics.rmg, x, y))
+        t_l2m, _ = timed(partial(metrics.l2m, x, y))
+        t_l2i, _ = timed(partial(metrics.l2i, x, y))
+        m = peak_mb(partial(metrics.rmg, x, y)) if mem else float("nan")
         print(f"{n:>11,} {t_rmg:>8.2f} {t_l2m:>8.2f} {t_l2i:>8.2f} {v:>8.4f} {m:>8.0f} {rss_gb():>7.2f}"
               f"   (data generated in {gen:.1f} s)", flush=True)
         del x, y
@@ -132,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             if official and n > args.moad_official_max:
                 print(f"{n:>11,} {name:>15}  skipped (above --moad-official-max)")
                 continue
-            t, v = timed(lambda: metrics.moad(x, obj, att, exact_official=official))
-            m = peak_mb(lambda: metrics.moad(x, obj, att, exact_official=official)) if mem else float("nan")
+            t, v = timed(partial(metrics.moad, x, obj, att, exact_official=official))
+            m = peak_mb(partial(metrics.moad, x, obj, att, exact_official=official)) if mem else float("nan")
             print(f"{n:>11,} {name:>15} {t:>8.2f} {v:>9.5f} {m:>9.0f}", flush=True)
         del x
         gc.collect()

@@ -18,7 +18,7 @@ def set_seed(seed: int = 0, deterministic: bool = True) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (the legacy global RNG that learners' np.random.* calls use)
     torch.manual_seed(seed)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     if deterministic:

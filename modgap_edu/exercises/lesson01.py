@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 
 from modgap_edu.core import losses
+from modgap_edu.core.losses import unit_rows_torch
 from modgap_edu.exercises import as_float, run_check
 
 
@@ -20,10 +21,6 @@ def _inputs(seed: int, n: int = 6, d: int = 5):
     x = torch.randn(n, d, generator=g, dtype=torch.float64) * 3
     y = torch.randn(n, d, generator=g, dtype=torch.float64) * 0.5
     return x, y
-
-
-def _unit(t: torch.Tensor) -> torch.Tensor:
-    return t / t.norm(dim=1, keepdim=True)
 
 
 def _match(value: float, expected: float) -> bool:
@@ -43,12 +40,12 @@ def check_clip_loss(fn: Callable) -> None:
             if _match(got, want):
                 continue
             ce = torch.nn.functional.cross_entropy
-            logits = _unit(x) @ _unit(y).T / tau
+            logits = unit_rows_torch(x) @ unit_rows_torch(y).T / tau
             labels = torch.arange(len(x))
             i2t, t2i = float(ce(logits, labels)), float(ce(logits.T, labels))
             raw = x @ y.T / tau
             raw_loss = float((ce(raw, labels) + ce(raw.T, labels)) / 2)
-            times = _unit(x) @ _unit(y).T * tau
+            times = unit_rows_torch(x) @ unit_rows_torch(y).T * tau
             times_loss = float((ce(times, labels) + ce(times.T, labels)) / 2)
             if _match(got, i2t) or _match(got, t2i):
                 return f"you computed one direction only ({got:.4f}); CLIP averages image→text and text→image ({want:.4f})."
@@ -79,9 +76,9 @@ def check_align_loss(fn: Callable) -> None:
                 continue
             if _match(got, float((x - y).norm(dim=1).pow(2).mean())):
                 return "L2-normalize x and y first: alignment is measured on the unit sphere."
-            if _match(got, float((_unit(x) - _unit(y)).norm(dim=1).mean())):
+            if _match(got, float((unit_rows_torch(x) - unit_rows_torch(y)).norm(dim=1).mean())):
                 return "raise each distance to the power alpha (2 by default) before averaging."
-            if _match(got, float((_unit(x) - _unit(y)).norm(dim=1).mean() ** 2)):
+            if _match(got, float((unit_rows_torch(x) - unit_rows_torch(y)).norm(dim=1).mean() ** 2)):
                 return "average the powered distances, not power the average: mean(‖x̂−ŷ‖^α)."
             return f"got {got:.6f}, expected {want:.6f}. Hint: mean over rows of ‖x̂_i − ŷ_i‖^α."
         return None
@@ -102,7 +99,7 @@ def check_uniform_loss(fn: Callable) -> None:
         for x, t, got, want in zip(cases + [cases[0]], ts, values, wants):
             if _match(got, want):
                 continue
-            xn = _unit(x)
+            xn = unit_rows_torch(x)
             full = torch.cdist(xn, xn).pow(2)
             if _match(got, float(torch.exp(-t * full).mean().log())):
                 return "you averaged over all N² pairs, including i = j: use only distinct pairs i < j (torch.pdist)."

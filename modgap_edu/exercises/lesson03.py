@@ -11,11 +11,8 @@ import numpy as np
 
 from modgap_edu.core import procrustes, shift
 from modgap_edu.toys import six_pairs
+from modgap_edu.core.metrics import unit_rows
 from modgap_edu.exercises import run_check
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    return a / np.linalg.norm(a, axis=1, keepdims=True)
 
 
 def _to_numpy(v) -> np.ndarray:
@@ -47,21 +44,21 @@ def check_shift(fn: Callable) -> None:
             rx, ry = shift.shift_embeddings(x, y, alpha=a)
             if np.allclose(gx, rx, atol=1e-8) and np.allclose(gy, ry, atol=1e-8):
                 continue
-            xh, yh = _unit(x), _unit(y)
+            xh, yh = unit_rows(x), unit_rows(y)
             g = xh.mean(0) - yh.mean(0)
             if not np.allclose(np.linalg.norm(gx, axis=1), 1, atol=1e-6):
                 return "the shifted rows are not unit length: renormalize after the shift (x' = normalize(x̂ − αg))."
-            if np.allclose(gx, _unit(xh + a * g)) and np.allclose(gy, _unit(yh - a * g)):
+            if np.allclose(gx, unit_rows(xh + a * g)) and np.allclose(gy, unit_rows(yh - a * g)):
                 return "wrong direction: images move by −α·g and texts by +α·g (g = mean(x̂) − mean(ŷ)), so that " \
                        "α > 0 closes the gap."
-            if np.allclose(gx, _unit(xh - a * g / np.linalg.norm(g))):
+            if np.allclose(gx, unit_rows(xh - a * g / np.linalg.norm(g))):
                 return "you used the unit direction g/||g||: the alpha form uses the raw gap vector g itself " \
                        "(Liang's code uses the unit vector with ±λ/2; that is the lam form)."
             g_raw = x.mean(0) - y.mean(0)
-            if np.allclose(gx, _unit(x - a * g_raw)) or np.allclose(gx, _unit(xh - a * g_raw)):
+            if np.allclose(gx, unit_rows(x - a * g_raw)) or np.allclose(gx, unit_rows(xh - a * g_raw)):
                 return "normalize the rows first: g is the difference of the centroids of the *normalized* " \
                        "embeddings, and the shift is applied to x̂, ŷ."
-            if np.allclose(gx, _unit(xh - a * (xh - yh))):
+            if np.allclose(gx, unit_rows(xh - a * (xh - yh))):
                 return "g is one vector (the difference of the two centroids), not the per-pair difference x̂_i − ŷ_i."
             return f"for alpha = {a} the result differs from the reference (max abs error " \
                    f"{max(np.abs(gx - rx).max(), np.abs(gy - ry).max()):.2e})."
@@ -138,7 +135,7 @@ def check_sphere_loss(fn: Callable) -> None:
             return None
         i2t = []
         for i, tx, t in points():
-            z = _unit(i) @ _unit(tx).T / t
+            z = unit_rows(i) @ unit_rows(tx).T / t
             zz = z - z.max(1, keepdims=True)
             i2t.append(float(np.mean(np.log(np.exp(zz).sum(1)) - np.diag(zz))))
         if np.allclose(got, i2t, rtol=1e-6):

@@ -11,15 +11,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from modgap_edu.core import metrics
+from modgap_edu.core.metrics import unit_rows
 from modgap_edu.exercises import run_check
 
 
 def _as_float(v) -> float:
     return float(v.detach()) if hasattr(v, "detach") else float(v)
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    return a / np.linalg.norm(a, axis=1, keepdims=True)
 
 
 def tiny_rmg_case(seed: int = 51) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +42,7 @@ def check_rmg(fn: Callable) -> None:
             return None
         x, y = cases[0]
         g = got[0]
-        xu, yu = _unit(x), _unit(y)
+        xu, yu = unit_rows(x), unit_rows(y)
         n = x.shape[0]
         m = float(np.mean((1 - np.sum(xu * yu, axis=1)) / 2))
 
@@ -90,7 +87,7 @@ def check_fast_intra(fn: Callable, big_rows: int = 200_000, time_limit: float = 
     big = rng.standard_normal((big_rows, 64)).astype(np.float32) + 0.3
 
     def literal(a):
-        u = _unit(a)
+        u = unit_rows(a)
         d = (1 - u @ u.T) / 2
         return (d.sum() - np.trace(d)) / (a.shape[0] * (a.shape[0] - 1))
 
@@ -152,7 +149,7 @@ def check_moad(fn: Callable) -> None:
         g = got[1]
         if abs(g + want[1]) < 1e-6:
             return "the sign is flipped: MOAD = (intra - inter)_object - (intra - inter)_attribute."
-        u = _unit(emb)
+        u = unit_rows(emb)
         s = u @ u.T
         off = ~np.eye(len(o), dtype=bool)
 

@@ -60,11 +60,11 @@ def test_source_conventions(source):
             assert "solution" in tags[i + 1], f"exercise cell {i} must be followed by its solution cell"
             after = nb.cells[i + 2].source
             assert re.search(r"check_\w+\(|run_check\(", after), f"solution cell {i + 1} must be followed by a check"
-    for i, cell in enumerate(code):
+    for cell in code:
         if re.search(r"^\s*(\w+\s*=\s*)?demo\(", cell.source, re.M):
             assert cell.source.startswith("# NBVAL_IGNORE_OUTPUT"), "widget cells start with # NBVAL_IGNORE_OUTPUT"
             # no static copy after it: the widget's display data carries the PNG fallback
-            # (tests/course/test_no_duplicate_figures.py executes the lessons and checks)
+            # (tests/course/test_headless_widgets.py executes the lessons and checks)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

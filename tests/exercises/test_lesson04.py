@@ -77,7 +77,7 @@ def _forgets_main_object(labels, k, rng, main_object="digit"):
 
 @pytest.mark.parametrize("fn, hint", [(_no_shuffle, "shuffle"), (_with_replacement, "twice"),
                                       (_forgets_main_object, "main object"),
-                                      (lambda l, k, r, m="digit": dataset.make_caption(l, k, r, m).replace("-", " "),
+                                      (lambda labels, k, r, m="digit": dataset.make_caption(labels, k, r, m).replace("-", " "),
                                        "'-'")])
 def test_check_make_caption_hints(fn, hint):
     L.check_make_caption(fn)

@@ -256,7 +256,7 @@ def _write_fake_mnist(folder, monkeypatch, n=30):
     digits, labels = mad_digits.sklearn_digits("train")
     images = (digits[:n] * 255).astype(np.uint8)
     files = {}
-    for split, (img_name, lab_name) in mad_digits._SPLIT_FILES.items():
+    for img_name, lab_name in mad_digits._SPLIT_FILES.values():
         for name, arr, nd in ((img_name, images, 3), (lab_name, labels[:n], 1)):
             data = gzip.compress(_idx_bytes(arr, nd), mtime=0)
             (folder / name).write_bytes(data)
