@@ -56,6 +56,7 @@ require_pass()
 # Write `my_softmax(sims, tau)` for a 1-D array `sims`. Keep it stable for small τ:
 # $\exp(1/0.001)$ overflows.
 
+
 # %% tags=["exercise"]
 def my_softmax(sims, tau):
     """Probabilities p_j = exp(s_j / tau) / sum_k exp(s_k / tau) for a 1-D array ``sims``."""
@@ -134,7 +135,7 @@ check_softmax(my_softmax)
 # $p_0$ and the entropy of the distribution (in nats).
 
 # %%
-SIMS = -np.sort(-rng.uniform(-0.1, 0.35, size=8))   # descending: caption 0 has the largest similarity
+SIMS = -np.sort(-rng.uniform(-0.1, 0.35, size=8))  # descending: caption 0 has the largest similarity
 SIMS[0] += 0.05
 
 

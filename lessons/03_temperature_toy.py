@@ -60,14 +60,13 @@ import time
 import numpy as np
 import torch
 
-from modgap_edu.experiments import init_vs_opt
 from modgap_edu.core import metrics, procrustes, shift
-from modgap_edu.toys import six_pairs
+from modgap_edu.exercises.lesson03 import check_loss_change_prediction, check_procrustes, check_shift, check_sphere_loss
+from modgap_edu.experiments import init_vs_opt
 from modgap_edu.plots import lesson03 as plots
-from modgap_edu.exercises.lesson03 import (check_loss_change_prediction, check_procrustes, check_shift,
-                                           check_sphere_loss)
 from modgap_edu.plots.loss_terms import plot_loss_terms
 from modgap_edu.plots.widgets import demo, float_slider, log_slider, show
+from modgap_edu.toys import six_pairs
 
 torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
 LESSON_START = time.perf_counter()
@@ -89,8 +88,11 @@ if not feats.is_real:
     print("Why the fallback:", feats.reason.split(":")[0] + ".")
     print("Everything below runs on this small model: its numbers are NOT those of CLIP.")
 img, txt = feats.image, feats.text
-short = ("REAL: Liang et al.'s CLIP ViT-B/16 features, 500 COCO pairs" if feats.is_real
-         else "FALLBACK: the course's small CLIP trained on digits (not CLIP)")  # figure titles
+short = (
+    "REAL: Liang et al.'s CLIP ViT-B/16 features, 500 COCO pairs"
+    if feats.is_real
+    else "FALLBACK: the course's small CLIP trained on digits (not CLIP)"
+)  # figure titles
 gap_vec, unit_dir = shift.gap_direction(img, txt)
 print(f"{img.shape[0]} pairs, {img.shape[1]}-d; gap ||mean(x̂) − mean(ŷ)|| = {np.linalg.norm(gap_vec):.4f}")
 
@@ -140,8 +142,10 @@ for alpha in (0.0, 0.25, 0.5, 1.0, 2.0):
     xa, ya = shift.shift_embeddings(img, txt, alpha=alpha)
     xl, yl = shift.shift_embeddings(img, txt, lam=lam)
     same = np.allclose(xa, xl) and np.allclose(ya, yl)
-    print(f"alpha = {alpha:4.2f} <-> lam = {lam:6.3f}: same embeddings: {same}; "
-          f"signed remaining gap {shift.signed_gap(xa, ya, pc1):+.4f}")
+    print(
+        f"alpha = {alpha:4.2f} <-> lam = {lam:6.3f}: same embeddings: {same}; "
+        f"signed remaining gap {shift.signed_gap(xa, ya, pc1):+.4f}"
+    )
 
 # %% [markdown]
 # **Paper vs. your run: how fast does the gap close?** Liang's `get_gap_stats.ipynb` prints the signed
@@ -239,13 +243,17 @@ for protocol in shift.PROTOCOLS:
     print(f"τ = 0.01, {protocol:9s}: local minima on the swapped side at {neg} (paper: ≈ {PAPER_BACK_TO_BACK})")
 for tau in (0.01, 1.0):
     off = land.loss_at(tau, "official")
-    print(f"τ = {tau:g}: loss at λ = 0 → λ = 0.25 (α = {0.25 / (2 * g_norm):.3f}; official): {off[k0]:.4f} → "
-          f"{off[k0 + 1]:.4f} ({'up' if off[k0 + 1] > off[k0] else 'down'})")
+    print(
+        f"τ = {tau:g}: loss at λ = 0 → λ = 0.25 (α = {0.25 / (2 * g_norm):.3f}; official): {off[k0]:.4f} → "
+        f"{off[k0 + 1]:.4f} ({'up' if off[k0 + 1] > off[k0] else 'down'})"
+    )
 diff = np.abs(land.loss_at(0.01, "official") - land.loss_at(0.01, "symmetric"))
 print(f"official vs symmetric at τ = 0.01: largest difference {diff.max():.3f} (loss units)")
 agree = all(land.minimum(t, "official")[0] == land.minimum(t, "symmetric")[0] for t in (0.01, 0.02, 1.0))
-print(f"on the notebook's λ grid (step 0.25), official and symmetric losses have their minimum at the same λ "
-      f"for every τ: {agree}")
+print(
+    f"on the notebook's λ grid (step 0.25), official and symmetric losses have their minimum at the same λ "
+    f"for every τ: {agree}"
+)
 
 # %% [markdown]
 # ### Where exactly is the minimum?
@@ -257,14 +265,21 @@ print(f"on the notebook's λ grid (step 0.25), official and symmetric losses hav
 # %%
 from modgap_edu.core import loss_terms
 
-minima = {(tau, protocol): loss_terms.landscape_minimum(img, txt, tau, protocol=protocol)
-          for protocol in ("official", "symmetric") for tau in (0.01, 1.0)}
+minima = {
+    (tau, protocol): loss_terms.landscape_minimum(img, txt, tau, protocol=protocol)
+    for protocol in ("official", "symmetric")
+    for tau in (0.01, 1.0)
+}
 print(f"‖g‖ = {g_norm:.3f}; conversion λ = 2α‖g‖; grid step α = 0.005 (λ = {2 * 0.005 * g_norm:.4f})")
-print(f"{'τ':>5s} {'protocol':>10s} {'α*':>7s} {'λ*':>7s} {'gap at min':>10s} {'loss at min':>11s} {'loss at α=0':>11s}"
-      f" {'gap closed':>10s}")
+print(
+    f"{'τ':>5s} {'protocol':>10s} {'α*':>7s} {'λ*':>7s} {'gap at min':>10s} {'loss at min':>11s} {'loss at α=0':>11s}"
+    f" {'gap closed':>10s}"
+)
 for (tau, protocol), m in minima.items():
-    print(f"{tau:5g} {protocol:>10s} {m.alpha:+7.3f} {m.lam:+7.3f} {m.gap:10.3f} {m.loss:11.4f} {m.loss0:11.4f} "
-          f"{1 - m.gap / m.gap0:10.0%}")
+    print(
+        f"{tau:5g} {protocol:>10s} {m.alpha:+7.3f} {m.lam:+7.3f} {m.gap:10.3f} {m.loss:11.4f} {m.loss0:11.4f} "
+        f"{1 - m.gap / m.gap0:10.0%}"
+    )
 
 # %% [markdown]
 # Read the table, not the paper's sentence. On the real features at τ = 1/100 the minimum is **near, not at,**
@@ -290,8 +305,10 @@ for (tau, protocol), m in minima.items():
 terms = [loss_terms.loss_terms_along_shift(img, txt, tau, alphas=np.linspace(0.0, 0.5, 21)) for tau in (0.01, 1.0)]
 for t in terms:
     c = t.change(0.0, 0.5)
-    print(f"τ = {t.temperature:g}: α 0 → 0.5 (λ 0 → {2 * 0.5 * t.gap_norm:.3f}): matched {c['matched']:+.3f}, "
-          f"log-sum-exp {c['logsumexp']:+.3f}, total {c['total']:+.3f}")
+    print(
+        f"τ = {t.temperature:g}: α 0 → 0.5 (λ 0 → {2 * 0.5 * t.gap_norm:.3f}): matched {c['matched']:+.3f}, "
+        f"log-sum-exp {c['logsumexp']:+.3f}, total {c['total']:+.3f}"
+    )
 show(plot_loss_terms(terms, title=short))
 
 # %% [markdown]
@@ -315,9 +332,11 @@ shift_demo = plots.ShiftDemo(img, txt, label=short)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(shift_demo,
-     alpha=float_slider("shift α (× raw gap g)", -1.0, 3.0, 0.0, 0.05),
-     temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
+demo(
+    shift_demo,
+    alpha=float_slider("shift α (× raw gap g)", -1.0, 3.0, 0.0, 0.05),
+    temperature=log_slider("temperature τ", 0.01, 1.0, 0.01),
+)
 
 # %% [markdown]
 # **Questions**
@@ -341,8 +360,10 @@ demo(shift_demo,
 # %%
 for tau in plots.SLIDER_TAUS[::2]:
     a_min, gap_min, loss_min = shift_demo.land.minimum(tau, "official")
-    print(f"τ = {tau:6.4f}: minimum at α = {a_min:+.2f}, signed remaining gap {gap_min:+.3f} "
-          f"(unshifted: {shift_demo.gap0:.3f})")
+    print(
+        f"τ = {tau:6.4f}: minimum at α = {a_min:+.2f}, signed remaining gap {gap_min:+.3f} "
+        f"(unshifted: {shift_demo.gap0:.3f})"
+    )
 
 # %% [markdown]
 # ## 2. Why: mismatched pairs on a sphere (Liang Fig. 3e–g)
@@ -401,8 +422,10 @@ for tau in six_pairs.PAPER_TEMPERATURES:
     mis = six_pairs.sphere_toy_curves([tau], mismatched=True)[0]
     mat = six_pairs.sphere_toy_curves([tau], mismatched=False)[0]
     pos = deltas[deltas >= 0][np.argmin(mis[deltas >= 0])]
-    print(f"{'1/%d' % round(1 / tau):>7s} | {six_pairs.sphere_toy_loss(0, tau):16.3f} {six_pairs.sphere_toy_loss(75, tau):8.3f} "
-          f"{'±%d°' % pos if pos else '0°':>10s} | {'%d°' % deltas[np.argmin(mat)]:>18s}")
+    print(
+        f"{'1/%d' % round(1 / tau):>7s} | {six_pairs.sphere_toy_loss(0, tau):16.3f} {six_pairs.sphere_toy_loss(75, tau):8.3f} "
+        f"{'±%d°' % pos if pos else '0°':>10s} | {'%d°' % deltas[np.argmin(mat)]:>18s}"
+    )
 print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima near ±65–80°")
 
 # %% [markdown]
@@ -413,9 +436,11 @@ print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima nea
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(plots.SphereToyDemo(),
-     delta_theta_deg=float_slider("Δθ (degrees, texts' polar offset)", -90, 90, 30, 5),
-     temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
+demo(
+    plots.SphereToyDemo(),
+    delta_theta_deg=float_slider("Δθ (degrees, texts' polar offset)", -90, 90, 30, 5),
+    temperature=log_slider("temperature τ", 0.01, 1.0, 0.01),
+)
 
 
 # %% [markdown]
@@ -466,8 +491,10 @@ model0 = init_vs_opt.build_model(len(vocab), seed=0)
 W = procrustes.procrustes_rotation(*init_vs_opt.embed(model0, train_set))
 X_te, Y_te = init_vs_opt.embed(model0, test_set)
 print(f"W is {W.shape[0]}x{W.shape[1]}, orthogonal: {np.allclose(W @ W.T, np.eye(len(W)))}")
-print(f"held-out gap at init: {metrics.l2m(X_te, Y_te):.4f} (original) -> "
-      f"{metrics.l2m(X_te, procrustes.apply_rotation(Y_te, W)):.4f} (texts rotated by W)")
+print(
+    f"held-out gap at init: {metrics.l2m(X_te, Y_te):.4f} (original) -> "
+    f"{metrics.l2m(X_te, procrustes.apply_rotation(Y_te, W)):.4f} (texts rotated by W)"
+)
 
 # %% [markdown]
 # ### Our laptop version, two recipes
@@ -489,14 +516,20 @@ paper_asset = init_vs_opt.load_asset(init_vs_opt.PAPER_RECIPE_ASSET)
 print("precomputed with:", paper_asset["command"])
 ps = paper_asset["summary"]
 paper = init_vs_opt.PAPER
-print(f"\n{'paper recipe':12s} {'ours: init':>10s} {'ours: epoch 5':>14s}   {'paper: init':>11s} {'paper: epoch 5':>14s}")
+print(
+    f"\n{'paper recipe':12s} {'ours: init':>10s} {'ours: epoch 5':>14s}   {'paper: init':>11s} {'paper: epoch 5':>14s}"
+)
 for v in ("original", "amended"):
-    print(f"{v:12s} {ps[f'{v}.gap_init']['mean']:10.3f} {ps[f'{v}.gap_epoch_5']['mean']:14.3f}   "
-          f"{np.mean(paper[v]['init']):11.4f} {np.mean(paper[v]['trained']):14.4f}")
+    print(
+        f"{v:12s} {ps[f'{v}.gap_init']['mean']:10.3f} {ps[f'{v}.gap_epoch_5']['mean']:14.3f}   "
+        f"{np.mean(paper[v]['init']):11.4f} {np.mean(paper[v]['trained']):14.4f}"
+    )
 ratio_paper_recipe = ps["amended.gap_epoch_5"]["mean"] / ps["original.gap_epoch_5"]["mean"]
 ratio_paper = np.mean(paper["amended"]["trained"]) / np.mean(paper["original"]["trained"])
-print(f"amended / original at epoch 5: ours {ratio_paper_recipe:.2f} (at init: "
-      f"{ps['amended.gap_init']['mean'] / ps['original.gap_init']['mean']:.2f}), paper {ratio_paper:.2f}")
+print(
+    f"amended / original at epoch 5: ours {ratio_paper_recipe:.2f} (at init: "
+    f"{ps['amended.gap_init']['mean'] / ps['original.gap_init']['mean']:.2f}), paper {ratio_paper:.2f}"
+)
 for v in ("original", "amended"):
     a, b = ps[f"{v}.gap_init"]["mean"], ps[f"{v}.gap_epoch_5"]["mean"]
     print(f"ours, {v}: the gap {'grows' if b > a else 'shrinks'} in 5 epochs ({a:.3f} -> {b:.3f}, {b - a:+.3f})")
@@ -508,9 +541,11 @@ for variant in ("original", "amended"):
     live_paper.append(r.__dict__)
     seeds = [a["gap_per_epoch"][4] for a in paper_asset["results"] if a["variant"] == variant]
     inside = min(seeds) - 0.005 <= r.gap_trained <= max(seeds) + 0.005
-    print(f"live seed 0, paper recipe, {variant:8s}: gap {r.gap_init:.4f} -> {r.gap_trained:.4f} after 5 epochs "
-          f"({r.seconds:.1f} s); shipped seeds at epoch 5: {min(seeds):.4f} … {max(seeds):.4f} -> "
-          f"{'within spread' if inside else 'OUTSIDE the seed spread'}")
+    print(
+        f"live seed 0, paper recipe, {variant:8s}: gap {r.gap_init:.4f} -> {r.gap_trained:.4f} after 5 epochs "
+        f"({r.seconds:.1f} s); shipped seeds at epoch 5: {min(seeds):.4f} … {max(seeds):.4f} -> "
+        f"{'within spread' if inside else 'OUTSIDE the seed spread'}"
+    )
 
 # %%
 show(plots.plot_gap_per_epoch(paper_asset, live=live_paper))
@@ -522,25 +557,35 @@ show(plots.plot_gap_per_epoch(paper_asset, live=live_paper))
 asset = init_vs_opt.load_asset()
 print("precomputed with:", asset["command"])
 summ = asset["summary"]
-print(f"\n{'':10s} {'ours: init':>16s} {'ours: epoch 30':>16s} {'ours: epoch %d' % asset['epochs']:>16s}   "
-      f"{'paper: init':>16s} {'paper: trained':>16s}")
+print(
+    f"\n{'':10s} {'ours: init':>16s} {'ours: epoch 30':>16s} {'ours: epoch %d' % asset['epochs']:>16s}   "
+    f"{'paper: init':>16s} {'paper: trained':>16s}"
+)
 for v in ("original", "amended"):
-    cells = [f"{summ[f'{v}.{s}']['mean']:.3f} ± {summ[f'{v}.{s}']['ci95']:.3f}"
-             for s in ("gap_init", "gap_epoch_30", "gap_trained")]
+    cells = [
+        f"{summ[f'{v}.{s}']['mean']:.3f} ± {summ[f'{v}.{s}']['ci95']:.3f}"
+        for s in ("gap_init", "gap_epoch_30", "gap_trained")
+    ]
     p_init, p_tr = np.mean(paper[v]["init"]), np.mean(paper[v]["trained"])
     print(f"{v:10s} {cells[0]:>16s} {cells[1]:>16s} {cells[2]:>16s}   {p_init:16.4f} {p_tr:16.4f}")
 print("(± = 95% CI over seeds, t_0.975 * s / sqrt(n), as in the paper)")
 for s in ("gap_epoch_30", "gap_trained"):
     ratio = summ[f"amended.{s}"]["mean"] / summ[f"original.{s}"]["mean"]
     print(f"amended / original at {s}: {ratio:.2f}")
-print(f"paper: amended / original after training: {np.mean(paper['amended']['trained']) / np.mean(paper['original']['trained']):.2f}")
+print(
+    f"paper: amended / original after training: {np.mean(paper['amended']['trained']) / np.mean(paper['original']['trained']):.2f}"
+)
 g = {key: summ[key]["mean"] for key in summ}
-print(f"\nours: the original gap {'shrinks' if g['original.gap_trained'] < g['original.gap_init'] else 'grows'} during "
-      f"training ({g['original.gap_init']:.3f} -> {g['original.gap_trained']:.3f}); paper: it grows "
-      f"({np.mean(paper['original']['init']):.2f} -> {np.mean(paper['original']['trained']):.2f})")
-print(f"ours: amended < original at epoch 30: {g['amended.gap_epoch_30'] < g['original.gap_epoch_30']}; "
-      f"at epoch {asset['epochs']}: {g['amended.gap_trained'] < g['original.gap_trained']} "
-      f"(difference {g['original.gap_trained'] - g['amended.gap_trained']:+.3f})")
+print(
+    f"\nours: the original gap {'shrinks' if g['original.gap_trained'] < g['original.gap_init'] else 'grows'} during "
+    f"training ({g['original.gap_init']:.3f} -> {g['original.gap_trained']:.3f}); paper: it grows "
+    f"({np.mean(paper['original']['init']):.2f} -> {np.mean(paper['original']['trained']):.2f})"
+)
+print(
+    f"ours: amended < original at epoch 30: {g['amended.gap_epoch_30'] < g['original.gap_epoch_30']}; "
+    f"at epoch {asset['epochs']}: {g['amended.gap_trained'] < g['original.gap_trained']} "
+    f"(difference {g['original.gap_trained'] - g['amended.gap_trained']:+.3f})"
+)
 
 # %%
 live = []
@@ -549,9 +594,11 @@ for variant in ("original", "amended"):
     live.append(r.__dict__)
     seeds = [a["gap_per_epoch"][29] for a in asset["results"] if a["variant"] == variant]
     inside = min(seeds) - 0.005 <= r.gap_trained <= max(seeds) + 0.005
-    print(f"live seed 0, {variant:8s}: gap {r.gap_init:.4f} -> {r.gap_trained:.4f} after 30 epochs "
-          f"({r.seconds:.1f} s); shipped seeds at epoch 30: {min(seeds):.4f} … {max(seeds):.4f} -> "
-          f"{'within spread' if inside else 'OUTSIDE the seed spread'}; caption retrieval {r.test_accuracy:.2f}")
+    print(
+        f"live seed 0, {variant:8s}: gap {r.gap_init:.4f} -> {r.gap_trained:.4f} after 30 epochs "
+        f"({r.seconds:.1f} s); shipped seeds at epoch 30: {min(seeds):.4f} … {max(seeds):.4f} -> "
+        f"{'within spread' if inside else 'OUTSIDE the seed spread'}; caption retrieval {r.test_accuracy:.2f}"
+    )
 
 # %%
 show(plots.plot_init_vs_opt(asset, live=live))
@@ -605,23 +652,31 @@ from modgap_edu.experiments import fixed_tau_finetune as ftf
 ft = ftf.load_asset()
 print("precomputed with:", ft["command"])
 learn = {r["tau"]: r for r in ftf.table(ft, learnable=True)}
-print(f"{'τ':>6s} | {'paper gap':>9s} {'i2t R@1':>7s} | {'ours gap (min…max)':>20s} {'i2t R@1':>7s} | "
-      f"{'learnable τ: gap':>16s} {'τ at end':>8s}")
+print(
+    f"{'τ':>6s} | {'paper gap':>9s} {'i2t R@1':>7s} | {'ours gap (min…max)':>20s} {'i2t R@1':>7s} | "
+    f"{'learnable τ: gap':>16s} {'τ at end':>8s}"
+)
 for row in ftf.table(ft, learnable=False):
     tau, pp, lr_row = row["tau"], ftf.PAPER[row["tau"]], learn[row["tau"]]
-    print(f"{'1/%d' % round(1 / tau) if tau < 1 else '1':>6s} | {pp['gap']:9.4f} {pp['image_r1']:7.4f} | "
-          f"{row['gap']['mean']:7.3f} ({row['gap']['min']:.3f}…{row['gap']['max']:.3f}) {row['i2t_r1']['mean']:7.3f} | "
-          f"{lr_row['gap']['mean']:16.3f} {lr_row['tau_final']['mean']:8.4f}")
+    print(
+        f"{'1/%d' % round(1 / tau) if tau < 1 else '1':>6s} | {pp['gap']:9.4f} {pp['image_r1']:7.4f} | "
+        f"{row['gap']['mean']:7.3f} ({row['gap']['min']:.3f}…{row['gap']['max']:.3f}) {row['i2t_r1']['mean']:7.3f} | "
+        f"{lr_row['gap']['mean']:16.3f} {lr_row['tau_final']['mean']:8.4f}"
+    )
 gaps = [r["gap"]["mean"] for r in ftf.table(ft, learnable=False)]
-print(f"ours (frozen τ): gap decreases monotonically with τ: {all(a > b for a, b in zip(gaps, gaps[1:]))}; "
-      f"smallest gap at τ = {ftf.table(ft)[int(np.argmin(gaps))]['tau']:g}")
+print(
+    f"ours (frozen τ): gap decreases monotonically with τ: {all(a > b for a, b in zip(gaps, gaps[1:]))}; "
+    f"smallest gap at τ = {ftf.table(ft)[int(np.argmin(gaps))]['tau']:g}"
+)
 
 # %%
 m = ftf.run_member(0, 1.0)
 rec = next(r for r in ft["members"] if (r["seed"], r["tau"], r["learnable"]) == (0, 1.0, False))
-print(f"live member seed 0, τ = 1 (frozen): gap {m.gap_base:.4f} -> {m.gap:.4f}, i2t R@1 {m.i2t_r1:.3f} "
-      f"({m.seconds:.1f} s); shipped: {rec['gap']:.4f}, {rec['i2t_r1']:.3f} -> "
-      f"{'identical' if abs(rec['gap'] - m.gap) < 1e-6 else 'DIFFERENT'}")
+print(
+    f"live member seed 0, τ = 1 (frozen): gap {m.gap_base:.4f} -> {m.gap:.4f}, i2t R@1 {m.i2t_r1:.3f} "
+    f"({m.seconds:.1f} s); shipped: {rec['gap']:.4f}, {rec['i2t_r1']:.3f} -> "
+    f"{'identical' if abs(rec['gap'] - m.gap) < 1e-6 else 'DIFFERENT'}"
+)
 
 # %% [markdown]
 # **Paper vs. our run.** As in the paper, τ = 1 gives the smallest gap and the lowest image→text R@1. Unlike
@@ -647,14 +702,21 @@ for name, (d, b, how) in rs.PAPER_TABLE1.items():
 rcurve = rs.retrieval_vs_shift(img, txt)
 zcurve = rs.zero_shot_vs_shift(*rs.digit_zero_shot_features(seed=0, epochs=30))
 print(f"\nours ({'real COCO features' if feats.is_real else 'FALLBACK features'}, and digits zero-shot):")
-for label, cur, name in (("COCO i2t R@1", rcurve, "i2t"), ("COCO t2i R@1", rcurve, "t2i"),
-                         ("digits zero-shot", zcurve, "accuracy")):
+for label, cur, name in (
+    ("COCO i2t R@1", rcurve, "i2t"),
+    ("COCO t2i R@1", rcurve, "t2i"),
+    ("digits zero-shot", zcurve, "accuracy"),
+):
     lam_b, best = cur.best(name)
     h = cur.helps(name)
-    print(f"{label:17s} default {cur.default(name):.3f}; best {best:.3f} at λ = {lam_b:+.2f}; "
-          f"best gain closing {h['close (lam > 0)']:+.3f}, widening {h['widen (lam < 0)']:+.3f}")
-helps = {lab: max(cur.helps(n), key=cur.helps(n).get) for lab, cur, n in
-         (("COCO t2i", rcurve, "t2i"), ("digits zero-shot", zcurve, "accuracy"))}
+    print(
+        f"{label:17s} default {cur.default(name):.3f}; best {best:.3f} at λ = {lam_b:+.2f}; "
+        f"best gain closing {h['close (lam > 0)']:+.3f}, widening {h['widen (lam < 0)']:+.3f}"
+    )
+helps = {
+    lab: max(cur.helps(n), key=cur.helps(n).get)
+    for lab, cur, n in (("COCO t2i", rcurve, "t2i"), ("digits zero-shot", zcurve, "accuracy"))
+}
 print(f"the direction that helps: {helps}")
 
 # %%
@@ -675,8 +737,15 @@ show(plots.plot_shift_scores(rcurve, zcurve, title=short))
 # </div>
 
 # %%
-FAIRFACE_SUM = {"Black": (1.1, 1.0), "White": (15.7, 13.7), "Indian": (1.2, 1.1), "Latino": (2.8, 2.0),
-                "Middle Eastern": (6.3, 5.2), "Southeast Asian": (0.5, 0.3), "East Asian": (0.7, 0.6)}
+FAIRFACE_SUM = {
+    "Black": (1.1, 1.0),
+    "White": (15.7, 13.7),
+    "Indian": (1.2, 1.1),
+    "Latino": (2.8, 2.0),
+    "Middle Eastern": (6.3, 5.2),
+    "Southeast Asian": (0.5, 0.3),
+    "East Asian": (0.7, 0.6),
+}
 ACC = (0.5817, 0.5739)  # notebook output; the paper states a 0.0008 drop
 print("Liang Table 2 (paper/notebook, not ours): crime-related + non-human predictions, % of each race")
 print(f"{'race':16s} {'λ = 0':>6s} {'λ = −0.2':>9s}")

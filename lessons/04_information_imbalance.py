@@ -51,17 +51,20 @@
 import time
 
 import numpy as np
-import matplotlib.pyplot as plt
 
 import modgap_edu
-from modgap_edu.mad import dataset, digits
-from modgap_edu.core import metrics
-from modgap_edu.models import training
+from modgap_edu.exercises.lesson04 import (
+    check_conditional_entropy,
+    check_make_caption,
+    check_row_entropy,
+    conditional_entropy,
+    mad_joint,
+    mutual_information,
+)
 from modgap_edu.experiments import mad_sweep
+from modgap_edu.mad import dataset, digits
 from modgap_edu.plots import lesson04 as plots
-from modgap_edu.plots.widgets import demo, show, choice_slider, int_slider
-from modgap_edu.exercises.lesson04 import (check_conditional_entropy, check_make_caption, check_row_entropy,
-                                           conditional_entropy, mutual_information, mad_joint)
+from modgap_edu.plots.widgets import choice_slider, demo, int_slider, show
 
 rng = modgap_edu.set_seed(0)
 print("modgap_edu", modgap_edu.__version__)
@@ -103,8 +106,10 @@ check_conditional_entropy(my_conditional_entropy)
 # %%
 for visible in [("digit",), ("colors",), ("digit", "colors")]:
     j = mad_joint(visible)
-    print(f"caption names {' + '.join(visible):<15} {j.shape[1]:>2} distinct captions   "
-          f"H(X|C) = {conditional_entropy(j):.2f} bits   I(X;C) = {mutual_information(j):.2f} bits")
+    print(
+        f"caption names {' + '.join(visible):<15} {j.shape[1]:>2} distinct captions   "
+        f"H(X|C) = {conditional_entropy(j):.2f} bits   I(X;C) = {mutual_information(j):.2f} bits"
+    )
 
 # %% [markdown]
 # Full MAD has six factors: digit (10 values), thick/thin (3), swelling (2), fracture (2), size (2) and colour (7),
@@ -146,8 +151,14 @@ for f, values in dataset.FACTORS.items():
 # shipped sweep was computed on.
 
 # %%
-print("base digits here:", digits.resolve_source("auto"), "| full MNIST in the cache:", digits.mnist_available(),
-      "->", digits.mnist_dir())
+print(
+    "base digits here:",
+    digits.resolve_source("auto"),
+    "| full MNIST in the cache:",
+    digits.mnist_available(),
+    "->",
+    digits.mnist_dir(),
+)
 print("base digits of the shipped sweep:", mad_sweep.load_sweep(validate=False)["base_digits"])
 show(plots.example_grid(n_per_row=8, seed=0))
 
@@ -183,8 +194,10 @@ for op in (factors.thicken, factors.thin):
     row = []
     for scale in (2, 4):
         t0 = time.perf_counter()
-        row.append(f"{scale}×: {stroke_mass_kept(op, scale):.0%} of the stroke mass "
-                   f"({(time.perf_counter() - t0) / len(base30) * 1e3:.1f} ms/digit)")
+        row.append(
+            f"{scale}×: {stroke_mass_kept(op, scale):.0%} of the stroke mass "
+            f"({(time.perf_counter() - t0) / len(base30) * 1e3:.1f} ms/digit)"
+        )
     print(f"{op.__name__:<8}", "   ".join(row))
 
 
@@ -204,8 +217,11 @@ def my_make_caption(labels, k, rng, main_object="digit"):
     raise NotImplementedError("Exercise 2.1: build the caption from dataset.FACTORS and labels")
 
 
-my_make_caption({"digit": 3, "thickthinning": 1, "swelling": 0, "fracture": 0, "scaling": 1, "colors": 1}, 2,
-                np.random.default_rng(0))
+my_make_caption(
+    {"digit": 3, "thickthinning": 1, "swelling": 0, "fracture": 0, "scaling": 1, "colors": 1},
+    2,
+    np.random.default_rng(0),
+)
 
 # %%
 check_make_caption(my_make_caption)
@@ -270,8 +286,11 @@ sweep = mad_sweep.load_sweep()  # validated: the direction of both effects is ch
 show(plots.plot_sweep(sweep, ("rmg", "l2m", "moad_image", "moad_text"), live=live))
 
 # %%
-show(plots.plot_sweep(sweep, ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "zero_shot_attributes"),
-                  live=live))
+show(
+    plots.plot_sweep(
+        sweep, ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "zero_shot_attributes"), live=live
+    )
+)
 
 
 # %% [markdown]
@@ -288,6 +307,7 @@ show(plots.plot_sweep(sweep, ("zero_shot_digit", "zero_shot_digit_full", "zero_s
 def pm(metric, k):
     m, s, n = mad_sweep.table(sweep, metric)[k]
     return f"{m:6.3f} ± {s:.3f}"
+
 
 rows = [
     ("less caption information → larger gap (RMG)", "rmg"),
@@ -316,20 +336,30 @@ def falls_every_step(metric, seed=None):
 print()
 for metric in ("rmg", "l2m", "moad_image", "moad_text"):
     n_ok = sum(falls_every_step(metric, s_) for s_ in seeds)
-    print(f"{metric:<11} falls at every step of k: seed mean {falls_every_step(metric)}, in {n_ok} of {len(seeds)} seeds")
+    print(
+        f"{metric:<11} falls at every step of k: seed mean {falls_every_step(metric)}, in {n_ok} of {len(seeds)} seeds"
+    )
 mo = mad_sweep.table(sweep, "moad_image")
 negative = [k for k in mad_sweep.MODES if mo[k][0] < 0]
-print("image MOAD < 0 (colours separated more than digits) from:",
-      mad_sweep.mode_name(negative[0]) if negative else "never")
+print(
+    "image MOAD < 0 (colours separated more than digits) from:",
+    mad_sweep.mode_name(negative[0]) if negative else "never",
+)
 for metric in ("zero_shot_digit", "zero_shot_digit_full", "zero_shot_color", "zero_shot_attributes"):
     t = mad_sweep.table(sweep, metric)
-    print(f"{metric:<21} object only {t[None][0]:.3f} -> k=5 {t[5][0]:.3f}: "
-          f"{'rises' if t[5][0] > t[None][0] else 'falls'}; best at {mad_sweep.mode_name(max(t, key=lambda k: t[k][0]))}")
-print(f"chance level: digit {1 / len(dataset.FACTORS['digit']):.3f}, colour {1 / len(dataset.FACTORS['colors']):.3f}, "
-      f"attributes {np.mean([1 / len(dataset.FACTORS[a]) for a in dataset.ATTRIBUTES]):.3f}")
+    print(
+        f"{metric:<21} object only {t[None][0]:.3f} -> k=5 {t[5][0]:.3f}: "
+        f"{'rises' if t[5][0] > t[None][0] else 'falls'}; best at {mad_sweep.mode_name(max(t, key=lambda k: t[k][0]))}"
+    )
+print(
+    f"chance level: digit {1 / len(dataset.FACTORS['digit']):.3f}, colour {1 / len(dataset.FACTORS['colors']):.3f}, "
+    f"attributes {np.mean([1 / len(dataset.FACTORS[a]) for a in dataset.ATTRIBUTES]):.3f}"
+)
 runs = mad_sweep.runs(sweep)
-print(f"train time per run in the sweep: median {np.median([x['train_seconds'] for x in runs]):.0f} s "
-      f"({np.median([x['train_cpu_seconds'] for x in runs]):.0f} CPU-s); your live run: {train_seconds:.0f} s")
+print(
+    f"train time per run in the sweep: median {np.median([x['train_seconds'] for x in runs]):.0f} s "
+    f"({np.median([x['train_cpu_seconds'] for x in runs]):.0f} CPU-s); your live run: {train_seconds:.0f} s"
+)
 
 # %% [markdown]
 # Read the table with the seed spread in mind: a difference is worth a claim only when it is several standard
@@ -356,9 +386,11 @@ print(f"train time per run in the sweep: median {np.median([x['train_seconds'] f
 show(plots.plot_presence(sweep))
 for kind, main in (("sweep", "digit"), ("presence", "colors")):
     rs = mad_sweep.runs(sweep, kind, k=1, main_object=main)
-    print(f"main object = {main:<7} MOAD image (digit vs colour) = {np.mean([x['moad_image'] for x in rs]):6.3f} "
-          f"± {np.std([x['moad_image'] for x in rs]):.3f}   zero-shot digit (full ensemble) = "
-          f"{np.mean([x['zero_shot_digit_full'] for x in rs]):.3f}")
+    print(
+        f"main object = {main:<7} MOAD image (digit vs colour) = {np.mean([x['moad_image'] for x in rs]):6.3f} "
+        f"± {np.std([x['moad_image'] for x in rs]):.3f}   zero-shot digit (full ensemble) = "
+        f"{np.mean([x['zero_shot_digit_full'] for x in rs]):.3f}"
+    )
 
 
 # %% [markdown]
@@ -402,16 +434,22 @@ show(plots.plot_finetune(sweep))
 for learnable in (True, False):
     rs = mad_sweep.runs(sweep, "finetune", learnable_temperature=learnable)
     last = [x["history"][-1] for x in rs]
-    print(f"{'learnable' if learnable else 'frozen':<9} τ: RMG {np.mean([x['rmg'] for x in rs]):.3f} ± "
-          f"{np.std([x['rmg'] for x in rs]):.3f}   entropy {np.mean([h['entropy'] for h in last]):.3f}   "
-          f"τ {np.mean([x['temperature'] for x in rs]):.4f}   (start: RMG "
-          f"{np.mean([x['start']['rmg'] for x in rs]):.3f}, τ {np.mean([x['start']['temperature'] for x in rs]):.4f})")
+    print(
+        f"{'learnable' if learnable else 'frozen':<9} τ: RMG {np.mean([x['rmg'] for x in rs]):.3f} ± "
+        f"{np.std([x['rmg'] for x in rs]):.3f}   entropy {np.mean([h['entropy'] for h in last]):.3f}   "
+        f"τ {np.mean([x['temperature'] for x in rs]):.4f}   (start: RMG "
+        f"{np.mean([x['start']['rmg'] for x in rs]):.3f}, τ {np.mean([x['start']['temperature'] for x in rs]):.4f})"
+    )
 by_seed = {(x["seed"], x["learnable_temperature"]): x for x in mad_sweep.runs(sweep, "finetune")}
 seeds = sorted({s_ for s_, _ in by_seed})
-print("frozen τ ends with the larger RMG in every seed:",
-      all(by_seed[(s_, False)]["rmg"] > by_seed[(s_, True)]["rmg"] for s_ in seeds))
-print("largest entropy difference (frozen - learnable) at the last epoch:",
-      f"{max(abs(by_seed[(s_, False)]['history'][-1]['entropy'] - by_seed[(s_, True)]['history'][-1]['entropy']) for s_ in seeds):.3f} nats")
+print(
+    "frozen τ ends with the larger RMG in every seed:",
+    all(by_seed[(s_, False)]["rmg"] > by_seed[(s_, True)]["rmg"] for s_ in seeds),
+)
+print(
+    "largest entropy difference (frozen - learnable) at the last epoch:",
+    f"{max(abs(by_seed[(s_, False)]['history'][-1]['entropy'] - by_seed[(s_, True)]['history'][-1]['entropy']) for s_ in seeds):.3f} nats",
+)
 
 # %% [markdown]
 # Compare the printed lines and the three panels. Poorer captions open the gap in both runs (RMG jumps at epoch 1,
@@ -428,9 +466,11 @@ print("largest entropy difference (frozen - learnable) at the last epoch:",
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(plots.SweepExplorer(sweep),
-     k=int_slider("caption information k (0 = object only)", 0, 5, 1),
-     temperature=choice_slider("frozen temperature τ (cached runs)", mad_sweep.TEMPERATURES, 0.03))
+demo(
+    plots.SweepExplorer(sweep),
+    k=int_slider("caption information k (0 = object only)", 0, 5, 1),
+    temperature=choice_slider("frozen temperature τ (cached runs)", mad_sweep.TEMPERATURES, 0.03),
+)
 
 # %%
 for kk in (1, 5):

@@ -18,6 +18,7 @@
 Importing the package arranges that ``import open_clip`` works on CPU-only torch builds: the
 torchvision guard (``_runtime.torchvision_compat``) runs just before torchvision is first imported.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -27,15 +27,14 @@
 # %%
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 
 import modgap_edu
 from modgap_edu.core import losses, metrics
-from modgap_edu.toys import sphere
-from modgap_edu.plots.lesson01 import TemperatureDemo, plot_objectives, plot_softmax_weights
-from modgap_edu.plots.widgets import demo, show, log_slider
+from modgap_edu.exercises.lesson01 import check_align_loss, check_clip_loss, check_uniform_loss
 from modgap_edu.models.fallback_features import real_or_fallback_features
-from modgap_edu.exercises.lesson01 import check_clip_loss, check_align_loss, check_uniform_loss
+from modgap_edu.plots.lesson01 import TemperatureDemo, plot_objectives, plot_softmax_weights
+from modgap_edu.plots.widgets import demo, log_slider, show
+from modgap_edu.toys import sphere
 
 torch.set_num_threads(1)  # the toys are tiny: one thread is fastest and reproducible
 rng = modgap_edu.set_seed(0)
@@ -44,6 +43,7 @@ print("modgap_edu", modgap_edu.__version__)
 # %% tags=["solution"]
 # Solution form only: from here on every check must pass (a failing check raises).
 from modgap_edu.exercises import require_pass
+
 require_pass()
 
 # %% [markdown]
@@ -70,6 +70,7 @@ require_pass()
 # Normalise rows (`x / x.norm(dim=1, keepdim=True)`), form `logits = x_hat @ y_hat.T / temperature`,
 # `labels = torch.arange(N)`; the text→image term uses `logits.T`.
 # </details>
+
 
 # %% tags=["exercise"]
 def my_clip_loss(image_emb, text_emb, temperature):
@@ -104,7 +105,10 @@ check_clip_loss(my_clip_loss)
 # %%
 import open_clip
 
-x, y = torch.randn(8, 32, generator=torch.Generator().manual_seed(1)), torch.randn(8, 32, generator=torch.Generator().manual_seed(2))
+x, y = (
+    torch.randn(8, 32, generator=torch.Generator().manual_seed(1)),
+    torch.randn(8, 32, generator=torch.Generator().manual_seed(2)),
+)
 x_hat, y_hat = x / x.norm(dim=1, keepdim=True), y / y.norm(dim=1, keepdim=True)
 ours = losses.clip_loss(x, y, temperature=0.01)
 theirs = open_clip.ClipLoss()(x_hat, y_hat, torch.tensor(100.0))
@@ -123,8 +127,10 @@ print(f"a random batch of N = 8 at τ = 1 scores ≈ log N = {np.log(8):.3f}: {f
 row = np.array([0.30, 0.28, 0.25, 0.22, 0.20, 0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.05])
 for tau in (1.0, 0.1, 0.01):
     w = sphere.softmax_weights(row, tau)
-    print(f"τ = {tau:<5g} weight of the match {w[0]:.3f}, of the closest impostor {w[1]:.3f}, "
-          f"of the 6 least similar together {w[6:].sum():.4f}")
+    print(
+        f"τ = {tau:<5g} weight of the match {w[0]:.3f}, of the closest impostor {w[1]:.3f}, "
+        f"of the 6 least similar together {w[6:].sum():.4f}"
+    )
 show(plot_softmax_weights(row))
 
 # %% [markdown]
@@ -159,6 +165,7 @@ show(plot_softmax_weights(row))
 #
 # ### Exercise 3.1 — alignment
 
+
 # %% tags=["exercise"]
 def my_align_loss(x, y, alpha=2):
     """Mean of ||x_hat_i - y_hat_i||^alpha over rows."""
@@ -185,6 +192,7 @@ check_align_loss(my_align_loss)
 # %% [markdown]
 # ### Exercise 3.2 — uniformity
 # `torch.pdist(x)` returns the $N(N-1)/2$ distances of the distinct pairs.
+
 
 # %% tags=["exercise"]
 def my_uniform_loss(x, t=2):
@@ -225,10 +233,14 @@ from scipy.special import i0
 
 theta = np.linspace(0, 2 * np.pi, 48, endpoint=False)
 even = np.stack([np.cos(theta), np.sin(theta)], 1)
-print(f"uniform distribution on the circle: -4 + ln I0(4) = {-4 + np.log(i0(4)):.3f};  "
-      f"on the sphere in 3-D: ln((1 - e^-8)/8) = {np.log((1 - np.exp(-8)) / 8):.3f}")
-print(f"48 evenly spaced points: {float(losses.uniform_loss(even)):.3f};   48 identical points: "
-      f"{float(losses.uniform_loss(np.tile([[1.0, 0.0]], (48, 1)))):.3f}")
+print(
+    f"uniform distribution on the circle: -4 + ln I0(4) = {-4 + np.log(i0(4)):.3f};  "
+    f"on the sphere in 3-D: ln((1 - e^-8)/8) = {np.log((1 - np.exp(-8)) / 8):.3f}"
+)
+print(
+    f"48 evenly spaced points: {float(losses.uniform_loss(even)):.3f};   48 identical points: "
+    f"{float(losses.uniform_loss(np.tile([[1.0, 0.0]], (48, 1)))):.3f}"
+)
 
 # %% [markdown]
 # ## 4. A toy: two modalities on the sphere
@@ -243,16 +255,22 @@ print(f"48 evenly spaced points: {float(losses.uniform_loss(even)):.3f};   48 id
 runs = [sphere.train_toy(objective, temperature=0.01) for objective in ("alignment", "uniformity", "align+uniform")]
 runs.append(sphere.clip_run(0.5))
 runs.append(sphere.clip_run(sphere.nearest_grid_temperature(0.01)))
-print(f"after 300 steps (early in training)\n{'objective':<16}{'τ':>7}{'alignment':>11}{'uniformity':>12}"
-      f"{'gap L2M':>9}{'loss':>8}")
+print(
+    f"after 300 steps (early in training)\n{'objective':<16}{'τ':>7}{'alignment':>11}{'uniformity':>12}"
+    f"{'gap L2M':>9}{'loss':>8}"
+)
 for run in runs:
     f = run.final
     tau = f"{run.temperature:.3g}" if run.objective == "clip" else "–"
-    print(f"{run.objective:<16}{tau:>7}{f['align']:>11.3f}{(f['uniform_image'] + f['uniform_text']) / 2:>12.3f}"
-          f"{f['gap']:>9.3f}{f['loss']:>8.3f}")
+    print(
+        f"{run.objective:<16}{tau:>7}{f['align']:>11.3f}{(f['uniform_image'] + f['uniform_text']) / 2:>12.3f}"
+        f"{f['gap']:>9.3f}{f['loss']:>8.3f}"
+    )
 early = runs[-1].final
-print(f"CLIP at τ = {runs[-1].temperature:.3g}: loss {early['loss']:.2f} after 300 steps; a perfect ranking scores 0, "
-      f"a random guess log 48 = {np.log(48):.2f}")
+print(
+    f"CLIP at τ = {runs[-1].temperature:.3g}: loss {early['loss']:.2f} after 300 steps; a perfect ranking scores 0, "
+    f"a random guess log 48 = {np.log(48):.2f}"
+)
 show(plot_objectives(runs))
 
 # %% [markdown]
@@ -295,10 +313,14 @@ print(f"τ ≈ {sweep['temperature'][i_low]:.3g}: alignment {sweep['align'][i_lo
 print(f"τ ≈ {sweep['temperature'][i_high]:.3g}: alignment {sweep['align'][i_high]:.2f}, gap {sweep['gap'][i_high]:.2f}")
 print(f"the gap closes within 300 steps for τ ≥ {closed.min():.3g}" if closed.size else "the gap never closes here")
 long_run = sphere.train_toy("clip", temperature=0.01, steps=3000)
-print(f"τ = 0.01 trained 10× longer (3,000 steps): gap {long_run.final['gap']:.2f}, alignment "
-      f"{long_run.final['align']:.2f}, CLIP loss {long_run.final['loss']:.2f} (a random guess scores log 48 = {np.log(48):.2f})")
-print(f"so at τ = 0.01 the 300-step gap was {'a plateau, not an end state' if long_run.final['gap'] < 0.5 * early['gap'] else 'already the end state'}"
-      f" ({early['gap']:.2f} after 300 steps, {long_run.final['gap']:.2f} after 3,000)")
+print(
+    f"τ = 0.01 trained 10× longer (3,000 steps): gap {long_run.final['gap']:.2f}, alignment "
+    f"{long_run.final['align']:.2f}, CLIP loss {long_run.final['loss']:.2f} (a random guess scores log 48 = {np.log(48):.2f})"
+)
+print(
+    f"so at τ = 0.01 the 300-step gap was {'a plateau, not an end state' if long_run.final['gap'] < 0.5 * early['gap'] else 'already the end state'}"
+    f" ({early['gap']:.2f} after 300 steps, {long_run.final['gap']:.2f} after 3,000)"
+)
 
 # %% [markdown]
 # **Question 5.1.** After 300 steps the gap is still open below the switch-over temperature printed above
@@ -347,22 +369,30 @@ print(f"so at τ = 0.01 the 300-step gap was {'a plateau, not an end state' if l
 
 # %%
 from modgap_edu.experiments import gap_fate_grid
-from modgap_edu.toys import gap_fate
 from modgap_edu.plots.gap_fate import plot_gap_fate_trajectory, plot_phase_diagram
+from modgap_edu.toys import gap_fate
 
 grid = gap_fate_grid.load_phase_grid()
 cells = {(r["tau"], r["dim"], r["share"], r["mismatch"]): r for r in gap_fate.summarize(grid)}
 settings = grid["settings"]
-print(f"{len(grid['runs'])} runs, seeds {settings['seeds']}, step cap {settings['max_steps']}; final gap / initial gap "
-      "(seed mean):")
+print(
+    f"{len(grid['runs'])} runs, seeds {settings['seeds']}, step cap {settings['max_steps']}; final gap / initial gap "
+    "(seed mean):"
+)
 for share, mm in ((1, 0.0), (4, 0.0), (1, 0.25)):
     print(f"share {share}, mismatch {mm}:   " + "".join(f"τ={t:<7g}" for t in settings["taus"]))
     for dim in settings["dims"]:
-        print(f"  dim {dim:<3d}" + " " * 12 + "".join(
-            f"{cells[(t, dim, share, mm)]['ratio_mean']:<6.2f}{'*' if cells[(t, dim, share, mm)]['converged'] < 1 else ' '}  "
-            for t in settings["taus"]))
+        print(
+            f"  dim {dim:<3d}"
+            + " " * 12
+            + "".join(
+                f"{cells[(t, dim, share, mm)]['ratio_mean']:<6.2f}{'*' if cells[(t, dim, share, mm)]['converged'] < 1 else ' '}  "
+                for t in settings["taus"]
+            )
+        )
 print("* = not converged in every seed within the step cap")
 show(plot_phase_diagram(grid))
+
 
 # %%
 def ratio(tau, dim, share=1, mismatch=0.0, stat="ratio_mean"):
@@ -378,14 +408,20 @@ moving = [r for r in grid["runs"] if r["tau"] == low and r["dim"] >= 8 and r["sh
 share_effect = [ratio(low, d, 4) - ratio(low, d, 1) for d in dims]
 print(f"3-D, one caption per image: the gap closes at every τ (largest final/initial, any τ and seed: {closes_3d:.3f})")
 print(f"τ = {max(taus):g}: the gap closes in every dimension and share (largest final/initial: {high_tau_closes:.3f})")
-print(f"τ = {low:g}, dim ≥ 8, share 1: at least {open_low:.0%} of the gap is left; loss at the end "
-      f"≤ {max(r['loss_end'] for r in moving):.1e}; {sum(r['converged'] for r in moving)} of {len(moving)} runs converged, "
-      f"the others still moved the gap by up to {max(abs(r['gap_drift']) for r in moving):.3f} over their last 1,000 steps")
-print(f"τ = {low:g}: four images per caption leave {min(share_effect):+.2f} to {max(share_effect):+.2f} more of the gap "
-      f"than one (dims {dims})")
+print(
+    f"τ = {low:g}, dim ≥ 8, share 1: at least {open_low:.0%} of the gap is left; loss at the end "
+    f"≤ {max(r['loss_end'] for r in moving):.1e}; {sum(r['converged'] for r in moving)} of {len(moving)} runs converged, "
+    f"the others still moved the gap by up to {max(abs(r['gap_drift']) for r in moving):.3f} over their last 1,000 steps"
+)
+print(
+    f"τ = {low:g}: four images per caption leave {min(share_effect):+.2f} to {max(share_effect):+.2f} more of the gap "
+    f"than one (dims {dims})"
+)
 mismatch_effect = [ratio(t, d, 1, 0.25) - ratio(t, d, 1, 0.0) for t in taus for d in dims]
-print(f"a quarter of mismatched pairs changes final/initial by {min(mismatch_effect):+.2f} to {max(mismatch_effect):+.2f} "
-      f"(any τ and dim)")
+print(
+    f"a quarter of mismatched pairs changes final/initial by {min(mismatch_effect):+.2f} to {max(mismatch_effect):+.2f} "
+    f"(any τ and dim)"
+)
 
 # %% [markdown]
 # One corner of the grid, re-run live (a few seconds each): 3-D and 16-D at τ = 0.01, seed 0, with their
@@ -394,10 +430,14 @@ print(f"a quarter of mismatched pairs changes final/initial by {min(mismatch_eff
 # %%
 live = {dim: gap_fate.gap_fate(0.01, dim=dim, seed=0, history=True) for dim in (3, 16)}
 for dim, run in live.items():
-    shipped = next(r for r in grid["runs"] if (r["tau"], r["dim"], r["share"], r["mismatch"], r["seed"]) == (0.01, dim, 1, 0.0, 0))
-    print(f"dim {dim:2d}: gap {run['l2m_start']:.3f} -> {run['l2m_end']:.4f} in {run['steps']} steps "
-          f"(converged: {run['converged']}, {run['reason']}); loss {run['loss_end']:.1e}; shipped: gap {shipped['l2m_end']:.4f} "
-          f"in {shipped['steps']} steps -> {'identical' if shipped['l2m_end'] == run['l2m_end'] else 'DIFFERENT'}")
+    shipped = next(
+        r for r in grid["runs"] if (r["tau"], r["dim"], r["share"], r["mismatch"], r["seed"]) == (0.01, dim, 1, 0.0, 0)
+    )
+    print(
+        f"dim {dim:2d}: gap {run['l2m_start']:.3f} -> {run['l2m_end']:.4f} in {run['steps']} steps "
+        f"(converged: {run['converged']}, {run['reason']}); loss {run['loss_end']:.1e}; shipped: gap {shipped['l2m_end']:.4f} "
+        f"in {shipped['steps']} steps -> {'identical' if shipped['l2m_end'] == run['l2m_end'] else 'DIFFERENT'}"
+    )
 show(plot_gap_fate_trajectory(live[3]))
 show(plot_gap_fate_trajectory(live[16]))
 
@@ -455,8 +495,10 @@ real = {
 }
 for k, v in real.items():
     print(f"{k:<32}{v:8.3f}")
-print(f"Liang et al. 2022 report a gap of 0.82 for CLIP ViT-B/32 on 5,000 MSCOCO pairs; "
-      f"this file (ViT-B/16, 500 pairs) gives {real['gap L2M']:.3f}.")
+print(
+    f"Liang et al. 2022 report a gap of 0.82 for CLIP ViT-B/32 on 5,000 MSCOCO pairs; "
+    f"this file (ViT-B/16, 500 pairs) gives {real['gap L2M']:.3f}."
+)
 
 # %% [markdown]
 # With the real file, the alignment is far from 0 — look at the mean matched cosine printed above — yet CLIP

@@ -37,16 +37,15 @@ require_pass()
 # %%
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from modgap_edu._runtime.memory import release_memory
 from modgap_edu.core import cone, metrics
 from modgap_edu.data import liang_features, sample_images
+from modgap_edu.exercises.lesson02 import check_init_share, check_mean_cosine, check_relu_layer_cosine
 from modgap_edu.models import fallback_features, openclip
 from modgap_edu.plots import lesson02 as plots
-from modgap_edu.exercises.lesson02 import check_init_share, check_mean_cosine, check_relu_layer_cosine
-from modgap_edu._runtime.memory import release_memory
 from modgap_edu.plots.widgets import demo, float_slider, int_slider, show
 
 torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
@@ -87,8 +86,10 @@ print(f"gap distance L2M = ||gap vector|| = {gap_dist:.4f}")
 print(f"unit gap direction: norm {np.linalg.norm(unit_dir):.4f}, {unit_dir.size} dims")
 print(f"mean cosine, matched image-text pairs:   {matched.mean():.4f}")
 print(f"mean cosine, all image-text combinations: {allpairs.mean():.4f}")
-print(f"mean cosine, image-image pairs: {cone.mean_pairwise_cosine(img):.4f}; text-text pairs: "
-      f"{cone.mean_pairwise_cosine(txt):.4f}")
+print(
+    f"mean cosine, image-image pairs: {cone.mean_pairwise_cosine(img):.4f}; text-text pairs: "
+    f"{cone.mean_pairwise_cosine(txt):.4f}"
+)
 
 # %% [markdown]
 # ### Paper vs. your run
@@ -120,12 +121,15 @@ xn, yn = metrics.normalize(img), metrics.normalize(txt)
 n = xn.shape[0]
 noise_term = (xn.var(axis=0).sum() + yn.var(axis=0).sum()) / n
 print(f"sampling bias of ||gap||^2 with n = {n}: about {noise_term:.4f}")
-print(f"bias-corrected gap estimate: sqrt({gap_dist:.4f}^2 - {noise_term:.4f}) = "
-      f"{np.sqrt(max(gap_dist**2 - noise_term, 0)):.4f}")
+print(
+    f"bias-corrected gap estimate: sqrt({gap_dist:.4f}^2 - {noise_term:.4f}) = "
+    f"{np.sqrt(max(gap_dist**2 - noise_term, 0)):.4f}"
+)
 
 # %%
-fig = plots.plot_gap_pca(img, txt, title=("REAL CLIP ViT-B/16 (Liang's file)" if feats.is_real
-                                      else "FALLBACK: untrained ViT-S-32-alt"))
+fig = plots.plot_gap_pca(
+    img, txt, title=("REAL CLIP ViT-B/16 (Liang's file)" if feats.is_real else "FALLBACK: untrained ViT-S-32-alt")
+)
 show(fig)
 
 # %% [markdown]
@@ -198,10 +202,12 @@ else:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(plots.plot_sigmoid_toy,
-     depth=int_slider("depth L (layers)", 0, 6, 1),
-     weight_std=float_slider("weight std s (W, b ~ N(0, s²))", 0.5, 4.0, 2.0, 0.25),
-     seed=int_slider("seed", 0, 9, 1))
+demo(
+    plots.plot_sigmoid_toy,
+    depth=int_slider("depth L (layers)", 0, 6, 1),
+    weight_std=float_slider("weight std s (W, b ~ N(0, s²))", 0.5, 4.0, 2.0, 0.25),
+    seed=int_slider("seed", 0, 9, 1),
+)
 
 # %%
 toy = cone.sigmoid_toy(n_layers=6, seed=1, weight_std=2.0)
@@ -232,12 +238,14 @@ for k, h in enumerate(toy):
 # Write `my_mean_cosine(emb, include_diagonal)`: normalize the rows, form all cosines, and average
 # over the $N(N-1)$ pairs $i\ne j$ (`include_diagonal=False`) or over all $N^2$ entries (`True`).
 
+
 # %% tags=["exercise"]
 def my_mean_cosine(emb, include_diagonal=False):
     raise NotImplementedError("Exercise 2.1: normalize rows, cosine matrix, average with or without its diagonal")
 
 
 my_mean_cosine(np.eye(3), False)
+
 
 # %% tags=["solution"]
 def my_mean_cosine(emb, include_diagonal=False):
@@ -299,14 +307,18 @@ print(f"\n1/pi = {1 / np.pi:.4f}: ReLU after one layer gives {curves['relu'][1]:
 # How far apart should one run and the paper's single run be? Repeat ReLU and Tanh with two more seeds:
 
 # %%
-spread = {act: np.stack([curves_diag[act]] + [((N_MLP - 1) * cone.layerwise_cosine(act, seed=s) + 1) / N_MLP
-                                              for s in (1, 2)]) for act in ("relu", "tanh")}
+spread = {
+    act: np.stack([curves_diag[act]] + [((N_MLP - 1) * cone.layerwise_cosine(act, seed=s) + 1) / N_MLP for s in (1, 2)])
+    for act in ("relu", "tanh")
+}
 diff = np.abs(curves_diag["relu"][: len(ref)] - np.asarray(ref))
 print(f"ReLU: largest |yours - paper| over layers 0-16: {diff.max():.3f} (layer {diff.argmax()})")
 print(f"ReLU: largest spread over 3 seeds, layers 0-16: {np.ptp(spread['relu'][:, :17], axis=0).max():.3f}")
 tanh25 = spread["tanh"][:, 25]
-print(f"Tanh at layer 25 over seeds 0, 1, 2: {np.round(tanh25, 3)} (paper: about 0.52); "
-      f"all three above the paper's value: {bool((tanh25 > 0.52).all())}")
+print(
+    f"Tanh at layer 25 over seeds 0, 1, 2: {np.round(tanh25, 3)} (paper: about 0.52); "
+    f"all three above the paper's value: {bool((tanh25 > 0.52).all())}"
+)
 
 # %% [markdown]
 # Compare the two ReLU lines: when the largest difference from the paper's run is no larger than the
@@ -358,18 +370,24 @@ m0.model.visual.proj, m0.model.text_projection = proj_img, proj_txt
 with torch.no_grad():
     img_real = torch.nn.functional.normalize(torch.from_numpy(img_prev) @ proj_img, dim=1).numpy()
     txt_real = torch.nn.functional.normalize(torch.from_numpy(txt_prev) @ proj_txt, dim=1).numpy()
-prev_check = max(np.abs(openclip.encode_images(m0, [samples[0].to_pil()]) - img_real[:1]).max(),
-                 np.abs(openclip.encode_texts(m0, captions[:1]) - txt_real[:1]).max())  # vs the full model
+prev_check = max(
+    np.abs(openclip.encode_images(m0, [samples[0].to_pil()]) - img_real[:1]).max(),
+    np.abs(openclip.encode_texts(m0, captions[:1]) - txt_real[:1]).max(),
+)  # vs the full model
 noise_imgs, noise_tokens = openclip.noise_inputs(m0, 32, seed=42)
 img_noise = openclip.encode_images(m0, noise_imgs)
 n_params = m0.n_params
 txt_noise = openclip.encode_texts(m0, noise_tokens)
 del m0, noise_imgs, proj_img, proj_txt
 release_memory()  # hand the model's memory back to the system (Binder's 1 GB)
-print(f"built and encoded {len(samples)} + 32 inputs per tower in {time.perf_counter() - t0:.1f} s "
-      f"({n_params / 1e6:.1f} M parameters)")
-print(f"kept the previous layer's outputs: image {img_prev.shape}, text {txt_prev.shape}; "
-      f"the full model gives the same embeddings to {prev_check:.1e}")
+print(
+    f"built and encoded {len(samples)} + 32 inputs per tower in {time.perf_counter() - t0:.1f} s "
+    f"({n_params / 1e6:.1f} M parameters)"
+)
+print(
+    f"kept the previous layer's outputs: image {img_prev.shape}, text {txt_prev.shape}; "
+    f"the full model gives the same embeddings to {prev_check:.1e}"
+)
 
 # %%
 panels = {
@@ -389,10 +407,14 @@ print(f"{'encoder, inputs':34s} {'paper (ViT-B/32, 5,000)':>24s} {'yours (ViT-S-
 for key, cos in panels.items():
     print(f"{key:34s} {paper[key]:24.4f} {cos.mean():21.4f} {cos.size:6d}")
 rn = {inputs: cone.PAPER_FIG2A[("random init", inputs)]["ResNet-18"] for inputs in ("real data", "noise")}
-print(f"\npaper's random-init ResNet-18 (not run here: convolutions are slow on a laptop CPU): "
-      f"real data {rn['real data']}, noise {rn['noise']}")
-print(f"for contrast, PRETRAINED CLIP in the paper: image {cone.PAPER_FIG2A[('pretrained', 'real data')]['image (ViT)']}, "
-      f"text {cone.PAPER_FIG2A[('pretrained', 'real data')]['text (Transformer)']}")
+print(
+    f"\npaper's random-init ResNet-18 (not run here: convolutions are slow on a laptop CPU): "
+    f"real data {rn['real data']}, noise {rn['noise']}"
+)
+print(
+    f"for contrast, PRETRAINED CLIP in the paper: image {cone.PAPER_FIG2A[('pretrained', 'real data')]['image (ViT)']}, "
+    f"text {cone.PAPER_FIG2A[('pretrained', 'real data')]['text (Transformer)']}"
+)
 gap0 = metrics.l2m(img_real, txt_real)
 print(f"gap at initialisation on our 25 pairs: L2M = {gap0:.4f}")
 
@@ -410,8 +432,10 @@ print(f"||mean image||^2 = {mx2:.4f}, ||mean text||^2 = {my2:.4f}, cos between t
 print(f"prediction sqrt(sum) = {np.sqrt(mx2 + my2):.4f}  vs  measured L2M = {gap0:.4f}")
 if liang_features.cache_path("clip_random").exists():
     a, b = liang_features.load_liang_features("clip_random")
-    print(f"Liang's untrained ViT-B/16 file: prediction {np.sqrt(cone.mean_pairwise_cosine(a, True) + cone.mean_pairwise_cosine(b, True)):.4f}"
-          f" vs measured {metrics.l2m(a, b):.4f}")
+    print(
+        f"Liang's untrained ViT-B/16 file: prediction {np.sqrt(cone.mean_pairwise_cosine(a, True) + cone.mean_pairwise_cosine(b, True)):.4f}"
+        f" vs measured {metrics.l2m(a, b):.4f}"
+    )
 
 # %% [markdown]
 # ### Two towers at initialisation, in one picture
@@ -425,14 +449,20 @@ ax_img = metrics.normalize(img_real).mean(0)
 ax_txt = metrics.normalize(txt_real).mean(0)
 axes_deg = np.degrees(np.arccos(ax_img @ ax_txt / np.linalg.norm(ax_img) / np.linalg.norm(ax_txt)))
 plane = np.linalg.qr(np.stack([ax_img, ax_txt], axis=1))[0]  # orthonormal basis of the picture's plane
-in_plane = {name: (metrics.normalize(e) @ plane).var(axis=0).sum() / metrics.normalize(e).var(axis=0).sum()
-            for name, e in (("image", img_real), ("text", txt_real))}
+in_plane = {
+    name: (metrics.normalize(e) @ plane).var(axis=0).sum() / metrics.normalize(e).var(axis=0).sum()
+    for name, e in (("image", img_real), ("text", txt_real))
+}
 print(f"angle between the two cone axes: {axes_deg:.1f} degrees (unrelated directions in 256-d: about 90)")
-print(f"typical angle inside each cone, arccos(mean cosine): image "
-      f"{cone.cone_half_angle_deg(cone.mean_pairwise_cosine(img_real)):.1f}, text "
-      f"{cone.cone_half_angle_deg(cone.mean_pairwise_cosine(txt_real)):.1f} degrees")
-print(f"share of each cone's spread (variance around its centroid) that lies in the picture's plane: "
-      f"image {in_plane['image']:.1%}, text {in_plane['text']:.1%}")
+print(
+    f"typical angle inside each cone, arccos(mean cosine): image "
+    f"{cone.cone_half_angle_deg(cone.mean_pairwise_cosine(img_real)):.1f}, text "
+    f"{cone.cone_half_angle_deg(cone.mean_pairwise_cosine(txt_real)):.1f} degrees"
+)
+print(
+    f"share of each cone's spread (variance around its centroid) that lies in the picture's plane: "
+    f"image {in_plane['image']:.1%}, text {in_plane['text']:.1%}"
+)
 
 # %% [markdown]
 # The two cones point in nearly perpendicular directions, and the gap is the distance between their centroids.
@@ -476,8 +506,10 @@ from modgap_edu.experiments import random_init_cones
 cones = random_init_cones.load()
 img_by_seed, txt_by_seed = cones["image"], cones["text"]
 print(f"{cones['meta']['model']}, seeds {cones['meta']['seeds']}: {img_by_seed.shape} per tower")
-print(f"seed 0, shipped vs your live run: max |difference| image {np.abs(img_by_seed[0] - img_real).max():.1e}, "
-      f"text {np.abs(txt_by_seed[0] - txt_real).max():.1e} (float16 keeps about 3 significant digits)")
+print(
+    f"seed 0, shipped vs your live run: max |difference| image {np.abs(img_by_seed[0] - img_real).max():.1e}, "
+    f"text {np.abs(txt_by_seed[0] - txt_real).max():.1e} (float16 keeps about 3 significant digits)"
+)
 # To recompute everything live instead (slow on a busy machine):
 #   cones = random_init_cones.compute(); img_by_seed, txt_by_seed = cones["image"], cones["text"]
 
@@ -506,12 +538,14 @@ print(f"mean cosine between the SAME photo under different inits: {same_photo:.3
 # per-seed means, summed over dimensions, divided by the total variance of all rows (population
 # variances, `ddof=0`).
 
+
 # %% tags=["exercise"]
 def my_init_share(emb):
     raise NotImplementedError("Exercise 2.3: Var over seeds of the per-seed means / total variance")
 
 
 my_init_share(img_by_seed)
+
 
 # %% tags=["solution"]
 def my_init_share(emb):
@@ -550,8 +584,10 @@ print(f"(check: total = data + init holds to {abs(d['total'] - d['data'] - d['in
 # or without the diagonal ($i \ne j$) differs by $(1-\beta)/N$ — visible with 25 inputs; we print both.
 
 # %%
-print(f"{'tower':6s} {'beta (i != j)':>13s} {'beta (with diag)':>16s} {'init share (Ex. 2.3)':>21s} "
-      f"{'small-sample corrected':>23s}  share >= beta?")
+print(
+    f"{'tower':6s} {'beta (i != j)':>13s} {'beta (with diag)':>16s} {'init share (Ex. 2.3)':>21s} "
+    f"{'small-sample corrected':>23s}  share >= beta?"
+)
 shares = {}
 for tower, prev, emb in (("image", img_prev, img_by_seed), ("text", txt_prev, txt_by_seed)):
     beta, beta_diag = cone.mean_pairwise_cosine(prev), cone.mean_pairwise_cosine(prev, include_diagonal=True)
@@ -560,9 +596,11 @@ for tower, prev, emb in (("image", img_prev, img_by_seed), ("text", txt_prev, tx
     init_hat = S / (S - 1) * d["init"] - d["data"] / (N - 1)  # unbiased between-init and within-init parts
     corrected = init_hat / (init_hat + d["data"] * N / (N - 1))
     shares[tower] = (beta, d["init_share"], corrected)
-    print(f"{tower:6s} {beta:13.3f} {beta_diag:16.3f} {d['init_share']:21.3f} {corrected:23.3f}  "
-          f"{'holds' if d['init_share'] >= beta else 'FAILS'} (corrected: "
-          f"{'holds' if corrected >= beta else 'FAILS'})")
+    print(
+        f"{tower:6s} {beta:13.3f} {beta_diag:16.3f} {d['init_share']:21.3f} {corrected:23.3f}  "
+        f"{'holds' if d['init_share'] >= beta else 'FAILS'} (corrected: "
+        f"{'holds' if corrected >= beta else 'FAILS'})"
+    )
 
 # %% [markdown]
 # The share of Exercise 2.3 comes from only 6 inits, and the population variance of 6 seed means is biased
@@ -576,16 +614,20 @@ for tower, prev, emb in (("image", img_prev, img_by_seed), ("text", txt_prev, tx
 # unit-normalized inputs (`cone.random_layer_init_share`).
 
 # %%
-print(f"{'tower':6s} {'layer':7s} {'beta (i != j)':>13s} {'beta (with diag)':>16s} {'init share':>10s} "
-      f"{'linear theory':>13s}  share >= beta?")
+print(
+    f"{'tower':6s} {'layer':7s} {'beta (i != j)':>13s} {'beta (with diag)':>16s} {'init share':>10s} "
+    f"{'linear theory':>13s}  share >= beta?"
+)
 for tower, prev in (("image", img_prev), ("text", txt_prev)):
     for act in ("linear", "relu"):
         r = cone.random_layer_init_share(prev, act, n_inits=100, d_out=128, seed=0)
         theory = (r["n_inits"] - 1) / r["n_inits"] * r["beta_with_diagonal"]  # population variance over S inits
         verdict = "holds" if r["init_share"] >= r["beta"] else "FAILS"
         theory_txt = f"{theory:13.3f}" if act == "linear" else f"{'—':>13s}"
-        print(f"{tower:6s} {act:7s} {r['beta']:13.3f} {r['beta_with_diagonal']:16.3f} {r['init_share']:10.3f} "
-              f"{theory_txt}  {verdict}")
+        print(
+            f"{tower:6s} {act:7s} {r['beta']:13.3f} {r['beta_with_diagonal']:16.3f} {r['init_share']:10.3f} "
+            f"{theory_txt}  {verdict}"
+        )
 
 # %% [markdown]
 # Read the two tables together. For a random **linear** last layer the measured init share is $\beta$ with the
@@ -628,12 +670,14 @@ for tower, prev in (("image", img_prev), ("text", txt_prev)):
 # Write `my_relu_layer_cosine(u, v, W, b)`: the cosine similarity of $\mathrm{ReLU}(Wu+b)$ and
 # $\mathrm{ReLU}(Wv+b)$, with `W` of shape `(d_out, d_in)`.
 
+
 # %% tags=["exercise"]
 def my_relu_layer_cosine(u, v, W, b):
     raise NotImplementedError("Exercise 2.2: apply ReLU(W x + b) to u and to v, return their cosine")
 
 
 my_relu_layer_cosine(np.ones(2), np.ones(2), np.eye(2), np.zeros(2))
+
 
 # %% tags=["solution"]
 def my_relu_layer_cosine(u, v, W, b):
@@ -667,9 +711,13 @@ for _ in range(400):
     premise.append(cone.theorem1_condition(u, v))
 before, after, premise = map(np.asarray, (before, after, premise))
 show(plots.plot_theorem1(before, after, premise))
-print(f"premise holds for {premise.sum()} of 400 pairs; cosine increased for "
-      f"{(after > before)[premise].mean():.1%} of them")
-print(f"premise fails for {(~premise).sum()} pairs; cosine increased for {(after > before)[~premise].mean():.1%} of those")
+print(
+    f"premise holds for {premise.sum()} of 400 pairs; cosine increased for "
+    f"{(after > before)[premise].mean():.1%} of them"
+)
+print(
+    f"premise fails for {(~premise).sum()} pairs; cosine increased for {(after > before)[~premise].mean():.1%} of those"
+)
 
 # %% [markdown]
 # "With probability $1-O(1/d_{out})$": the exceptions should disappear as the layer gets wider.
@@ -687,8 +735,10 @@ for d_out in (16, 64, 256, 1024):
 # %%
 ortho = cone.relu_layer_cosines(np.eye(2)[0], np.eye(2)[1], d_out=512, trials=200, seed=3)
 t60 = np.arccos(0.5)
-print(f"orthogonal unit vectors through one random ReLU layer: mean cosine {ortho.mean():.4f}; "
-      f"arc-cosine kernel at 60 degrees: {(np.sin(t60) + (np.pi - t60) * np.cos(t60)) / np.pi:.4f}")
+print(
+    f"orthogonal unit vectors through one random ReLU layer: mean cosine {ortho.mean():.4f}; "
+    f"arc-cosine kernel at 60 degrees: {(np.sin(t60) + (np.pi - t60) * np.cos(t60)) / np.pi:.4f}"
+)
 
 # %% [markdown]
 # **Question 6.** Theorem 1 needs $b\sim\mathcal N(0, 1/d_{out})$, the same scale as each entry of $Wu$

@@ -30,17 +30,23 @@ import time
 
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 
 import modgap_edu
-from modgap_edu.core import dimensions, metrics
-from modgap_edu.toys import paired_cones
+from modgap_edu.core import dimensions, metrics, rank_statistics
+from modgap_edu.exercises.lesson05 import check_fast_intra, check_moad, check_rmg, tiny_moad_set
 from modgap_edu.experiments import mad_family
-from modgap_edu.core import rank_statistics
-from modgap_edu.plots.lesson05 import MetricDemo, plot_metric_sweeps, plot_dimension_ranking, plot_two_dimensions, plot_ablation, plot_moad_by_k, plot_gap_vs_performance
-from modgap_edu.plots.widgets import demo, show, float_slider, log_slider
 from modgap_edu.models.fallback_features import real_or_fallback_features
-from modgap_edu.exercises.lesson05 import check_rmg, check_fast_intra, check_moad, tiny_moad_set
+from modgap_edu.plots.lesson05 import (
+    MetricDemo,
+    plot_ablation,
+    plot_dimension_ranking,
+    plot_gap_vs_performance,
+    plot_metric_sweeps,
+    plot_moad_by_k,
+    plot_two_dimensions,
+)
+from modgap_edu.plots.widgets import demo, float_slider, log_slider, show
+from modgap_edu.toys import paired_cones
 
 torch.set_num_threads(2)
 rng = modgap_edu.set_seed(0)
@@ -49,6 +55,7 @@ print("modgap_edu", modgap_edu.__version__)
 # %% tags=["solution"]
 # Solution form only: from here on every check must pass (a failing check raises).
 from modgap_edu.exercises import require_pass
+
 require_pass()
 
 # %% [markdown]
@@ -93,8 +100,10 @@ if features.is_real:
 print(f"{'model':<20}{'L2M':>8}{'L2I':>8}{'RMG':>8}{'M':>8}{'D_img':>8}{'D_txt':>8}")
 for label, fs in models.items():
     t = metrics.rmg_terms(fs.image, fs.text)
-    print(f"{label:<20}{metrics.l2m(fs.image, fs.text):8.3f}{metrics.l2i(fs.image, fs.text):8.3f}{t['rmg']:8.3f}"
-          f"{t['matched']:8.3f}{t['intra_image']:8.3f}{t['intra_text']:8.3f}")
+    print(
+        f"{label:<20}{metrics.l2m(fs.image, fs.text):8.3f}{metrics.l2i(fs.image, fs.text):8.3f}{t['rmg']:8.3f}"
+        f"{t['matched']:8.3f}{t['intra_image']:8.3f}{t['intra_text']:8.3f}"
+    )
 
 # %% [markdown]
 # ### Paper vs. your run
@@ -106,8 +115,10 @@ for label, fs in models.items():
 
 # %%
 print(f"{'':<34}{'paper':>10}{'your run':>10}")
-print(f"{'L2M, CLIP on COCO (Liang 2022)':<34}{0.82:>10.2f}{metrics.l2m(img, txt):>10.3f}"
-      + ("" if features.is_real else "   <- fallback model, not CLIP"))
+print(
+    f"{'L2M, CLIP on COCO (Liang 2022)':<34}{0.82:>10.2f}{metrics.l2m(img, txt):>10.3f}"
+    + ("" if features.is_real else "   <- fallback model, not CLIP")
+)
 print(f"{'pairs / model':<34}{'5000 B/32':>10}{f'{len(img)} B/16' if features.is_real else str(len(img)):>10}")
 
 # %% [markdown]
@@ -125,6 +136,7 @@ print(f"{'pairs / model':<34}{'5000 B/32':>10}{f'{len(img)} B/16' if features.is
 # sum them, subtract the diagonal (it is 0 anyway), divide by `N * (N - 1)`. $M$ uses
 # `np.sum(xn * yn, axis=1)`, the cosine of each matched pair.
 # </details>
+
 
 # %% tags=["exercise"]
 def my_rmg(image_emb, text_emb):
@@ -172,6 +184,7 @@ check_rmg(my_rmg)
 # `s = xn.sum(axis=0)`; the mean off-diagonal cosine is `(s @ s - n) / (n * (n - 1))`; then $D = (1 - \text{mean cos})/2$.
 # Convert to float64 first (`emb.astype(np.float64)`).
 # </details>
+
 
 # %% tags=["exercise"]
 def my_intra_dissimilarity(emb):
@@ -232,18 +245,22 @@ for n in (1000, 2000, 3000):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-demo(MetricDemo(),
-     spread_image=log_slider("image spread s_img", 0.02, 3.0, 0.6, steps_per_decade=12),
-     spread_text=log_slider("text spread s_txt", 0.02, 3.0, 0.6, steps_per_decade=12),
-     distance=float_slider("axis distance ‖u_img − u_txt‖", 0.0, 1.9, 0.8, 0.05))
+demo(
+    MetricDemo(),
+    spread_image=log_slider("image spread s_img", 0.02, 3.0, 0.6, steps_per_decade=12),
+    spread_text=log_slider("text spread s_txt", 0.02, 3.0, 0.6, steps_per_decade=12),
+    distance=float_slider("axis distance ‖u_img − u_txt‖", 0.0, 1.9, 0.8, 0.05),
+)
 
 # %% [markdown]
 # Two sweeps make the contrast explicit: collapse or spread the images while the texts stay put, and
 # pull the two cones apart.
 
 # %%
-sweeps = [paired_cones.metric_sweep("spread_image", [0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0, 1.5, 2.0, 3.0], d=3),
-          paired_cones.metric_sweep("distance", np.linspace(0, 1.8, 10), d=3)]
+sweeps = [
+    paired_cones.metric_sweep("spread_image", [0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0, 1.5, 2.0, 3.0], d=3),
+    paired_cones.metric_sweep("distance", np.linspace(0, 1.8, 10), d=3),
+]
 show(plot_metric_sweeps(sweeps, ["images collapse or spread (text spread 0.6)", "the cones move apart"]))
 collapsed, spread_out = (paired_cones.gap_metrics(*paired_cones.paired_cones(d=3, spread_image=s)) for s in (0.02, 3.0))
 for label, m in (("images collapsed (s_img = 0.02)", collapsed), ("images spread (s_img = 3.0)", spread_out)):
@@ -292,12 +309,16 @@ for label, m in (("images collapsed (s_img = 0.02)", collapsed), ("images spread
 scores = dimensions.gap_dimension_scores(img, txt)
 order = dimensions.rank_gap_dimensions(img, txt)
 share = np.cumsum(scores[order] ** 2) / np.sum(scores**2)
-print(f"{len(scores)} dimensions; top 5: {order[:5].tolist()} with |difference| {np.round(scores[order[:5]], 3).tolist()}")
+print(
+    f"{len(scores)} dimensions; top 5: {order[:5].tolist()} with |difference| {np.round(scores[order[:5]], 3).tolist()}"
+)
 print(f"share of L2M² in the top 1 / 2 / 10 dimensions: {share[0]:.0%} / {share[1]:.0%} / {share[9]:.0%}")
 xn, yn = metrics.normalize(img), metrics.normalize(txt)
 for k in order[:2]:
-    print(f"dim {k}: mean image {xn[:, k].mean():+.3f}  mean text {yn[:, k].mean():+.3f}  "
-          f"var image {xn[:, k].var():.4f}  var text {yn[:, k].var():.4f}")
+    print(
+        f"dim {k}: mean image {xn[:, k].mean():+.3f}  mean text {yn[:, k].mean():+.3f}  "
+        f"var image {xn[:, k].var():.4f}  var text {yn[:, k].var():.4f}"
+    )
 show(plot_dimension_ranking(img, txt))
 
 # %% [markdown]
@@ -318,8 +339,11 @@ for label, fs in models.items():
     is_image = np.r_[np.ones(len(fs.image)), np.zeros(len(fs.text))]
     acc = LogisticRegression(C=100.0).fit(both, is_image).score(both, is_image)
     same = sorted(rules["largest_mean_diff"]) == sorted(rules["largest_mean_per_modality"])
-    print(f"{label:<20}" + "   ".join(f"{rule}: {d}" for rule, d in rules.items())
-          + f"   same dims: {same}   linear image/text split on the top-2 dims: {acc:.1%}")
+    print(
+        f"{label:<20}"
+        + "   ".join(f"{rule}: {d}" for rule, d in rules.items())
+        + f"   same dims: {same}   linear image/text split on the top-2 dims: {acc:.1%}"
+    )
 
 # %% [markdown]
 # Read the first line (the model this lesson is about): do both rules pick the same two dimensions, and does a
@@ -340,15 +364,21 @@ show(plot_ablation(curve, score_label="retrieval R@1 (image → text)"))
 print(f"{'k':>3} {'RMG':>7} {'R@1 i→t':>9}")
 for k in (0, 1, 2, 5, 10, 20):
     print(f"{k:>3} {curve['gap'][k]:>7.3f} {curve['score'][k]:>9.3f}")
-print("L2M at k = 0 / 2 / 20:", np.round(l2m_curve["gap"], 3).tolist(),
-      "   text→image R@1:", np.round(l2m_curve["score"], 3).tolist())
+print(
+    "L2M at k = 0 / 2 / 20:",
+    np.round(l2m_curve["gap"], 3).tolist(),
+    "   text→image R@1:",
+    np.round(l2m_curve["score"], 3).tolist(),
+)
 print(f"chance level of R@1 with {len(img)} candidates: {1 / len(img):.3f}")
 drop2 = 1 - curve["gap"][2] / curve["gap"][0]
 r1 = curve["score"]
 low = int(np.argmin(r1[:11]))
-print(f"removing the top 2 of {img.shape[1]} dimensions removes {drop2:.0%} of RMG and "
-      f"{share[1]:.0%} of L2M²; i→t R@1: {r1[0]:.3f} at k = 0, lowest {r1[low]:.3f} at k = {low}, "
-      f"{r1[20]:.3f} at k = 20 ({'partly recovers' if r1[20] > r1[low] else 'does not recover'})")
+print(
+    f"removing the top 2 of {img.shape[1]} dimensions removes {drop2:.0%} of RMG and "
+    f"{share[1]:.0%} of L2M²; i→t R@1: {r1[0]:.3f} at k = 0, lowest {r1[low]:.3f} at k = {low}, "
+    f"{r1[20]:.3f} at k = 20 ({'partly recovers' if r1[20] > r1[low] else 'does not recover'})"
+)
 
 # %% [markdown]
 # On Liang's CLIP features, removing two of 512 dimensions takes a large bite out of the gap; after that the curve
@@ -459,12 +489,20 @@ for label, rows in (("original order", np.arange(8)), ("rows shuffled in class",
 # %%
 family = mad_family.load_family()
 default = [r for r in family if r["capacity"] == "default" and r["n_train"] == 12000]
-print(f"{'model':<20}{'MOAD img':>9}{'(official)':>11}{'MOAD txt':>9}{'(official)':>11}{'acc digit':>10}{'acc attr':>9}")
+print(
+    f"{'model':<20}{'MOAD img':>9}{'(official)':>11}{'MOAD txt':>9}{'(official)':>11}{'acc digit':>10}{'acc attr':>9}"
+)
 for r in default:
-    print(f"{r['name']:<20}{r['moad_image']:>9.3f}{r['moad_image_official']:>11.3f}{r['moad_text']:>9.3f}"
-          f"{r['moad_text_official']:>11.3f}{r['zero_shot_digit']:>10.3f}{r['zero_shot_attributes']:>9.3f}")
-show(plot_moad_by_k([{**r, "label": f"k = {r['k']}"} for r in default],
-                    title="object bias of MAD models: fewer attributes in the captions, more object bias"))
+    print(
+        f"{r['name']:<20}{r['moad_image']:>9.3f}{r['moad_image_official']:>11.3f}{r['moad_text']:>9.3f}"
+        f"{r['moad_text_official']:>11.3f}{r['zero_shot_digit']:>10.3f}{r['zero_shot_attributes']:>9.3f}"
+    )
+show(
+    plot_moad_by_k(
+        [{**r, "label": f"k = {r['k']}"} for r in default],
+        title="object bias of MAD models: fewer attributes in the captions, more object bias",
+    )
+)
 quirk = max(abs(r[f"moad_{side}"] - r[f"moad_{side}_official"]) for r in family for side in ("image", "text"))
 print(f"largest |all pairs - official| over the family, both sides: {quirk:.5f}")
 
@@ -495,10 +533,13 @@ else:
 # whole family, with the same Kendall τ and permutation test as section 5:
 
 # %%
-obj_attr = rank_statistics.kendall_with_permutation([r["zero_shot_digit"] for r in family],
-                                       [r["zero_shot_attributes"] for r in family], n_resamples=9999, seed=0)
-print(f"tau(digit accuracy, attribute accuracy) = {obj_attr['tau']:+.3f}, permutation p = {obj_attr['p_permutation']:.4f}"
-      f" over {obj_attr['n']} models")
+obj_attr = rank_statistics.kendall_with_permutation(
+    [r["zero_shot_digit"] for r in family], [r["zero_shot_attributes"] for r in family], n_resamples=9999, seed=0
+)
+print(
+    f"tau(digit accuracy, attribute accuracy) = {obj_attr['tau']:+.3f}, permutation p = {obj_attr['p_permutation']:.4f}"
+    f" over {obj_attr['n']} models"
+)
 
 # %% [markdown]
 # Whatever sign you get, read it with the family in mind: our models differ mainly in *k*, which trades digit
@@ -542,15 +583,27 @@ perf = np.array([r["zero_shot_attributes"] for r in family])
 setting = np.array([f"{r['capacity']}, n={r['n_train'] // 1000}k" for r in family])  # the confounders
 overall = rank_statistics.kendall_with_permutation(gap, perf, n_resamples=9999, seed=0)
 within = rank_statistics.kendall_within_groups(gap, perf, setting, n_resamples=9999, seed=0)
-print(f"overall:      tau = {overall['tau']:+.3f}   permutation p = {overall['p_permutation']:.4f}   "
-      f"(scipy's p = {overall['p_kendall']:.4f}, n = {overall['n']})")
-print(f"within settings: tau = {within['tau_pooled']:+.3f}   stratified permutation p = "
-      f"{within['p_permutation']:.4f}   ({within['n_pairs']} within-group pairs)")
+print(
+    f"overall:      tau = {overall['tau']:+.3f}   permutation p = {overall['p_permutation']:.4f}   "
+    f"(scipy's p = {overall['p_kendall']:.4f}, n = {overall['n']})"
+)
+print(
+    f"within settings: tau = {within['tau_pooled']:+.3f}   stratified permutation p = "
+    f"{within['p_permutation']:.4f}   ({within['n_pairs']} within-group pairs)"
+)
 for g_name, t in within["per_group"].items():
     print(f"   {g_name:<18} tau = {t:+.3f}")
-show(plot_gap_vs_performance(gap, perf, groups=setting, labels=[f"k={r['k']}" for r in family],
-                             gap_label="RMG (full captions)", performance_label="attribute zero-shot accuracy",
-                             title=f"overall tau = {overall['tau']:+.2f}, within settings = {within['tau_pooled']:+.2f}"))
+show(
+    plot_gap_vs_performance(
+        gap,
+        perf,
+        groups=setting,
+        labels=[f"k={r['k']}" for r in family],
+        gap_label="RMG (full captions)",
+        performance_label="attribute zero-shot accuracy",
+        title=f"overall tau = {overall['tau']:+.2f}, within settings = {within['tau_pooled']:+.2f}",
+    )
+)
 
 # %% [markdown]
 # ### Paper vs. your run
@@ -604,6 +657,7 @@ for key in ("rmg", "l2m", "moad_image", "moad_image_official", "zero_shot_digit"
 # %%
 import tempfile
 from pathlib import Path
+
 from modgap_edu.cli.main import main as modgap_edu_cli
 
 with tempfile.TemporaryDirectory() as tmp:

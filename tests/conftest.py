@@ -3,6 +3,7 @@
 ``shared_data_dir``: the real CLIP embedding files of Liang et al. (``../shared/data``
 beside the repository; see its SOURCE.md). Tests that need them skip when absent.
 """
+
 from __future__ import annotations
 
 import os

@@ -16,15 +16,16 @@ Prints, in one run:
 The data are synthetic (a shared content vector plus a per-modality offset), generated in
 chunks with a seeded ``numpy.random.Generator`` straight into float32 arrays.
 """
+
 from __future__ import annotations
 
 import argparse
 import gc
-from functools import partial
 import os
 import sys
 import time
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,9 @@ def make_pairs(n: int, d: int = D, seed: int = 0, chunk: int = 65536) -> tuple[n
         m = min(chunk, n - start)
         z = rng.standard_normal((m, d), dtype=np.float32) / np.float32(np.sqrt(d))
         x[start : start + m] = z + offset_x
-        y[start : start + m] = z + 0.5 * rng.standard_normal((m, d), dtype=np.float32) / np.float32(np.sqrt(d)) + offset_y
+        y[start : start + m] = (
+            z + 0.5 * rng.standard_normal((m, d), dtype=np.float32) / np.float32(np.sqrt(d)) + offset_y
+        )
     return x, y
 
 
@@ -85,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes only (about a minute)")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc peak-memory calls")
     parser.add_argument("--no-pairwise", action="store_true", help="skip part 1 (the slow N x N comparison)")
-    parser.add_argument("--moad-official-max", type=int, default=100_000,
-                        help="largest N for the official-subset MOAD (one pass per ordered pair of classes: slow; default 100k)")
+    parser.add_argument(
+        "--moad-official-max",
+        type=int,
+        default=100_000,
+        help="largest N for the official-subset MOAD (one pass per ordered pair of classes: slow; default 100k)",
+    )
     args = parser.parse_args(argv)
     pair_sizes = [] if args.no_pairwise else [2000, 5000] if args.quick else [2000, 5000, 10000, 20000]
     big_sizes = [100_000] if args.quick else [100_000, 1_000_000]
@@ -102,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         t_pair, v_pair = timed(partial(metrics.rmg_pairwise, x, y), repeats=1)
         m_ours = peak_mb(partial(metrics.rmg, x, y)) if mem else float("nan")
         m_pair = peak_mb(partial(metrics.rmg_pairwise, x, y)) if mem else float("nan")
-        print(f"{n:>9,} {t_ours:>9.4f} {t_pair:>11.3f} {t_pair / t_ours:>8.0f}x {abs(v_ours - v_pair):>9.1e} "
-              f"{m_ours:>9.1f} {m_pair:>12.1f}", flush=True)
+        print(
+            f"{n:>9,} {t_ours:>9.4f} {t_pair:>11.3f} {t_pair / t_ours:>8.0f}x {abs(v_ours - v_pair):>9.1e} "
+            f"{m_ours:>9.1f} {m_pair:>12.1f}",
+            flush=True,
+        )
         del x, y
 
     print("\n2. Ours at research scale (input arrays not counted in MB)")
@@ -116,8 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         t_l2m, _ = timed(partial(metrics.l2m, x, y))
         t_l2i, _ = timed(partial(metrics.l2i, x, y))
         m = peak_mb(partial(metrics.rmg, x, y)) if mem else float("nan")
-        print(f"{n:>11,} {t_rmg:>8.2f} {t_l2m:>8.2f} {t_l2i:>8.2f} {v:>8.4f} {m:>8.0f} {rss_gb():>7.2f}"
-              f"   (data generated in {gen:.1f} s)", flush=True)
+        print(
+            f"{n:>11,} {t_rmg:>8.2f} {t_l2m:>8.2f} {t_l2i:>8.2f} {v:>8.4f} {m:>8.0f} {rss_gb():>7.2f}"
+            f"   (data generated in {gen:.1f} s)",
+            flush=True,
+        )
         del x, y
         gc.collect()
 

@@ -24,6 +24,7 @@ Executed notebooks go to ``_run/<form>/`` (git-ignored). The kernel runs like a 
 only for comparison), inline matplotlib backend, a fresh kernel per notebook, offline
 (``HF_HUB_OFFLINE=1``), with at most 2 threads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -198,8 +199,13 @@ def run_one(path: Path, out_dir: Path, timeout: float, interval: float) -> Resul
 
     result = Result(notebook=f"{path.parent.name}/{path.name}")
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     cell_started: dict[int, float] = {}
     hwm = {"bytes": 0}
 
@@ -265,9 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.05, help="memory sampling interval in s")
     parser.add_argument("--out", type=Path, default=ROOT / "_run", help="where executed notebooks go")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
-    parser.add_argument("--static-widgets", action="store_true",
-                        help="MODGAP_WIDGETS=static (figures instead of widgets): for comparison only, "
-                             "learners get real widgets")
+    parser.add_argument(
+        "--static-widgets",
+        action="store_true",
+        help="MODGAP_WIDGETS=static (figures instead of widgets): for comparison only, learners get real widgets",
+    )
     args = parser.parse_args(argv)
 
     notebooks = discover(args.root.resolve(), args.only)

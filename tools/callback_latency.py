@@ -12,6 +12,7 @@ median and the 90th percentile over all those moves. Front-end time (sending the
 the browser drawing it) is not included; the browser tests report the whole round trip
 (``_artifacts/screenshots/*/summary.json``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,6 @@ class Recorder:
 
     def demo(self, plot_fn, **controls):
         from modgap_edu.plots import widgets
-
         from modgap_edu.plots.live_figure import BlitRenderer, LiveFigure
 
         defaults = {k: getattr(c, "value", c) for k, c in controls.items()}
@@ -80,8 +80,17 @@ class Recorder:
                 times.append(time.perf_counter() - t0)
                 draw.append(time.perf_counter() - t1)
         names = ", ".join(getattr(c, "description", k) for k, c in controls.items())
-        self.rows.append((self.lesson + (" (live)" if live else ""), names, len(times), statistics.median(times),
-                          _p90(times), max(times), statistics.median(draw)))
+        self.rows.append(
+            (
+                self.lesson + (" (live)" if live else ""),
+                names,
+                len(times),
+                statistics.median(times),
+                _p90(times),
+                max(times),
+                statistics.median(draw),
+            )
+        )
         return plot_fn(**defaults)
 
 
@@ -136,10 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         rows += run_lesson(path, args.steps)
     print(f"{'lesson':<33} {'moves':>5} {'median ms':>10} {'p90 ms':>8} {'max ms':>8} {'of it PNG':>10}  sliders")
     for lesson, names, n, med, p90, worst, png in rows:
-        print(f"{lesson:<33} {n:>5} {med * 1e3:>10.0f} {p90 * 1e3:>8.0f} {worst * 1e3:>8.0f} {png * 1e3:>10.0f}  {names}")
-    print("(plot function + PNG rendering per slider move, one process, offline; front-end time not included;"
-          " 'of it PNG': median time of the rendering alone;"
-          " (live): updated in place, the whole time is rendering)")
+        print(
+            f"{lesson:<33} {n:>5} {med * 1e3:>10.0f} {p90 * 1e3:>8.0f} {worst * 1e3:>8.0f} {png * 1e3:>10.0f}  {names}"
+        )
+    print(
+        "(plot function + PNG rendering per slider move, one process, offline; front-end time not included;"
+        " 'of it PNG': median time of the rendering alone;"
+        " (live): updated in place, the whole time is rendering)"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ Binder's guaranteed 1 GB although it never needs that much at once. ``release_me
 garbage collector and then asks glibc to return free heap pages (``malloc_trim(0)``). It is called
 before and after each training run in ``modgap_edu.models.mad_clip.train_mad_clip``; elsewhere (macOS, musl) it only collects.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -1,4 +1,5 @@
 """Seeding (every lesson's setup cell): the same run prints the same numbers."""
+
 from __future__ import annotations
 
 import os

@@ -17,6 +17,7 @@ choice (lesson 03 trains its tiny MLP on 1 thread), while numpy's float64 algebr
 rotation of lesson 03) keeps the policy's count, whose summation order the shipped assets were made with.
 Both are restored on exit.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,10 @@ def training_threads(threads: int | None = None) -> int:
         try:
             return _check_count(int(env), THREADS_ENV)
         except ValueError:
-            raise ValueError(f"the environment variable {THREADS_ENV} must be a positive integer, got {env!r}; "
-                             f"unset it to use the default of {TRAINING_THREADS}.") from None
+            raise ValueError(
+                f"the environment variable {THREADS_ENV} must be a positive integer, got {env!r}; "
+                f"unset it to use the default of {TRAINING_THREADS}."
+            ) from None
     return TRAINING_THREADS
 
 

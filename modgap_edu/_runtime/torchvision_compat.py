@@ -16,6 +16,7 @@ schemas (``nms`` and ``qnms``), so that torchvision's import succeeds. The real
 kernels are still missing then: ``torchvision.ops.nms`` raises, as it would
 anyway; the course never calls it.
 """
+
 from __future__ import annotations
 
 import glob

@@ -20,6 +20,7 @@ Exit codes: 0 success; 2 bad input (one line on stderr, as for argparse usage er
 or the run fails (one line on stderr). Options that do not apply (e.g. ``--save`` with a FILE) are
 named in a warning on stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,37 +40,57 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     m = sub.add_parser(
-        "measure", help="measure the modality gap of image/text embeddings",
+        "measure",
+        help="measure the modality gap of image/text embeddings",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Measure L2M, L2I, RMG, alignment, uniformity and the top gap dimensions of image and text "
-                    "embeddings.",
+        "embeddings.",
         epilog="modes (chosen by the arrays in FILE):\n"
-               "  paired          image (N,d), text (M,d), optional text_to_image (M,): the image row of each\n"
-               "                  caption (several captions may share an image, as in COCO)\n"
-               "  classification  image (N,d), labels (N,), class_text (C,d): one prompt embedding per class;\n"
-               "                  each image is paired with its class prompt and the text side uses the C\n"
-               "                  unique prompts, as the official code does for ImageNet\n"
-               "FOLDER: images + captions.tsv (image_file<TAB>caption per line) or .txt/.csv/.json.\n"
-               "exit codes: 0 ok, 2 bad input, 1 model/runtime failure.")
+        "  paired          image (N,d), text (M,d), optional text_to_image (M,): the image row of each\n"
+        "                  caption (several captions may share an image, as in COCO)\n"
+        "  classification  image (N,d), labels (N,), class_text (C,d): one prompt embedding per class;\n"
+        "                  each image is paired with its class prompt and the text side uses the C\n"
+        "                  unique prompts, as the official code does for ImageNet\n"
+        "FOLDER: images + captions.tsv (image_file<TAB>caption per line) or .txt/.csv/.json.\n"
+        "exit codes: 0 ok, 2 bad input, 1 model/runtime failure.",
+    )
     m.add_argument("path", metavar="FILE", help=".npz / .pt / .npy embeddings, or a folder of images + captions file")
     m.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     m.add_argument("--top", type=int, default=10, help="number of top gap dimensions to list (default 10)")
-    m.add_argument("--uniformity-sample", type=int, default=5000,
-                   help="uniformity uses all pairs: above this many rows, a seeded random subset (default 5000)")
-    m.add_argument("--seed", type=int, default=0,
-                   help="seed of that subset and of a random-init model (--pretrained none) (default 0)")
+    m.add_argument(
+        "--uniformity-sample",
+        type=int,
+        default=5000,
+        help="uniformity uses all pairs: above this many rows, a seeded random subset (default 5000)",
+    )
+    m.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of that subset and of a random-init model (--pretrained none) (default 0)",
+    )
     g = m.add_argument_group("embedding a folder (open_clip)")
     g.add_argument("--model", default=None, help="open_clip model name or local-dir:PATH (default ViT-B-32)")
-    g.add_argument("--pretrained", default=None,
-                   help="pretrained tag, local checkpoint path, or 'none' for random init (default openai; "
-                        "not used with local-dir:)")
+    g.add_argument(
+        "--pretrained",
+        default=None,
+        help="pretrained tag, local checkpoint path, or 'none' for random init (default openai; "
+        "not used with local-dir:)",
+    )
     g.add_argument("--captions", default=None, help="captions file (default: FOLDER/captions.{tsv,txt,csv,json})")
     g.add_argument("--batch-size", type=int, default=None, help="images/captions per forward pass (default 32)")
-    g.add_argument("--allow-download", action="store_true", default=None,
-                   help="download weights that are not cached (one ~1 s network probe first); default: offline, "
-                        "local cache only")
-    g.add_argument("--save", default=None, metavar="OUT.npz",
-                   help="also save the embeddings (image, text, text_to_image) to exactly this .npz file")
+    g.add_argument(
+        "--allow-download",
+        action="store_true",
+        default=None,
+        help="download weights that are not cached (one ~1 s network probe first); default: offline, local cache only",
+    )
+    g.add_argument(
+        "--save",
+        default=None,
+        metavar="OUT.npz",
+        help="also save the embeddings (image, text, text_to_image) to exactly this .npz file",
+    )
     g.add_argument("--quiet", action="store_true", default=None, help="no progress bar")
     return parser
 
@@ -78,16 +99,16 @@ def _save_target(save: str) -> Path:
     """The exact file ``--save`` will write, checked before any embedding work."""
     target = Path(save)
     if target.suffix.lower() != ".npz":
-        raise ValueError(f"--save {save}: the file name must end in .npz (numpy would otherwise write "
-                         f"{save}.npz).")
+        raise ValueError(f"--save {save}: the file name must end in .npz (numpy would otherwise write {save}.npz).")
     if target.is_dir():
         raise ValueError(f"--save {save} is an existing folder: give a file path such as {target / 'embeddings.npz'}.")
     if target.exists() and not target.is_file():
         raise ValueError(f"--save {save} exists and is not a regular file.")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise ValueError(f"could not write --save {save}: folder {parent} does not exist; pick a writable path "
-                         "ending in .npz.")
+        raise ValueError(
+            f"could not write --save {save}: folder {parent} does not exist; pick a writable path ending in .npz."
+        )
     if not os.access(parent, os.W_OK):
         raise ValueError(f"could not write --save {save}: folder {parent} is not writable.")
     return target
@@ -114,8 +135,10 @@ def _embed(args: argparse.Namespace, path: Path) -> dict:
 
     target = _save_target(args.save) if args.save else None
     if args.allow_download and cache.offline_requested():
-        raise ValueError("--allow-download conflicts with MODGAP_OFFLINE / HF_HUB_OFFLINE set in the environment: "
-                         "unset them to download, or drop --allow-download.")
+        raise ValueError(
+            "--allow-download conflicts with MODGAP_OFFLINE / HF_HUB_OFFLINE set in the environment: "
+            "unset them to download, or drop --allow-download."
+        )
     model = args.model or "ViT-B-32"
     pretrained = args.pretrained
     if pretrained is None:
@@ -124,9 +147,16 @@ def _embed(args: argparse.Namespace, path: Path) -> dict:
         _probe_network(cache)
     from modgap_edu.models.openclip import embed_folder
 
-    data = embed_folder(path, model=model, pretrained=pretrained, captions=args.captions,
-                        batch_size=32 if args.batch_size is None else args.batch_size, progress=not args.quiet,
-                        allow_download=bool(args.allow_download), seed=args.seed)
+    data = embed_folder(
+        path,
+        model=model,
+        pretrained=pretrained,
+        captions=args.captions,
+        batch_size=32 if args.batch_size is None else args.batch_size,
+        progress=not args.quiet,
+        allow_download=bool(args.allow_download),
+        seed=args.seed,
+    )
     if target is not None:
         _write_npz(target, data)
     return {"mode": "paired", **data}
@@ -141,16 +171,19 @@ def _may_download(model: str, pretrained: str | None) -> bool:
 def _probe_network(cache) -> None:
     """``--allow-download``: one bounded probe before torch/open_clip are even imported (~1 s without network)."""
     if not cache.network_available(PROBE_HOST, timeout=1.0):
-        raise cache.DataUnavailable(f"--allow-download: {PROBE_HOST} does not answer within 1 s (offline?). Drop "
-                                    "--allow-download to use weights from the local cache only, or pass a checkpoint "
-                                    "file / --model local-dir:DIR.")
+        raise cache.DataUnavailable(
+            f"--allow-download: {PROBE_HOST} does not answer within 1 s (offline?). Drop "
+            "--allow-download to use weights from the local cache only, or pass a checkpoint "
+            "file / --model local-dir:DIR."
+        )
 
 
 def _warn_ignored(args: argparse.Namespace) -> None:
     given = [f"--{name.replace('_', '-')}" for name in FOLDER_OPTIONS if getattr(args, name) is not None]
     if given:
-        print(f"warning: {', '.join(given)} only apply to a FOLDER of images and are ignored for a file.",
-              file=sys.stderr)
+        print(
+            f"warning: {', '.join(given)} only apply to a FOLDER of images and are ignored for a file.", file=sys.stderr
+        )
 
 
 def _measure(args: argparse.Namespace) -> int:

@@ -12,14 +12,15 @@ All metrics except uniformity are O(N*d) (``modgap_edu.core.metrics``). Uniformi
 pairs, so above ``uniformity_sample`` rows it is computed on a seeded random subset of
 that many rows, and the report says so.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 
 
 def _alignment(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> float:
@@ -45,8 +46,16 @@ def _check_options(top: Any, uniformity_sample: Any) -> None:
     V.integer(uniformity_sample, "uniformity_sample", 2)
 
 
-def _report(image: np.ndarray, text: np.ndarray, terms: dict, l2i: float, align: float, top: int,
-            uniformity_sample: int, seed: int) -> dict:
+def _report(
+    image: np.ndarray,
+    text: np.ndarray,
+    terms: dict,
+    l2i: float,
+    align: float,
+    top: int,
+    uniformity_sample: int,
+    seed: int,
+) -> dict:
     """The JSON-ready dict shared by both modes; ``terms`` uses the keys of ``metrics.rmg_terms``."""
     gap = metrics._gap_vector(image, text)  # its norm is L2M, its |entries| rank the dimensions (Fig. 4a)
     scores = np.abs(gap)
@@ -73,8 +82,9 @@ def _report(image: np.ndarray, text: np.ndarray, terms: dict, l2i: float, align:
     }
 
 
-def measure(image: Any, text: Any, text_to_image: Any = None, top: int = 10, uniformity_sample: int = 5000,
-            seed: int = 0) -> dict:
+def measure(
+    image: Any, text: Any, text_to_image: Any = None, top: int = 10, uniformity_sample: int = 5000, seed: int = 0
+) -> dict:
     """Every gap number of ``modgap-edu measure`` for paired (captioned) embeddings (lesson 05).
 
     Parameters
@@ -114,13 +124,16 @@ def class_labels(labels: Any, n_images: int, n_classes: int) -> np.ndarray:
             raise ValueError(f"labels must hold integer class indices (rows of class_text), got dtype {arr.dtype}.")
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         bad = int(arr[(arr < 0) | (arr >= n_classes)][0])
-        raise ValueError(f"labels holds {bad}, outside the class_text rows 0..{n_classes - 1}: label i must be the "
-                         "row of image i's class prompt.")
+        raise ValueError(
+            f"labels holds {bad}, outside the class_text rows 0..{n_classes - 1}: label i must be the "
+            "row of image i's class prompt."
+        )
     return arr.astype(np.int64)
 
 
-def measure_classification(image: Any, class_text: Any, labels: Any, top: int = 10, uniformity_sample: int = 5000,
-                           seed: int = 0) -> dict:
+def measure_classification(
+    image: Any, class_text: Any, labels: Any, top: int = 10, uniformity_sample: int = 5000, seed: int = 0
+) -> dict:
     """The gap numbers for classification data, computed as Schrodi et al. (2025) do for ImageNet (lesson 05).
 
     Each image is paired with the prompt of its class (``class_text[labels[i]]``, e.g. "A photo of a
@@ -161,8 +174,10 @@ def format_table(result: dict, source: str = "") -> str:
     if source:
         lines.append(f"modgap-edu measure: {source}")
     if r.get("mode") == "classification":
-        lines.append(f"  {r['n_images']} images, {r['n_classes']} class prompts, {r['dim']} dimensions "
-                     "(classification: each image paired with its class prompt)")
+        lines.append(
+            f"  {r['n_images']} images, {r['n_classes']} class prompts, {r['dim']} dimensions "
+            "(classification: each image paired with its class prompt)"
+        )
     else:
         lines.append(f"  {r['n_images']} images, {r['n_texts']} texts, {r['dim']} dimensions")
     rows = [

@@ -11,14 +11,15 @@ Liang et al. 2022 ("Mind the Gap"), Sec. 2-3 and the official code
   (Liang Sec. 3, Theorem 2).
 * ``random_layer_init_share``: Theorem 2's bound (init share >= beta) checked for one random layer.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid")
 
@@ -60,8 +61,9 @@ def _mean_cosine_of_rows(h: np.ndarray, include_diagonal: bool) -> float:
     return (total - diag) / (n * (n - 1))
 
 
-def layerwise_cosine(activation: str, n_layers: int = 25, n: int = 1024, dim: int = 512, seed: int = 0,
-                     include_diagonal: bool = False) -> np.ndarray:
+def layerwise_cosine(
+    activation: str, n_layers: int = 25, n: int = 1024, dim: int = 512, seed: int = 0, include_diagonal: bool = False
+) -> np.ndarray:
     """Average pairwise cosine similarity after each of ``n_layers`` random layers (Liang Fig. 2b).
 
     Inputs ``randn(n, dim)``; layer l computes ``h = act(W h + b)`` with a fresh ``W`` (dim x dim)
@@ -350,8 +352,25 @@ def variance_decomposition(embeddings: Any) -> dict:
 # ------------------------------------------------------------------ the papers' numbers (quoted, cited)
 #: Liang et al. 2022, Fig. 2b, official notebook output ``bias_linear_relu.ipynb`` (Linear+ReLU,
 #: layers 0..16, full-matrix average incl. the diagonal, one unseeded run).
-PAPER_FIG2B_RELU = (0.00097, 0.319, 0.494, 0.607, 0.701, 0.754, 0.803, 0.844, 0.892, 0.919, 0.948, 0.969,
-                    0.980, 0.991, 0.996, 0.998, 0.999)
+PAPER_FIG2B_RELU = (
+    0.00097,
+    0.319,
+    0.494,
+    0.607,
+    0.701,
+    0.754,
+    0.803,
+    0.844,
+    0.892,
+    0.919,
+    0.948,
+    0.969,
+    0.980,
+    0.991,
+    0.996,
+    0.998,
+    0.999,
+)
 #: Liang et al. 2022, Fig. 2b, read off the figure / paper text: (activation, layer, approx. value).
 PAPER_FIG2B_READ = (("sigmoid", 1, 0.85), ("sigmoid", 2, 0.99), ("tanh", 25, 0.52), ("linear", 25, 0.05))
 #: Liang et al. 2022, Fig. 2a mean pairwise cosines (official notebook outputs), CLIP ViT-B/32 towers
@@ -364,8 +383,14 @@ PAPER_FIG2A = {
 
 
 # ------------------------------------------------------------------ Theorem 2, checked numerically
-def random_layer_init_share(prev_outputs: Any, activation: str = "linear", n_inits: int = 100, d_out: int = 128,
-                            bias: bool = False, seed: int = 0) -> dict:
+def random_layer_init_share(
+    prev_outputs: Any,
+    activation: str = "linear",
+    n_inits: int = 100,
+    d_out: int = 128,
+    bias: bool = False,
+    seed: int = 0,
+) -> dict:
     """Init share of the variance after ONE random layer on fixed inputs, next to Theorem 2's beta (lesson 02 Sec. 6).
 
     Liang et al. 2022, Theorem 2 (informal, README figure ``Theorem2.png``; the precise statement is in their
@@ -412,5 +437,10 @@ def random_layer_init_share(prev_outputs: Any, activation: str = "linear", n_ini
     pre = np.einsum("nd,kdo->kno", u.astype(np.float32), w, optimize=False)
     out = _apply(act, std * (pre + b)).astype(np.float64)
     share = variance_decomposition(out)["init_share"]
-    return {"init_share": share, "beta": _mean_cosine_of_rows(u, False),
-            "beta_with_diagonal": _mean_cosine_of_rows(u, True), "n_inits": k, "d_out": width}
+    return {
+        "init_share": share,
+        "beta": _mean_cosine_of_rows(u, False),
+        "beta_with_diagonal": _mean_cosine_of_rows(u, True),
+        "n_inits": k,
+        "d_out": width,
+    }

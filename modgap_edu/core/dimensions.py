@@ -12,14 +12,15 @@ drive the gap", Fig. 4 a-c, following the official scripts (see ``papers.md`` Se
 * ``retrieval_recall`` and ``zero_shot_accuracy``: the downstream scores of that ablation
   (COCO R@1 and ImageNet top-1 in the paper). Both are chunked: no N x N matrix is kept.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 
 DIM_RULES = ("largest_mean_per_modality", "largest_mean_diff")
 GAP_METRICS = ("rmg", "l2m", "l2i")
@@ -185,8 +186,10 @@ def _ablate(x: np.ndarray, y: np.ndarray, k: int, order: np.ndarray) -> tuple[np
         kept = metrics.unit_rows(arr)[:, keep]
         zero = ~np.any(kept != 0, axis=1)
         if zero.any():
-            raise ValueError(f"{name} row {int(np.argmax(zero))} is zero once the top-{k} dimensions are removed: "
-                             "it cannot be re-normalized. Remove fewer dimensions.")
+            raise ValueError(
+                f"{name} row {int(np.argmax(zero))} is zero once the top-{k} dimensions are removed: "
+                "it cannot be re-normalized. Remove fewer dimensions."
+            )
         out.append(metrics.unit_rows(kept))
     return out[0], out[1]
 
@@ -222,9 +225,14 @@ def _gap_metric(x: np.ndarray, y: np.ndarray, metric: str, idx: np.ndarray) -> f
     return metrics._rmg(x, y, idx)
 
 
-def ablation_curve(image_emb: Any, text_emb: Any, ks: Iterable[int] = range(0, 21), metric: str = "rmg",
-                   score: str | Callable[[np.ndarray, np.ndarray], float] = "i2t_r1",
-                   text_to_image: Any = None) -> dict:
+def ablation_curve(
+    image_emb: Any,
+    text_emb: Any,
+    ks: Iterable[int] = range(0, 21),
+    metric: str = "rmg",
+    score: str | Callable[[np.ndarray, np.ndarray], float] = "i2t_r1",
+    text_to_image: Any = None,
+) -> dict:
     """Gap metric and downstream score after removing the top-k gap dimensions, for each k.
 
     Lesson 05, Schrodi et al. 2025 Fig. 4c. The ranking is computed once on the full
@@ -297,8 +305,9 @@ def _topk_blocks(queries: np.ndarray, keys: np.ndarray, k: int):
         yield start, top
 
 
-def retrieval_recall(image_emb: Any, text_emb: Any, k: int = 1, direction: str = "i2t",
-                     text_to_image: Any = None) -> float:
+def retrieval_recall(
+    image_emb: Any, text_emb: Any, k: int = 1, direction: str = "i2t", text_to_image: Any = None
+) -> float:
     """Recall@k of cosine retrieval, as in Schrodi et al.'s COCO protocol (lesson 05).
 
     * ``"t2i"``: a text is a hit when its image is among the k images most similar to it.
@@ -418,4 +427,3 @@ def _pca(arr: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     vt = vt[:k]
     vt = vt * np.sign(vt[np.arange(k), np.abs(vt).argmax(axis=1)])[:, None]
     return centered @ vt.T, vt, var[:k] / var.sum()
-

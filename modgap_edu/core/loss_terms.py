@@ -17,6 +17,7 @@ Shift parametrisations (``core.shift``): alpha (raw gap vector g) and lam (unit 
 x' = normalize(x_hat - alpha g) = normalize(x_hat - lam/2 u) with **lam = 2 alpha ||g||**
 (and alpha = lam / (2 ||g||)); the same for texts with +.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +51,9 @@ def _batch_size(batch_size: Any) -> int | None:
     return None if batch_size is None else V.integer(batch_size, "batch_size", 1)
 
 
-def _terms_of_unit_pairs(x: np.ndarray, y: np.ndarray, tau: float, batch_size: int,
-                         protocol: str) -> tuple[float, float]:
+def _terms_of_unit_pairs(
+    x: np.ndarray, y: np.ndarray, tau: float, batch_size: int, protocol: str
+) -> tuple[float, float]:
     """(matched, log-sum-exp) terms of unit rows, averaged over consecutive batches (Liang's protocol: a last
     shorter batch is dropped, as in ``core.shift.batched_clip_loss``)."""
     matched, lse = [], []
@@ -72,8 +74,9 @@ class LossTerms:
     total: float  # = matched + logsumexp = core.losses.clip_loss
 
 
-def clip_loss_terms(image_emb: Any, text_emb: Any, temperature: float = 0.01, batch_size: int | None = None,
-                    protocol: str = "symmetric") -> LossTerms:
+def clip_loss_terms(
+    image_emb: Any, text_emb: Any, temperature: float = 0.01, batch_size: int | None = None, protocol: str = "symmetric"
+) -> LossTerms:
     """Lesson 03: the CLIP loss split into the matched term and the log-sum-exp term (papers.md Sec. 0).
 
     Parameters
@@ -132,8 +135,10 @@ def _mean_norms(x: np.ndarray, y: np.ndarray, g: np.ndarray, a: np.ndarray) -> t
     nx = 1.0 - 2.0 * a[:, None] * (x @ g)[None, :] + (a[:, None] ** 2) * gg
     ny = 1.0 + 2.0 * a[:, None] * (y @ g)[None, :] + (a[:, None] ** 2) * gg
     if np.any(nx < 1e-24) or np.any(ny < 1e-24):
-        raise ValueError("a shift on this grid moves an embedding exactly onto the origin, so it cannot be "
-                         "renormalized; use a slightly different shift grid.")
+        raise ValueError(
+            "a shift on this grid moves an embedding exactly onto the origin, so it cannot be "
+            "renormalized; use a slightly different shift grid."
+        )
     return 1.0 / np.sqrt(nx), 1.0 / np.sqrt(ny)
 
 
@@ -157,7 +162,7 @@ def _terms_along(x, y, g, a, wx, wy, tau, bs, protocol, chunk: int = 64) -> tupl
         sim = x[b] @ y[b].T
         for c in range(0, a.size, chunk):
             ac = a[c : c + chunk, None, None]
-            cos = (sim[None] + ac * (px[b][None, :, None] - py[b][None, None, :]) - ac ** 2 * gg)
+            cos = sim[None] + ac * (px[b][None, :, None] - py[b][None, None, :]) - ac**2 * gg
             z = cos * wx[c : c + chunk, b][:, :, None] * wy[c : c + chunk, b][:, None, :] / tau
             matched[c : c + chunk] -= np.diagonal(z, axis1=1, axis2=2).mean(axis=1)
             rows = logsumexp(z, axis=2).mean(axis=1)
@@ -195,15 +200,24 @@ class ShiftTerms:
         """
         ends = (V.real_number(alpha_from, "alpha_from"), V.real_number(alpha_to, "alpha_to"))
         i, j = (int(np.argmin(np.abs(self.alphas - a))) for a in ends)
-        return {"alpha_from": float(self.alphas[i]), "alpha_to": float(self.alphas[j]),
-                "matched": float(self.matched[j] - self.matched[i]),
-                "logsumexp": float(self.logsumexp[j] - self.logsumexp[i]),
-                "total": float(self.total[j] - self.total[i])}
+        return {
+            "alpha_from": float(self.alphas[i]),
+            "alpha_to": float(self.alphas[j]),
+            "matched": float(self.matched[j] - self.matched[i]),
+            "logsumexp": float(self.logsumexp[j] - self.logsumexp[i]),
+            "total": float(self.total[j] - self.total[i]),
+        }
 
 
-def loss_terms_along_shift(image_emb: Any, text_emb: Any, temperature: float = 0.01,
-                           alphas: Sequence[float] | None = None, lams: Sequence[float] | None = None,
-                           batch_size: int | None = 50, protocol: str = "symmetric") -> ShiftTerms:
+def loss_terms_along_shift(
+    image_emb: Any,
+    text_emb: Any,
+    temperature: float = 0.01,
+    alphas: Sequence[float] | None = None,
+    lams: Sequence[float] | None = None,
+    batch_size: int | None = 50,
+    protocol: str = "symmetric",
+) -> ShiftTerms:
     """Lesson 03: matched and log-sum-exp terms of the CLIP loss as the gap is closed (Liang Fig. 3b-d).
 
     Parameters
@@ -230,15 +244,19 @@ def loss_terms_along_shift(image_emb: Any, text_emb: Any, temperature: float = 0
     tau = _temperature(temperature)
     if alphas is not None and lams is not None:
         raise ValueError("give alphas or lams, not both.")
-    grid = _shift_grid(lams, "lams") if lams is not None else _shift_grid(
-        np.linspace(0.0, 1.0, 41) if alphas is None else alphas, "alphas")
+    grid = (
+        _shift_grid(lams, "lams")
+        if lams is not None
+        else _shift_grid(np.linspace(0.0, 1.0, 41) if alphas is None else alphas, "alphas")
+    )
     bs = _batch_size(batch_size)
     x, y = _pair(image_emb, text_emb)
     return _along_shift(x, y, tau, grid, lams is not None, bs, protocol)
 
 
-def _along_shift(x: np.ndarray, y: np.ndarray, tau: float, grid: np.ndarray, is_lam: bool, batch_size: int | None,
-                 protocol: str) -> ShiftTerms:
+def _along_shift(
+    x: np.ndarray, y: np.ndarray, tau: float, grid: np.ndarray, is_lam: bool, batch_size: int | None, protocol: str
+) -> ShiftTerms:
     """``loss_terms_along_shift`` on checked unit rows and a checked grid (alphas, or lams if ``is_lam``)."""
     bs = batch_size or len(x)
     g, norm, pc1 = _shift_setup(x, y)
@@ -270,8 +288,15 @@ class LandscapeMinimum:
         return abs(self.alpha) <= self.step / 2
 
 
-def landscape_minimum(image_emb: Any, text_emb: Any, temperature: float = 0.01, alpha_range: tuple = (-1.0, 3.0),
-                      step: float = 0.005, batch_size: int | None = 50, protocol: str = "official") -> LandscapeMinimum:
+def landscape_minimum(
+    image_emb: Any,
+    text_emb: Any,
+    temperature: float = 0.01,
+    alpha_range: tuple = (-1.0, 3.0),
+    step: float = 0.005,
+    batch_size: int | None = 50,
+    protocol: str = "official",
+) -> LandscapeMinimum:
     """Lesson 03: locate the minimum of the loss over the shift (Liang Fig. 3b-d) on a fine alpha grid.
 
     Parameters
@@ -299,8 +324,17 @@ def landscape_minimum(image_emb: Any, text_emb: Any, temperature: float = 0.01, 
     x, y = _pair(image_emb, text_emb)
     terms = _along_shift(x, y, tau, grid, False, bs, protocol)
     k, k0 = int(np.argmin(terms.total)), int(np.argmin(np.abs(grid)))
-    return LandscapeMinimum(terms.temperature, float(grid[k]), float(terms.lams[k]), float(terms.signed_gap[k]),
-                            float(terms.total[k]), float(terms.gap_norm), float(terms.total[k0]), float(step), protocol)
+    return LandscapeMinimum(
+        terms.temperature,
+        float(grid[k]),
+        float(terms.lams[k]),
+        float(terms.signed_gap[k]),
+        float(terms.total[k]),
+        float(terms.gap_norm),
+        float(terms.total[k0]),
+        float(step),
+        protocol,
+    )
 
 
 def _alpha_grid(alpha_range: Any, step: float) -> np.ndarray:

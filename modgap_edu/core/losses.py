@@ -8,6 +8,7 @@
 All three check their inputs with ``validation`` (``tensor`` / ``pair``), L2-normalize rows with
 ``unit_rows_torch`` and return differentiable torch scalars.
 """
+
 from __future__ import annotations
 
 import math
@@ -75,8 +76,9 @@ def inverse_temperature(tau: float) -> float:
     with np.errstate(over="ignore", divide="ignore"):
         inv = 1.0 / float(tau)
     if not math.isfinite(inv) or inv > np.finfo(np.float64).max / 4:
-        raise ValueError(f"temperature {float(tau):.3g} is so small that 1/temperature overflows float64: "
-                         "use temperature >= 1e-300.")
+        raise ValueError(
+            f"temperature {float(tau):.3g} is so small that 1/temperature overflows float64: use temperature >= 1e-300."
+        )
     return inv
 
 

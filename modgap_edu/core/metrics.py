@@ -14,6 +14,7 @@ RMG, L2M, L2I and MOAD run in O(N*d) time and memory: they never form an N x N
 matrix, so they scale to 1,000,000 x 512 embeddings. Rows are processed in
 chunks, accumulated in float64.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -144,8 +145,7 @@ def _l2m(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.linalg.norm(_gap_vector(x, y)))
 
 
-def _matched_pass(x: np.ndarray, y: np.ndarray, idx: np.ndarray, distances: bool = True,
-                  totals: bool = False) -> dict:
+def _matched_pass(x: np.ndarray, y: np.ndarray, idx: np.ndarray, distances: bool = True, totals: bool = False) -> dict:
     """One streaming pass over the matched pairs (x[idx[j]], y[j]): the sums of their cosines (and, with
     ``distances``, of their Euclidean distances); with ``totals`` also the sum and squared-norm sum of the
     normalized texts -- and of the images when ``idx`` is the identity -- so that RMG normalizes each row
@@ -279,8 +279,11 @@ def _rmg_terms(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> dict:
     m = 1.0 - (mean_cos + 1.0) / 2.0
     if not m > 0:  # official guard: only fires when all matched pairs coincide
         m = 1e-3
-    dx = (_intra_from_sums(sums["x_total"], sums["x_sq"], x.shape[0]) if "x_total" in sums
-          else _mean_intra_dissimilarity(x))  # unique images: their own pass
+    dx = (
+        _intra_from_sums(sums["x_total"], sums["x_sq"], x.shape[0])
+        if "x_total" in sums
+        else _mean_intra_dissimilarity(x)
+    )  # unique images: their own pass
     dy = _intra_from_sums(sums["y_total"], sums["y_sq"], y.shape[0])
     return {"matched": m, "intra_image": dx, "intra_text": dy, "rmg": m / (m + 0.5 * (dx + dy))}
 
@@ -357,7 +360,9 @@ def _grouped(arr: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
     return np.split(order, np.cumsum(counts)[:-1])
 
 
-def intra_inter_cosine(emb: Any, labels: Any, exact_official: bool = False, name: str = "labels") -> tuple[float, float]:
+def intra_inter_cosine(
+    emb: Any, labels: Any, exact_official: bool = False, name: str = "labels"
+) -> tuple[float, float]:
     """Mean cosine over same-label pairs (intra) and over different-label pairs (inter) (lessons 04, 05).
 
     Schrodi et al. 2025, ``object_bias_precompute.py::inter_intra_cossine_sims``.

@@ -8,14 +8,15 @@ the training pairs with the *initial* model, L2-normalize, X (images) and Y (tex
 ``Y @ W.T`` is the orthogonal Procrustes solution of min_{R in O(D)} ||Y R - X||_F: the
 rotation that best lays the text cloud onto the image cloud. W is fixed, not learned.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 
 
 def procrustes_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
@@ -59,6 +60,8 @@ def apply_rotation(text_emb: Any, w: Any) -> np.ndarray:
     if w.shape != (y.shape[1], y.shape[1]):
         raise ValueError(f"w must be a square ({y.shape[1]}, {y.shape[1]}) matrix, got shape {w.shape}.")
     if not np.allclose(w @ w.T, np.eye(w.shape[0]), atol=1e-5):
-        raise ValueError("w must be orthogonal (w @ w.T = I, a rotation): a singular or scaled w would move texts "
-                         "off the sphere or onto the origin. Pass procrustes_rotation's W.")
+        raise ValueError(
+            "w must be orthogonal (w @ w.T = I, a rotation): a singular or scaled w would move texts "
+            "off the sphere or onto the origin. Pass procrustes_rotation's W."
+        )
     return y @ w.T

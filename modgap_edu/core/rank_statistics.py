@@ -14,6 +14,7 @@ computing tau *within* groups of models that share it.
   group instead; both are returned.
 * ``partial_kendall``: Kendall's partial tau for a continuous confounder z (Kendall 1942).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -70,10 +71,19 @@ def kendall_with_permutation(gap: Any, performance: Any, n_resamples: int = 9999
     seed = V.seed(seed)
     tau = _tau(x, y)
     p_k = stats.kendalltau(x, y).pvalue
-    res = stats.permutation_test((x, y), lambda a, b: _tau(a, b), permutation_type="pairings",
-                                 n_resamples=n_resamples, rng=np.random.default_rng(seed))
-    return {"tau": tau, "p_kendall": float(p_k) if np.isfinite(p_k) else 1.0,
-            "p_permutation": float(res.pvalue), "n": int(x.shape[0])}
+    res = stats.permutation_test(
+        (x, y),
+        lambda a, b: _tau(a, b),
+        permutation_type="pairings",
+        n_resamples=n_resamples,
+        rng=np.random.default_rng(seed),
+    )
+    return {
+        "tau": tau,
+        "p_kendall": float(p_k) if np.isfinite(p_k) else 1.0,
+        "p_permutation": float(res.pvalue),
+        "n": int(x.shape[0]),
+    }
 
 
 def _pooled_counts(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, float, float]:
@@ -192,8 +202,12 @@ def kendall_within_groups(gap: Any, performance: Any, groups: Any, n_resamples: 
         if rows.size >= 3:
             per_group[k.item() if hasattr(k, "item") else k] = _tau(x[rows], y[rows])
     n_pairs = int(sum(r.size * (r.size - 1) // 2 for r in members))
-    return {"tau_pooled": float(observed), "p_permutation": (extreme + 1) / (n_resamples + 1),
-            "per_group": per_group, "n_pairs": n_pairs}
+    return {
+        "tau_pooled": float(observed),
+        "p_permutation": (extreme + 1) / (n_resamples + 1),
+        "per_group": per_group,
+        "n_pairs": n_pairs,
+    }
 
 
 def partial_kendall(gap: Any, performance: Any, confounder: Any) -> float:
@@ -222,6 +236,8 @@ def partial_kendall(gap: Any, performance: Any, confounder: Any) -> float:
     txy, txz, tyz = _tau(x, y), _tau(x, z), _tau(y, z)
     denom = (1 - txz**2) * (1 - tyz**2)
     if denom <= 1e-12:
-        raise ValueError("the confounder ranks gap or performance perfectly (|tau| = 1): "
-                         "nothing is left to correlate once it is controlled.")
+        raise ValueError(
+            "the confounder ranks gap or performance perfectly (|tau| = 1): "
+            "nothing is left to correlate once it is controlled."
+        )
     return float((txy - txz * tyz) / np.sqrt(denom))

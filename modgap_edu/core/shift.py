@@ -27,6 +27,7 @@ sign of the text-minus-image centroid difference along PC1 of the unshifted
 features (PCA fitted once on both modalities). PC1's orientation is arbitrary, so we
 orient it such that the unshifted gap is positive, as in the paper's figure.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,8 +36,8 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.special import logsumexp
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 from modgap_edu.core.dimensions import _pca
 from modgap_edu.core.losses import clip_loss, inverse_temperature
 
@@ -66,7 +67,6 @@ def _checked_pair(image_emb: Any, text_emb: Any, *, paired: bool = True) -> tupl
     """``validation.pair``, then unit rows (``metrics.unit_rows``, overflow-safe, float64)."""
     x, y = V.pair(image_emb, text_emb, paired=paired)
     return metrics.unit_rows(x), metrics.unit_rows(y)
-
 
 
 def gap_direction(image_emb: Any, text_emb: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -99,13 +99,16 @@ def _shift_normalized(x: np.ndarray, y: np.ndarray, step: np.ndarray) -> tuple[n
     xs, ys = x - step, y + step
     for arr, name in ((xs, "image"), (ys, "text")):
         if np.any(np.linalg.norm(arr, axis=1) < 1e-12):
-            raise ValueError(f"this shift moves a(n) {name} embedding exactly onto the origin, so it cannot be "
-                             "renormalized; use a slightly different shift.")
+            raise ValueError(
+                f"this shift moves a(n) {name} embedding exactly onto the origin, so it cannot be "
+                "renormalized; use a slightly different shift."
+            )
     return metrics.unit_rows(xs), metrics.unit_rows(ys)
 
 
-def shift_embeddings(image_emb: Any, text_emb: Any, alpha: float | None = None,
-                     lam: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def shift_embeddings(
+    image_emb: Any, text_emb: Any, alpha: float | None = None, lam: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Lesson 03: shift images and texts along the gap and renormalize (Liang et al. 2022, Sec. 4.2, Fig. 3).
 
     Give exactly one of
@@ -130,8 +133,10 @@ def shift_embeddings(image_emb: Any, text_emb: Any, alpha: float | None = None,
         ``(image_shifted, text_shifted)``, unit rows.
     """
     if (alpha is None) == (lam is None):
-        raise ValueError("give exactly one of alpha (raw gap vector, seminar form) or lam (unit direction, "
-                         "Liang's code); got " + ("both." if alpha is not None else "neither."))
+        raise ValueError(
+            "give exactly one of alpha (raw gap vector, seminar form) or lam (unit direction, "
+            "Liang's code); got " + ("both." if alpha is not None else "neither.")
+        )
     x, y = _checked_pair(image_emb, text_emb, paired=False)
     g = x.mean(axis=0) - y.mean(axis=0)
     if alpha is not None:
@@ -139,8 +144,10 @@ def shift_embeddings(image_emb: Any, text_emb: Any, alpha: float | None = None,
     else:
         norm = float(np.linalg.norm(g))
         if norm < 1e-12:
-            raise ValueError("the image and text centroids coincide (gap = 0): the unit direction u = g/||g|| "
-                             "is undefined, so lam cannot be used.")
+            raise ValueError(
+                "the image and text centroids coincide (gap = 0): the unit direction u = g/||g|| "
+                "is undefined, so lam cannot be used."
+            )
         step = (V.real_number(lam, "lam") / 2.0) * (g / norm)
     return _shift_normalized(x, y, step)
 
@@ -254,8 +261,14 @@ def _batches(n: int, batch_size: int, drop_last: bool = True) -> list[slice]:
     return [slice(s, min(s + batch_size, n)) for s in range(0, stop, batch_size)]
 
 
-def batched_clip_loss(image_emb: Any, text_emb: Any, temperature: float = 0.01, batch_size: int = 50,
-                      protocol: str = "official", drop_last: bool = True) -> float:
+def batched_clip_loss(
+    image_emb: Any,
+    text_emb: Any,
+    temperature: float = 0.01,
+    batch_size: int = 50,
+    protocol: str = "official",
+    drop_last: bool = True,
+) -> float:
     """Lesson 03: Liang's Fig. 3 validation loss (``calculate_val_loss``), or its symmetric version.
 
     Rows are split in their original order into consecutive batches of ``batch_size``; the
@@ -370,9 +383,15 @@ class ShiftLandscape:
         return float(self.shifts[k]), float(self.signed_gap[k]), float(curve[k])
 
 
-def loss_landscape(image_emb: Any, text_emb: Any, temperatures: Sequence[float] = (0.01, 0.02, 1.0),
-                   alphas: Sequence[float] | None = None, lams: Sequence[float] | None = None,
-                   batch_size: int = 50, drop_last: bool = True) -> ShiftLandscape:
+def loss_landscape(
+    image_emb: Any,
+    text_emb: Any,
+    temperatures: Sequence[float] = (0.01, 0.02, 1.0),
+    alphas: Sequence[float] | None = None,
+    lams: Sequence[float] | None = None,
+    batch_size: int = 50,
+    drop_last: bool = True,
+) -> ShiftLandscape:
     """Lesson 03: Liang's Fig. 3b-d scan. Shift by every ``alpha`` (or every ``lam``), record the signed
     residual gap and both batched losses at every temperature.
 
@@ -431,9 +450,17 @@ def _loss_landscape(image_emb, text_emb, taus, kind, shifts, batch_size, drop_la
         for j, b in enumerate(batches):
             per_batch[j].append(xs[b] @ ys[b].T)
     sims = [np.stack(p) for p in per_batch]  # each: (n_shifts, b, b)
-    land = ShiftLandscape(kind=kind, shifts=shifts, temperatures=np.empty(0), signed_gap=gaps,
-                          loss={"official": np.empty((0, shifts.size)), "symmetric": np.empty((0, shifts.size))},
-                          batch_size=int(batch_size), drop_last=drop_last, pc1=pc1, sims=sims)
+    land = ShiftLandscape(
+        kind=kind,
+        shifts=shifts,
+        temperatures=np.empty(0),
+        signed_gap=gaps,
+        loss={"official": np.empty((0, shifts.size)), "symmetric": np.empty((0, shifts.size))},
+        batch_size=int(batch_size),
+        drop_last=drop_last,
+        pc1=pc1,
+        sims=sims,
+    )
     for t in taus:
         land.loss_at(t)
     return land

@@ -11,6 +11,7 @@ a wrong number or a raw numpy / torch traceback. The rules, the same at every pu
 
 Public functions call these once at their edge and pass checked arrays to private kernels.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,10 @@ def _from_torch(x: Any, name: str) -> np.ndarray:
     import torch
 
     if x.is_complex():
-        raise ValueError(f"{name} is a complex tensor ({x.dtype}): pass real embeddings (e.g. x.real), "
-                         "the imaginary part would be dropped silently.")
+        raise ValueError(
+            f"{name} is a complex tensor ({x.dtype}): pass real embeddings (e.g. x.real), "
+            "the imaginary part would be dropped silently."
+        )
     if x.dtype in (torch.float16, torch.bfloat16):
         x = x.float()
     return x.detach().cpu().numpy()
@@ -66,14 +69,19 @@ def real_array(x: Any, name: str, what: str) -> np.ndarray:
         raise ValueError(f"{name} is ragged (rows of different lengths) or not numeric: pass {what}.") from None
     kind = arr.dtype.kind
     if kind == "c":
-        raise ValueError(f"{name} is complex ({arr.dtype}): pass real numbers (e.g. x.real); the imaginary "
-                         "part would be dropped silently.")
+        raise ValueError(
+            f"{name} is complex ({arr.dtype}): pass real numbers (e.g. x.real); the imaginary "
+            "part would be dropped silently."
+        )
     if kind == "b":
-        raise ValueError(f"{name} holds booleans: pass numbers (convert explicitly with x.astype(float) "
-                         "if that is really meant).")
+        raise ValueError(
+            f"{name} holds booleans: pass numbers (convert explicitly with x.astype(float) if that is really meant)."
+        )
     if kind not in "iuf":
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}"
-                         + (" (a ragged list or mixed types?)." if kind == "O" else "."))
+        raise ValueError(
+            f"{name} must hold real numbers, got dtype {arr.dtype}"
+            + (" (a ragged list or mixed types?)." if kind == "O" else ".")
+        )
     return arr
 
 
@@ -87,8 +95,9 @@ def _floating(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def matrix(x: Any, name: str, *, min_rows: int = 1, nonzero_rows: bool = True, width: int | None = None,
-           dtype: Any = None) -> np.ndarray:
+def matrix(
+    x: Any, name: str, *, min_rows: int = 1, nonzero_rows: bool = True, width: int | None = None, dtype: Any = None
+) -> np.ndarray:
     """Check ``x`` and return it as a 2-D floating numpy array (rows = samples).
 
     Parameters
@@ -216,8 +225,15 @@ def tensor(x: Any, name: str, *, min_rows: int = 1) -> "torch.Tensor":  # noqa: 
     return x
 
 
-def pair(image_emb: Any, text_emb: Any, *, paired: bool = False, min_rows: int = 1,
-         names: tuple[str, str] = ("image_emb", "text_emb"), as_tensor: bool = False) -> tuple:
+def pair(
+    image_emb: Any,
+    text_emb: Any,
+    *,
+    paired: bool = False,
+    min_rows: int = 1,
+    names: tuple[str, str] = ("image_emb", "text_emb"),
+    as_tensor: bool = False,
+) -> tuple:
     """The one image / text pair validator: both checked, same width, optionally the same number of rows.
 
     Parameters
@@ -364,7 +380,7 @@ def real_number(value: Any, name: str, *, low: float | None = None, high: float 
     -------
     float
     """
-    if hasattr(value, "ndim") and getattr(value, "ndim") == 0 and hasattr(value, "item"):
+    if hasattr(value, "ndim") and value.ndim == 0 and hasattr(value, "item"):
         value = value.item()  # 0-d numpy array or tensor
     if not _is_real_scalar(value):
         raise ValueError(f"{name} must be a real number, got {value!r}.")
@@ -394,7 +410,7 @@ def positive_number(value: Any, name: str) -> float:
     -------
     float
     """
-    if hasattr(value, "ndim") and getattr(value, "ndim") == 0 and hasattr(value, "item"):
+    if hasattr(value, "ndim") and value.ndim == 0 and hasattr(value, "item"):
         value = value.item()
     if not _is_real_scalar(value):
         raise ValueError(f"{name} must be a positive number, got {value!r}.")
@@ -501,8 +517,12 @@ def choice(value: Any, allowed: tuple, name: str) -> Any:
         ``value`` itself.
     """
     try:
-        ok = any(bool(value == a) and isinstance(value, str) == isinstance(a, str)
-                 and isinstance(value, (bool, np.bool_)) == isinstance(a, bool) for a in allowed)
+        ok = any(
+            bool(value == a)
+            and isinstance(value, str) == isinstance(a, str)
+            and isinstance(value, (bool, np.bool_)) == isinstance(a, bool)
+            for a in allowed
+        )
     except Exception:  # noqa: BLE001 - an exotic object must not escape with its own error
         ok = False
     if not ok:
@@ -561,8 +581,10 @@ def labels_vector(labels: Any, n: int, name: str, *, n_classes: int | None = Non
     if n_classes is not None:
         arr = _integer_like(arr, name, "integer class rows")
         if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-            raise ValueError(f"{name} must lie in 0..{n_classes - 1} (one row per class); "
-                             f"got values from {arr.min()} to {arr.max()}.")
+            raise ValueError(
+                f"{name} must lie in 0..{n_classes - 1} (one row per class); "
+                f"got values from {arr.min()} to {arr.max()}."
+            )
     return arr
 
 

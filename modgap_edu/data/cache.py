@@ -13,6 +13,7 @@ when allowed) goes through this module, so that the rules are the same everywher
   (sha256 checked, written atomically, cached). Offline or unreachable it raises ``DataUnavailable``
   at once with a how-to message; a wrong checksum is a ``ChecksumError`` and leaves no file behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -103,8 +104,10 @@ def _switch(variable: str) -> bool:
         return True
     if value in FALSE_WORDS:
         return False
-    raise ValueError(f"{variable}={raw!r} is not understood: set it to 1/true/yes/on (offline) or "
-                     "0/false/no/off (online), or unset it.")
+    raise ValueError(
+        f"{variable}={raw!r} is not understood: set it to 1/true/yes/on (offline) or "
+        "0/false/no/off (online), or unset it."
+    )
 
 
 def offline_requested() -> bool:
@@ -295,14 +298,18 @@ def verify(path: Union[str, os.PathLike], sha256: str) -> Path:
     if is_verified(p, sha):
         return p
     actual = sha256_of(p) if p.is_file() else "missing"
-    raise ChecksumError(f"{p} has sha256 {actual[:16]}..., expected {sha[:16]}... (the pinned file). "
-                        "The file is corrupted or not the right one: delete it and load again to re-download.")
+    raise ChecksumError(
+        f"{p} has sha256 {actual[:16]}..., expected {sha[:16]}... (the pinned file). "
+        "The file is corrupted or not the right one: delete it and load again to re-download."
+    )
 
 
 # ------------------------------------------------------------------ downloads
 def _how_to(url: str, target: Path) -> str:
-    return (f"To get it, go online and unset MODGAP_OFFLINE/HF_HUB_OFFLINE, or copy {target.name} "
-            f"(from {url}) to {target} (MODGAP_DATA_DIR chooses the folder).")
+    return (
+        f"To get it, go online and unset MODGAP_OFFLINE/HF_HUB_OFFLINE, or copy {target.name} "
+        f"(from {url}) to {target} (MODGAP_DATA_DIR chooses the folder)."
+    )
 
 
 def _retrieve(url: str, sha: str, target: Path, progress: bool) -> None:
@@ -311,13 +318,14 @@ def _retrieve(url: str, sha: str, target: Path, progress: bool) -> None:
 
     downloader = pooch.HTTPDownloader(progressbar=bool(progress), timeout=READ_TIMEOUT)
     try:
-        pooch.retrieve(url, known_hash=f"sha256:{sha}", fname=target.name, path=target.parent,
-                       downloader=downloader)
+        pooch.retrieve(url, known_hash=f"sha256:{sha}", fname=target.name, path=target.parent, downloader=downloader)
     except ValueError as exc:  # pooch's hash mismatch; the partial download is already deleted
         if "hash" not in str(exc).lower():
             raise
-        raise ChecksumError(f"the file downloaded from {url} does not have the pinned sha256 {sha[:16]}...: "
-                            "the server sent something else (nothing was cached).") from None
+        raise ChecksumError(
+            f"the file downloaded from {url} does not have the pinned sha256 {sha[:16]}...: "
+            "the server sent something else (nothing was cached)."
+        ) from None
     except (requests.RequestException, OSError) as exc:
         raise DataUnavailable(f"downloading {url} failed: {exc}. {_how_to(url, target)}") from None
 
@@ -367,11 +375,14 @@ def fetch(url: str, sha256: str, fname: str, subdir: Optional[str] = None, progr
         probe(url)
     except DataUnavailable as exc:
         if stale:
-            raise ChecksumError(f"{target} does not have the pinned sha256 {sha[:16]}... (corrupted or "
-                                f"truncated) and re-downloading is not possible now ({exc}): delete it, and "
-                                f"{_how_to(url, target)[10:]}") from None
-        raise DataUnavailable(f"{target.name} is not cached at {target} and cannot be downloaded now: {exc}. "
-                              f"{_how_to(url, target)}") from None
+            raise ChecksumError(
+                f"{target} does not have the pinned sha256 {sha[:16]}... (corrupted or "
+                f"truncated) and re-downloading is not possible now ({exc}): delete it, and "
+                f"{_how_to(url, target)[10:]}"
+            ) from None
+        raise DataUnavailable(
+            f"{target.name} is not cached at {target} and cannot be downloaded now: {exc}. {_how_to(url, target)}"
+        ) from None
     ensure_dir(folder)
     _retrieve(url, sha, target, progress)
     return verify(target, sha)

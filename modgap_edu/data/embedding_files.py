@@ -14,6 +14,7 @@ array (``_reconstruct``, ``ndarray``, ``dtype`` and the numeric dtype classes). 
 opened (a FIFO or a device would block or stream forever). Every refusal is a ``ValueError`` that names
 the file (and the array) and says what to save instead.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,10 @@ PAIRED_KEYS = ("image", "text", "text_to_image")
 CLASSIFICATION_KEYS = ("image", "labels", "class_text")
 KNOWN_KEYS = ("image", "text", "text_to_image", "labels", "class_text")
 SUFFIXES = (".npz", ".pt", ".npy")
-_SAVE_HINT = ("Save a dict of torch tensors or numpy arrays only: {'image': ..., 'text': ..., 'text_to_image': ...} "
-              "or {'image': ..., 'labels': ..., 'class_text': ...}.")
+_SAVE_HINT = (
+    "Save a dict of torch tensors or numpy arrays only: {'image': ..., 'text': ..., 'text_to_image': ...} "
+    "or {'image': ..., 'labels': ..., 'class_text': ...}."
+)
 
 
 def regular_file(path: str | Path, what: str = "file") -> Path:
@@ -55,8 +58,15 @@ def regular_file(path: str | Path, what: str = "file") -> Path:
     if stat.S_ISDIR(mode):
         raise ValueError(f"{what} {path} is a folder, not a file.")
     if not stat.S_ISREG(mode):
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if (
-            stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode))
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
         raise ValueError(f"{what} {path} is {kind}; only regular files are read.")
     return path
 
@@ -94,9 +104,11 @@ def load_embeddings(path: str | Path) -> dict:
     elif suffix == ".npy":
         found = _read_npy(path)
     else:
-        raise ValueError(f"unsupported file type {suffix or '(no suffix)'!r} for {path}: use .npz (arrays image, text, "
-                         "optional text_to_image; or image, labels, class_text), .pt (a dict with those keys), "
-                         ".npy (shape (2, N, d)) or a folder of images with a captions file.")
+        raise ValueError(
+            f"unsupported file type {suffix or '(no suffix)'!r} for {path}: use .npz (arrays image, text, "
+            "optional text_to_image; or image, labels, class_text), .pt (a dict with those keys), "
+            ".npy (shape (2, N, d)) or a folder of images with a captions file."
+        )
     return _arrange(found, path)
 
 
@@ -105,20 +117,30 @@ def _arrange(found: dict, path: Path) -> dict:
     if "class_text" in found or "labels" in found:
         missing = [k for k in CLASSIFICATION_KEYS if k not in found]
         if missing:
-            raise ValueError(f"{path} looks like classification data but has no {' or '.join(map(repr, missing))} "
-                             f"array (found: {', '.join(sorted(found))}). Save 'image' (N, d), 'labels' (N,) and "
-                             "'class_text' (C, d: one prompt embedding per class).")
+            raise ValueError(
+                f"{path} looks like classification data but has no {' or '.join(map(repr, missing))} "
+                f"array (found: {', '.join(sorted(found))}). Save 'image' (N, d), 'labels' (N,) and "
+                "'class_text' (C, d: one prompt embedding per class)."
+            )
         if "text" in found:
-            raise ValueError(f"{path} holds both 'text' and 'class_text': keep 'text' (+ 'text_to_image') for "
-                             "captioned pairs or 'class_text' + 'labels' for classification, not both.")
+            raise ValueError(
+                f"{path} holds both 'text' and 'class_text': keep 'text' (+ 'text_to_image') for "
+                "captioned pairs or 'class_text' + 'labels' for classification, not both."
+            )
         return {"mode": "classification", **{k: found[k] for k in CLASSIFICATION_KEYS}}
     missing = [k for k in ("image", "text") if k not in found]
     if missing:
-        raise ValueError(f"{path} has no {' or '.join(repr(m) for m in missing)} array (found: "
-                         f"{', '.join(sorted(found)) or 'nothing'}). Save the image embeddings as 'image' and the "
-                         "text embeddings as 'text' (or 'labels' + 'class_text' for classification).")
-    return {"mode": "paired", "image": found["image"], "text": found["text"],
-            "text_to_image": found.get("text_to_image")}
+        raise ValueError(
+            f"{path} has no {' or '.join(repr(m) for m in missing)} array (found: "
+            f"{', '.join(sorted(found)) or 'nothing'}). Save the image embeddings as 'image' and the "
+            "text embeddings as 'text' (or 'labels' + 'class_text' for classification)."
+        )
+    return {
+        "mode": "paired",
+        "image": found["image"],
+        "text": found["text"],
+        "text_to_image": found.get("text_to_image"),
+    }
 
 
 def _checked(arr: np.ndarray, path: Path, key: str) -> np.ndarray:
@@ -127,13 +149,19 @@ def _checked(arr: np.ndarray, path: Path, key: str) -> np.ndarray:
     if kind in "biuf":
         return arr
     if kind == "c":
-        raise ValueError(f"{path}: array {key!r} is complex ({arr.dtype}); embeddings must be real. Save the real "
-                         "part (or the real features) instead.")
+        raise ValueError(
+            f"{path}: array {key!r} is complex ({arr.dtype}); embeddings must be real. Save the real "
+            "part (or the real features) instead."
+        )
     if kind == "O":
-        raise ValueError(f"{path}: array {key!r} holds Python objects (ragged rows?); save a rectangular numeric "
-                         "array of shape (rows, dimensions).")
-    raise ValueError(f"{path}: array {key!r} has dtype {arr.dtype}, not numbers; save float32/float64 embeddings "
-                     "(bfloat16 is not a numpy type: convert with tensor.float() first).")
+        raise ValueError(
+            f"{path}: array {key!r} holds Python objects (ragged rows?); save a rectangular numeric "
+            "array of shape (rows, dimensions)."
+        )
+    raise ValueError(
+        f"{path}: array {key!r} has dtype {arr.dtype}, not numbers; save float32/float64 embeddings "
+        "(bfloat16 is not a numpy type: convert with tensor.float() first)."
+    )
 
 
 def _sniff(path: Path) -> str:
@@ -152,11 +180,14 @@ def _sniff(path: Path) -> str:
 def _refuse_non_numpy(path: Path, want: str) -> None:
     kind = _sniff(path)
     if kind == "pickle":
-        raise ValueError(f"{path} is a Python pickle, which is never loaded (loading it can run code); save "
-                         f"numeric arrays with {'np.savez' if want == 'zip' else 'np.save'}.")
+        raise ValueError(
+            f"{path} is a Python pickle, which is never loaded (loading it can run code); save "
+            f"numeric arrays with {'np.savez' if want == 'zip' else 'np.save'}."
+        )
     if kind == "unknown":
-        raise ValueError(f"could not read {path}: it is not a {'.npz archive' if want == 'zip' else '.npy array'} "
-                         "(unknown content).")
+        raise ValueError(
+            f"could not read {path}: it is not a {'.npz archive' if want == 'zip' else '.npy array'} (unknown content)."
+        )
 
 
 def _read_npz(path: Path) -> dict:
@@ -165,12 +196,15 @@ def _read_npz(path: Path) -> dict:
         archive = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise ValueError(f"{path} holds pickled Python objects, which are never loaded (loading them can run "
-                             "code); save numeric arrays with np.savez.") from None
+            raise ValueError(
+                f"{path} holds pickled Python objects, which are never loaded (loading them can run "
+                "code); save numeric arrays with np.savez."
+            ) from None
         raise ValueError(f"could not read {path} as a .npz archive ({_first_line(exc)}).") from None
     except Exception as exc:  # zip errors, truncated files
-        raise ValueError(f"could not read {path} as a .npz archive ({type(exc).__name__}: {_first_line(exc)}).") \
-            from None
+        raise ValueError(
+            f"could not read {path} as a .npz archive ({type(exc).__name__}: {_first_line(exc)})."
+        ) from None
     if not hasattr(archive, "files"):  # a plain .npy saved under a .npz name
         return {"image": _checked(np.asarray(archive), path, "(the whole file)")}
     found = {}
@@ -183,12 +217,15 @@ def _read_npz(path: Path) -> dict:
                 found[key] = _checked(np.asarray(archive[key]), path, key)
             except ValueError as exc:
                 if "allow_pickle" in str(exc):
-                    raise ValueError(f"{path}: array {key!r} holds pickled Python objects, which are never loaded "
-                                     "(loading them can run code); save numeric arrays.") from None
+                    raise ValueError(
+                        f"{path}: array {key!r} holds pickled Python objects, which are never loaded "
+                        "(loading them can run code); save numeric arrays."
+                    ) from None
                 raise
             except Exception as exc:  # a damaged member
-                raise ValueError(f"could not read array {key!r} of {path} ({type(exc).__name__}: "
-                                 f"{_first_line(exc)}).") from None
+                raise ValueError(
+                    f"could not read array {key!r} of {path} ({type(exc).__name__}: {_first_line(exc)})."
+                ) from None
     return found
 
 
@@ -198,8 +235,10 @@ def _read_npy(path: Path) -> dict:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise ValueError(f"{path} holds pickled Python objects, which are never loaded (loading them can run "
-                             "code); save a numeric array with np.save.") from None
+            raise ValueError(
+                f"{path} holds pickled Python objects, which are never loaded (loading them can run "
+                "code); save a numeric array with np.save."
+            ) from None
         raise ValueError(f"could not read {path} as a .npy array ({_first_line(exc)}).") from None
     except Exception as exc:
         raise ValueError(f"could not read {path} as a .npy array ({type(exc).__name__}: {_first_line(exc)}).") from None
@@ -208,8 +247,10 @@ def _read_npy(path: Path) -> dict:
         raise ValueError(f"{path} is a .npz archive: rename it to .npz.")
     arr = _checked(arr, path, "(the whole file)")
     if arr.ndim != 3 or arr.shape[0] != 2:
-        raise ValueError(f"a .npy file must hold np.save(file, [image, text]), shape (2, N, d); {path} has shape "
-                         f"{arr.shape}. Use a .npz with arrays 'image' and 'text' for anything else.")
+        raise ValueError(
+            f"a .npy file must hold np.save(file, [image, text]), shape (2, N, d); {path} has shape "
+            f"{arr.shape}. Use a .npz with arrays 'image' and 'text' for anything else."
+        )
     return {"image": arr[0], "text": arr[1]}
 
 
@@ -223,15 +264,21 @@ def numpy_safe_globals() -> list:
     is admitted (``runstring``, ``savetxt``, ``load``... stay refused).
     """
     reconstruct = np.zeros(1).__reduce__()[0]
-    out: list = [(reconstruct, "numpy._core.multiarray._reconstruct"),
-                 (reconstruct, "numpy.core.multiarray._reconstruct"), np.ndarray, np.dtype]
+    out: list = [
+        (reconstruct, "numpy._core.multiarray._reconstruct"),
+        (reconstruct, "numpy.core.multiarray._reconstruct"),
+        np.ndarray,
+        np.dtype,
+    ]
     out += sorted({type(np.dtype(code)) for code in "?bhilqBHILQefdgFDG"}, key=lambda c: c.__name__)
     return out
 
 
 def _allowed_names() -> set:
-    return {entry[1] if isinstance(entry, tuple) else f"{entry.__module__}.{entry.__qualname__}"
-            for entry in numpy_safe_globals()}
+    return {
+        entry[1] if isinstance(entry, tuple) else f"{entry.__module__}.{entry.__qualname__}"
+        for entry in numpy_safe_globals()
+    }
 
 
 def _read_pt(path: Path) -> dict:
@@ -259,10 +306,14 @@ def _pt_refusal(path: Path, exc: Exception) -> str:
     names = names or re.findall(r"GLOBAL ([\w.]+)", text)
     if names or "Unsupported global" in text:
         shown = ", ".join(dict.fromkeys(names)) or "objects torch does not allow"
-        return (f"{path} was refused: loading it needs {shown}, which is not a tensor or a plain numpy array "
-                f"(loading it could run code). {_SAVE_HINT}")
-    return (f"could not read {path} with torch.load: it is not a file written by torch.save "
-            f"({type(exc).__name__}: {_first_line(exc)}).")
+        return (
+            f"{path} was refused: loading it needs {shown}, which is not a tensor or a plain numpy array "
+            f"(loading it could run code). {_SAVE_HINT}"
+        )
+    return (
+        f"could not read {path} with torch.load: it is not a file written by torch.save "
+        f"({type(exc).__name__}: {_first_line(exc)})."
+    )
 
 
 def _pt_array(value, path: Path, key: str) -> np.ndarray:
@@ -271,8 +322,9 @@ def _pt_array(value, path: Path, key: str) -> np.ndarray:
 
     if isinstance(value, torch.Tensor):
         if value.dtype == torch.bfloat16:
-            raise ValueError(f"{path}: tensor {key!r} is bfloat16, which numpy cannot hold; save tensor.float() "
-                             "instead.")
+            raise ValueError(
+                f"{path}: tensor {key!r} is bfloat16, which numpy cannot hold; save tensor.float() instead."
+            )
         if value.is_complex():
             raise ValueError(f"{path}: tensor {key!r} is complex ({value.dtype}); embeddings must be real.")
         if value.layout != torch.strided:
@@ -282,8 +334,10 @@ def _pt_array(value, path: Path, key: str) -> np.ndarray:
         try:
             arr = np.asarray([v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v for v in value])
         except ValueError:
-            raise ValueError(f"{path}: {key!r} is a ragged list (rows of different lengths); save a rectangular "
-                             "tensor of shape (rows, dimensions).") from None
+            raise ValueError(
+                f"{path}: {key!r} is a ragged list (rows of different lengths); save a rectangular "
+                "tensor of shape (rows, dimensions)."
+            ) from None
         return _checked(arr, path, key)
     return _checked(np.asarray(value), path, key)
 

@@ -13,6 +13,7 @@ through ``text_to_image``. Images without a caption are skipped (with a note on 
 Only regular files are read; every error names the file (and the line).
 ``modgap_edu.models.openclip.embed_folder`` embeds the result.
 """
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,10 @@ def _decode(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start}); save "
-                         "the captions file as UTF-8.") from None
+        raise ValueError(
+            f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start}); save "
+            "the captions file as UTF-8."
+        ) from None
 
 
 def _is_header(line_no: int, name: str, caption: str) -> bool:
@@ -92,8 +95,9 @@ def _tsv_captions(text: str, path: Path) -> list[tuple[str, str]]:
             continue
         name, sep, caption = line.partition("\t")
         if not sep:
-            raise ValueError(f"{path}:{line_no}: expected image_file<TAB>caption (separated by a TAB), got "
-                             f"{_clip(line)!r}.")
+            raise ValueError(
+                f"{path}:{line_no}: expected image_file<TAB>caption (separated by a TAB), got {_clip(line)!r}."
+            )
         name, caption = name.strip(), caption.strip()
         if not _is_header(line_no, name, caption):
             pairs.append((name, caption))
@@ -114,12 +118,16 @@ def _csv_captions(text: str, path: Path) -> list[tuple[str, str]]:
             msg = str(exc)
             if "field larger than field limit" in msg:
                 msg = f"a field is longer than the csv limit of {csv.field_size_limit():,} characters"
-            raise ValueError(f"{path}:{first}: {msg} (a caption with an unmatched double quote runs on into the "
-                             "next lines; quote it as \"...\" and double any quote inside).") from None
+            raise ValueError(
+                f"{path}:{first}: {msg} (a caption with an unmatched double quote runs on into the "
+                'next lines; quote it as "..." and double any quote inside).'
+            ) from None
         line_no, first = first, reader.line_num + 1
         if reader.line_num != line_no:
-            raise ValueError(f"{path}:{line_no}: a quoted caption runs over lines {line_no}-{reader.line_num} "
-                             "(unmatched double quote?). Captions are one line each.")
+            raise ValueError(
+                f"{path}:{line_no}: a quoted caption runs over lines {line_no}-{reader.line_num} "
+                "(unmatched double quote?). Captions are one line each."
+            )
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) < 2:
@@ -136,10 +144,10 @@ def _json_captions(text: str, path: Path) -> list[tuple[str, str]]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}).") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object {{\"image_file\": \"caption\" or [captions]}}.")
+        raise ValueError(f'{path} must hold a JSON object {{"image_file": "caption" or [captions]}}.')
     pairs = []
     for name, caps in data.items():
-        for cap in ([caps] if isinstance(caps, str) else caps if isinstance(caps, list) else [None]):
+        for cap in [caps] if isinstance(caps, str) else caps if isinstance(caps, list) else [None]:
             if not isinstance(cap, str):
                 raise ValueError(f"{path}: the captions of {name!r} must be a string or a list of strings.")
             pairs.append((str(name), cap))
@@ -155,8 +163,10 @@ def find_captions_file(folder: Path) -> Path:
     for name in CAPTION_FILES:
         if os.path.lexists(folder / name):
             return folder / name
-    raise ValueError(f"{folder} has no captions file: add one of {', '.join(CAPTION_FILES)} "
-                     "(e.g. captions.tsv with lines image_file<TAB>caption), or pass --captions PATH.")
+    raise ValueError(
+        f"{folder} has no captions file: add one of {', '.join(CAPTION_FILES)} "
+        "(e.g. captions.tsv with lines image_file<TAB>caption), or pass --captions PATH."
+    )
 
 
 def pair_folder(folder: str | Path, captions: str | Path | None = None) -> tuple[list[Path], list[str], np.ndarray]:
@@ -195,5 +205,3 @@ def pair_folder(folder: str | Path, captions: str | Path | None = None) -> tuple
     if len(order) < 2:
         raise ValueError("measuring a gap needs at least 2 captioned images.")
     return [available[n] for n in order], [c for _, c in pairs], np.array([row[n] for n, _ in pairs], dtype=np.int64)
-
-

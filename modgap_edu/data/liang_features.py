@@ -22,6 +22,7 @@ Command line (e.g. to seed a cache from a folder holding the files, as CI does):
 Errors (a missing seed folder, a read-only ``--dest``, a ``MODGAP_DATA_DIR`` that is a file) are one
 line on stderr and exit status 2; a corrupted file is one line and exit status 1.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,22 @@ from modgap_edu.core.metrics import unit_rows
 from modgap_edu.data import cache
 from modgap_edu.data.cache import CacheDirError, ChecksumError, DataUnavailable, data_dir, offline_requested, sha256_of
 
-__all__ = ["FILES", "NAMES", "ChecksumError", "DataUnavailable", "cache_path", "data_dir", "fetch",
-           "load_liang_features", "offline_requested", "seed_cache", "sha256_of", "status", "url", "verify"]
+__all__ = [
+    "FILES",
+    "NAMES",
+    "ChecksumError",
+    "DataUnavailable",
+    "cache_path",
+    "data_dir",
+    "fetch",
+    "load_liang_features",
+    "offline_requested",
+    "seed_cache",
+    "sha256_of",
+    "status",
+    "url",
+    "verify",
+]
 
 REPO = "Weixin-Liang/Modality-Gap"
 COMMIT = "8e20cb24efa4c5f89aad694f2f65eb43ffc46d10"
@@ -46,17 +61,31 @@ CONNECT_TIMEOUT = cache.PROBE_SECONDS  # seconds allowed for DNS + TCP connect b
 
 # name -> (file, sha256, what it is)
 FILES: dict[str, tuple[str, str, str]] = {
-    "clip": ("features_clip.npy", "7227280ace0f145d2c45afa8ab507a1cb280e9460aa271fe9052d08e35342adb",
-             "pretrained OpenAI CLIP ViT-B/16 on the first 500 MSCOCO val2017 image-caption pairs"),
-    "clip_random": ("features_clip_random.npy",
-                    "c6a5f9ca3fba36d635fd47d20b3cdd5b9ac78dc462070240fdc2ee2786110403",
-                    "randomly initialised CLIP ViT-B/16 (never trained) on the same 500 MSCOCO pairs"),
-    "convirt": ("features_convirt.npy", "8cfb9c31888d12726a3f8b551bed64f04b25d1c76d5353b0a3e9efeceb43edb9",
-                "ConVIRT (ResNet-50 + Bio_ClinicalBERT) on 500 MIMIC-CXR chest X-ray / report pairs"),
-    "videoclip": ("features_videoclip.npy", "53255cac6105c5c47dd1850d77de084957d5f83841ba9ae9254bf7ae998573da",
-                  "VideoCLIP on 100 MSR-VTT test videos with their captions (768-d)"),
-    "clasp": ("features_clasp.npy", "5a1d12a68729405003fe19b271a38ae35adab97c139e4b4a51d70b18c44bf628",
-              "CLASP on 99 protein-sequence / text pairs (768-d)"),
+    "clip": (
+        "features_clip.npy",
+        "7227280ace0f145d2c45afa8ab507a1cb280e9460aa271fe9052d08e35342adb",
+        "pretrained OpenAI CLIP ViT-B/16 on the first 500 MSCOCO val2017 image-caption pairs",
+    ),
+    "clip_random": (
+        "features_clip_random.npy",
+        "c6a5f9ca3fba36d635fd47d20b3cdd5b9ac78dc462070240fdc2ee2786110403",
+        "randomly initialised CLIP ViT-B/16 (never trained) on the same 500 MSCOCO pairs",
+    ),
+    "convirt": (
+        "features_convirt.npy",
+        "8cfb9c31888d12726a3f8b551bed64f04b25d1c76d5353b0a3e9efeceb43edb9",
+        "ConVIRT (ResNet-50 + Bio_ClinicalBERT) on 500 MIMIC-CXR chest X-ray / report pairs",
+    ),
+    "videoclip": (
+        "features_videoclip.npy",
+        "53255cac6105c5c47dd1850d77de084957d5f83841ba9ae9254bf7ae998573da",
+        "VideoCLIP on 100 MSR-VTT test videos with their captions (768-d)",
+    ),
+    "clasp": (
+        "features_clasp.npy",
+        "5a1d12a68729405003fe19b271a38ae35adab97c139e4b4a51d70b18c44bf628",
+        "CLASP on 99 protein-sequence / text pairs (768-d)",
+    ),
 }
 NAMES = tuple(FILES)
 
@@ -119,8 +148,9 @@ def load_liang_features(name: str = "clip", normalize: bool = True) -> tuple[np.
     return img, txt
 
 
-def seed_cache(source_dir: os.PathLike, dest_dir: Optional[os.PathLike] = None,
-               names: tuple[str, ...] = NAMES) -> list[Path]:
+def seed_cache(
+    source_dir: os.PathLike, dest_dir: Optional[os.PathLike] = None, names: tuple[str, ...] = NAMES
+) -> list[Path]:
     """Copy the feature files found in ``source_dir`` into the cache (``dest_dir`` or ``data_dir()``).
 
     Each source file is checksum-verified before it is copied (``ChecksumError`` otherwise); files absent
@@ -215,8 +245,9 @@ def main(argv: Optional[list] = None) -> int:
     """
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m modgap_edu.data",
-                                description="Fetch, seed or list Liang et al.'s feature files (modgap_edu).")
+    p = argparse.ArgumentParser(
+        prog="python -m modgap_edu.data", description="Fetch, seed or list Liang et al.'s feature files (modgap_edu)."
+    )
     p.add_argument("--seed-from", help="folder holding features_*.npy to copy (verified) into the cache")
     p.add_argument("--dest", help="cache folder to write (default: $MODGAP_DATA_DIR or ~/.cache/modgap_edu)")
     p.add_argument("--download", nargs="*", choices=NAMES, help="download these names (default all)")
@@ -231,8 +262,10 @@ def main(argv: Optional[list] = None) -> int:
         if not args.seed_from and args.download is None:
             folder = Path(args.dest) if args.dest else data_dir()
             if folder.exists() and not folder.is_dir():
-                raise CacheDirError(f"cannot use {folder} as the data folder: it is a file, not a folder; set "
-                                    "MODGAP_DATA_DIR (or --dest) to a folder.")
+                raise CacheDirError(
+                    f"cannot use {folder} as the data folder: it is a file, not a folder; set "
+                    "MODGAP_DATA_DIR (or --dest) to a folder."
+                )
             rc = _list(folder)
         return rc
     except (FileNotFoundError, CacheDirError, DataUnavailable, ChecksumError, ValueError) as exc:

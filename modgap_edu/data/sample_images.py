@@ -6,6 +6,7 @@ image-caption pairs when the real CLIP features cannot be had. Everything loads 
 scikit-image's ``skimage.data``, scikit-learn's ``load_sample_images`` and matplotlib's
 ``sample_data`` folder. The captions are ours (one per image, COCO style).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from modgap_edu.core import validation as V
+
 # (source, name, caption). Sources: "skimage" (skimage.data.<name>), "sklearn"
 # (load_sample_images, by file name), "matplotlib" (mpl-data/sample_data/<name>).
 CATALOGUE: tuple[tuple[str, str, str], ...] = (
@@ -123,5 +125,7 @@ def load_sample_images(n: int | None = None, short_side: int = 256) -> list[Samp
         n = len(CATALOGUE)
     V.integer(n, "n", 1, len(CATALOGUE))
     V.integer(short_side, "short_side", 32)  # pixels
-    return [SampleImage(name, caption, _shrink(_load(src, name), int(short_side)))
-            for src, name, caption in CATALOGUE[: int(n)]]
+    return [
+        SampleImage(name, caption, _shrink(_load(src, name), int(short_side)))
+        for src, name, caption in CATALOGUE[: int(n)]
+    ]

@@ -15,6 +15,7 @@ from ``modgap_edu``, whatever the learner wrote. In the solution form the source
 calls ``require_pass()`` once: from then on a check that does not pass raises
 ``ExerciseCheckFailed``, so a broken solution fails the run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,8 +71,12 @@ def run_check(
     try:
         value = attempt()
     except NotImplementedError:
-        result = CheckResult(exercise, NOT_SOLVED, "replace the `raise NotImplementedError(...)` line with your code, "
-                                                   "then re-run the exercise cell and this one.")
+        result = CheckResult(
+            exercise,
+            NOT_SOLVED,
+            "replace the `raise NotImplementedError(...)` line with your code, "
+            "then re-run the exercise cell and this one.",
+        )
     except Exception as exc:  # the learner's code crashed: show why, keep the lesson running
         result = CheckResult(exercise, FAIL, f"your code raised {type(exc).__name__}: {exc}")
     else:

@@ -4,6 +4,7 @@ Each check runs the learner's function on a few seeded inputs (unnormalized on
 purpose), compares with the reference in ``modgap_edu.core.losses`` and, when it
 differs, tests the usual mistakes to give a precise hint.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,8 +59,12 @@ def check_clip_loss(fn: Callable) -> None:
             return f"for τ = {tau} you got {got:.6f}, expected {want:.6f}. Hint: logits = x̂ ŷᵀ / τ, labels = arange(N)."
         return None
 
-    run_check("Exercise 1.1 (CLIP loss)", attempt, verify,
-              "matches modgap_edu.core.losses.clip_loss (and so open_clip.ClipLoss) for τ = 0.07, 1 and 0.01.")
+    run_check(
+        "Exercise 1.1 (CLIP loss)",
+        attempt,
+        verify,
+        "matches modgap_edu.core.losses.clip_loss (and so open_clip.ClipLoss) for τ = 0.07, 1 and 0.01.",
+    )
 
 
 def check_align_loss(fn: Callable) -> None:
@@ -112,4 +117,6 @@ def check_uniform_loss(fn: Callable) -> None:
             return f"got {got:.6f}, expected {want:.6f}. Hint: log of the mean of exp(−t·d²) over pairs i < j."
         return None
 
-    run_check("Exercise 3.2 (uniformity)", attempt, verify, "matches Wang & Isola's uniform_loss for t = 2 and t = 0.5.")
+    run_check(
+        "Exercise 3.2 (uniformity)", attempt, verify, "matches Wang & Isola's uniform_loss for t = 2 and t = 0.5."
+    )

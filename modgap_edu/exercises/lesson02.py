@@ -3,6 +3,7 @@
 Each check runs the learner's function on fresh inputs, compares it with the reference in
 ``modgap_edu.core.cone`` and, when it differs, recognises the usual mistakes.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -36,15 +37,21 @@ def check_mean_cosine(fn: Callable) -> None:
             return None
         raw = emb @ emb.T  # dot products of unnormalized rows
         if abs(off - raw[~np.eye(n, dtype=bool)].mean()) < 1e-6 or abs(full - raw.mean()) < 1e-6:
-            return "you averaged dot products of the raw rows: L2-normalize each row first (cosine = dot of unit vectors)."
+            return (
+                "you averaged dot products of the raw rows: L2-normalize each row first (cosine = dot of unit vectors)."
+            )
         if not ok_off and abs(off - ref_full) < 1e-6:
-            return (f"with include_diagonal=False you still averaged the diagonal (got {off:.4f}, expected "
-                    f"{ref_off:.4f}): drop the n self-similarities (all 1) and divide by n(n-1).")
+            return (
+                f"with include_diagonal=False you still averaged the diagonal (got {off:.4f}, expected "
+                f"{ref_off:.4f}): drop the n self-similarities (all 1) and divide by n(n-1)."
+            )
         if not ok_off and abs(off - (ref_off * n * (n - 1)) / (n * n)) < 1e-6:
             return "you removed the diagonal from the sum but divided by n^2: divide by n(n-1) pairs."
         if ok_off and not ok_full:
-            return (f"include_diagonal=True should average the full n x n matrix (official code), got {full:.4f}, "
-                    f"expected {ref_full:.4f}.")
+            return (
+                f"include_diagonal=True should average the full n x n matrix (official code), got {full:.4f}, "
+                f"expected {ref_full:.4f}."
+            )
         return f"expected {ref_off:.4f} (without diagonal) and {ref_full:.4f} (with), got {off:.4f} and {full:.4f}."
 
     run_check("Exercise 2.1 (mean pairwise cosine)", attempt, verify)
@@ -103,8 +110,10 @@ def check_init_share(fn: Callable) -> None:
         if abs(got - ref["init_share"]) < 1e-6:
             return None
         if abs(got - ref["data"] / ref["total"]) < 1e-6:
-            return ("that is the data share E[Var(h | seed)] / Var(h): the init share is the variance of the "
-                    "per-seed means, Var(E[h | seed]), over the total.")
+            return (
+                "that is the data share E[Var(h | seed)] / Var(h): the init share is the variance of the "
+                "per-seed means, Var(E[h | seed]), over the total."
+            )
         seed_means = emb.mean(axis=1)
         ddof1 = seed_means.var(axis=0, ddof=1).sum() / emb.reshape(-1, 4).var(axis=0, ddof=1).sum()
         if abs(got - ddof1) < 1e-6:

@@ -3,6 +3,7 @@
 Each check runs the learner's function on fresh inputs, compares it with the reference in
 ``modgap_edu.core.shift`` / ``toys`` / ``procrustes`` and, when it differs, recognises the usual mistakes.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -10,9 +11,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from modgap_edu.core import procrustes, shift
-from modgap_edu.toys import six_pairs
 from modgap_edu.core.metrics import unit_rows
 from modgap_edu.exercises import run_check
+from modgap_edu.toys import six_pairs
 
 
 def _to_numpy(v) -> np.ndarray:
@@ -38,8 +39,10 @@ def check_shift(fn: Callable) -> None:
     def verify(got) -> Optional[str]:
         for ((x, y), a), out in zip(cases, got):
             if len(out) != 2 or out[0].shape != x.shape or out[1].shape != y.shape:
-                return f"return a pair (image_shifted, text_shifted) with the input shapes {x.shape}; got shapes " \
-                       f"{[o.shape for o in out]}."
+                return (
+                    f"return a pair (image_shifted, text_shifted) with the input shapes {x.shape}; got shapes "
+                    f"{[o.shape for o in out]}."
+                )
             gx, gy = out
             rx, ry = shift.shift_embeddings(x, y, alpha=a)
             if np.allclose(gx, rx, atol=1e-8) and np.allclose(gy, ry, atol=1e-8):
@@ -49,27 +52,36 @@ def check_shift(fn: Callable) -> None:
             if not np.allclose(np.linalg.norm(gx, axis=1), 1, atol=1e-6):
                 return "the shifted rows are not unit length: renormalize after the shift (x' = normalize(x̂ − αg))."
             if np.allclose(gx, unit_rows(xh + a * g)) and np.allclose(gy, unit_rows(yh - a * g)):
-                return "wrong direction: images move by −α·g and texts by +α·g (g = mean(x̂) − mean(ŷ)), so that " \
-                       "α > 0 closes the gap."
+                return (
+                    "wrong direction: images move by −α·g and texts by +α·g (g = mean(x̂) − mean(ŷ)), so that "
+                    "α > 0 closes the gap."
+                )
             if np.allclose(gx, unit_rows(xh - a * g / np.linalg.norm(g))):
-                return "you used the unit direction g/||g||: the alpha form uses the raw gap vector g itself " \
-                       "(Liang's code uses the unit vector with ±λ/2; that is the lam form)."
+                return (
+                    "you used the unit direction g/||g||: the alpha form uses the raw gap vector g itself "
+                    "(Liang's code uses the unit vector with ±λ/2; that is the lam form)."
+                )
             g_raw = x.mean(0) - y.mean(0)
             if np.allclose(gx, unit_rows(x - a * g_raw)) or np.allclose(gx, unit_rows(xh - a * g_raw)):
-                return "normalize the rows first: g is the difference of the centroids of the *normalized* " \
-                       "embeddings, and the shift is applied to x̂, ŷ."
+                return (
+                    "normalize the rows first: g is the difference of the centroids of the *normalized* "
+                    "embeddings, and the shift is applied to x̂, ŷ."
+                )
             if np.allclose(gx, unit_rows(xh - a * (xh - yh))):
                 return "g is one vector (the difference of the two centroids), not the per-pair difference x̂_i − ŷ_i."
-            return f"for alpha = {a} the result differs from the reference (max abs error " \
-                   f"{max(np.abs(gx - rx).max(), np.abs(gy - ry).max()):.2e})."
+            return (
+                f"for alpha = {a} the result differs from the reference (max abs error "
+                f"{max(np.abs(gx - rx).max(), np.abs(gy - ry).max()):.2e})."
+            )
         return None
 
     run_check("Exercise 3.1 (shift along the gap)", attempt, verify)
 
 
 # ------------------------------------------------------------------ Exercise 3.2
-def check_loss_change_prediction(fn: Callable, image_emb, text_emb, alpha: float = 0.25,
-                                 temperatures=(0.01, 1.0)) -> None:
+def check_loss_change_prediction(
+    fn: Callable, image_emb, text_emb, alpha: float = 0.25, temperatures=(0.01, 1.0)
+) -> None:
     """Exercise 3.2: ``fn()`` -> {tau: "up" or "down"}: does closing the gap by ``alpha`` raise or lower the
     official batched loss at each tau? Judged on ``image_emb``, ``text_emb`` (the lesson's features)."""
     x0, y0 = shift.shift_embeddings(image_emb, text_emb, alpha=0.0)
@@ -95,24 +107,40 @@ def check_loss_change_prediction(fn: Callable, image_emb, text_emb, alpha: float
                 wrong.append(t)
         if wrong:
             lines = "; ".join(f"tau = {t}: loss {truth[t][1]:.4f} -> {truth[t][2]:.4f}" for t in temperatures)
-            return (f"not quite for tau = {', '.join(map(str, wrong))}. Measured: {lines}. "
-                    "Think about how many negatives are 'close' when tau is small.")
+            return (
+                f"not quite for tau = {', '.join(map(str, wrong))}. Measured: {lines}. "
+                "Think about how many negatives are 'close' when tau is small."
+            )
         return None
 
     lines = ", ".join(f"tau = {t}: {truth[t][1]:.4f} -> {truth[t][2]:.4f}" for t in temperatures)
-    run_check("Exercise 3.2 (predict the sign of the loss change)", attempt, verify,
-              success=f"right. Measured on your features: {lines}.")
+    run_check(
+        "Exercise 3.2 (predict the sign of the loss change)",
+        attempt,
+        verify,
+        success=f"right. Measured on your features: {lines}.",
+    )
 
 
 # ------------------------------------------------------------------ Exercise 3.3
 def check_sphere_loss(fn: Callable) -> None:
     """Exercise 3.3: ``fn(image_points, text_points, temperature)`` -> symmetric CLIP loss (numpy, stable)."""
-    cases = [(d, t, m) for d, t, m in ((0, 0.01, True), (75, 0.01, True), (-30, 1.0, True), (20, 0.2, False),
-                                       (0, 1e-3, True), (10, 1e-3, False))]
+    cases = [
+        (d, t, m)
+        for d, t, m in (
+            (0, 0.01, True),
+            (75, 0.01, True),
+            (-30, 1.0, True),
+            (20, 0.2, False),
+            (0, 1e-3, True),
+            (10, 1e-3, False),
+        )
+    ]
 
     rng = np.random.default_rng(33)
-    extra = [(rng.standard_normal((6, 3)) * rng.uniform(0.5, 2, (6, 1)), rng.standard_normal((6, 3)), t)
-             for t in (0.5, 0.05)]  # the toy's logits are symmetric enough to hide a one-way loss; these are not
+    extra = [
+        (rng.standard_normal((6, 3)) * rng.uniform(0.5, 2, (6, 1)), rng.standard_normal((6, 3)), t) for t in (0.5, 0.05)
+    ]  # the toy's logits are symmetric enough to hide a one-way loss; these are not
 
     def points():
         for d, t, m in cases:
@@ -129,8 +157,10 @@ def check_sphere_loss(fn: Callable) -> None:
         want = [float(clip_loss(i, tx, t)) for i, tx, t in points()]
         for (_, _, t), g in zip(points(), got):
             if not np.isfinite(g):
-                return f"at tau = {t} your loss is {g}: exp(s/tau) overflows for tiny tau. Subtract the row " \
-                       "maximum before exp (log-sum-exp), or use scipy.special.logsumexp."
+                return (
+                    f"at tau = {t} your loss is {g}: exp(s/tau) overflows for tiny tau. Subtract the row "
+                    "maximum before exp (log-sum-exp), or use scipy.special.logsumexp."
+                )
         if np.allclose(got, want, rtol=1e-6, atol=1e-8):
             return None
         i2t = []
@@ -169,8 +199,10 @@ def check_procrustes(fn: Callable) -> None:
             if not np.allclose(w @ w.T, np.eye(len(w)), atol=1e-6):
                 return "W is not orthogonal (W Wᵀ ≠ I): build it from the SVD factors only, W = U Vᵀ, dropping S."
             if np.allclose(w.T, ref, atol=1e-6):
-                return ("you returned Wᵀ (or decomposed Yᵀ X, which gives the same): with U, S, Vᵀ = svd(Xᵀ Y), "
-                        "images first, W = U Vᵀ, and the texts become Y Wᵀ.")
+                return (
+                    "you returned Wᵀ (or decomposed Yᵀ X, which gives the same): with U, S, Vᵀ = svd(Xᵀ Y), "
+                    "images first, W = U Vᵀ, and the texts become Y Wᵀ."
+                )
             u, _, vh = np.linalg.svd(a.T @ b)
             if np.allclose(w, u @ vh, atol=1e-6):
                 return "L2-normalize the rows of X and Y before the SVD (Liang uses the normalized embeddings)."

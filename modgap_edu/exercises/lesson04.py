@@ -4,6 +4,7 @@
 * ``check_make_caption``         -- Exercise 2.1: MAD's caption rule (``dataset.make_caption``).
 * ``check_row_entropy``          -- Exercise 5.1: mean entropy of the softmax rows of a logit matrix.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -11,9 +12,8 @@ from collections import Counter
 
 import numpy as np
 
-from modgap_edu.mad import dataset
 from modgap_edu.exercises import run_check
-
+from modgap_edu.mad import dataset
 
 # ---------------------------------------------------------------- reference helpers
 
@@ -69,14 +69,20 @@ def check_conditional_entropy(fn) -> None:
                 return f"{name}: got {got:.4f}, which is in nats; use log base 2 (bits): np.log2."
             swapped = conditional_entropy(t.T)
             if abs(got - swapped) < 1e-6:
-                return f"{name}: got {got:.4f} = H(C | X); condition on the caption: divide p(x, c) by p(c) (column sums)."
+                return (
+                    f"{name}: got {got:.4f} = H(C | X); condition on the caption: divide p(x, c) by p(c) (column sums)."
+                )
             if got < 0:
                 return f"{name}: got {got:.4f} < 0; entropy is -sum p log p (mind the sign)."
             return f"{name}: got {got:.4f}, expected {want:.4f}. H(X|C) = -sum_xc p(x,c) log2( p(x,c) / p(c) )."
         return None
 
-    run_check("Exercise 1.1", lambda: fn(tables["digit only"].copy()), verify,
-              "H(image | caption) matches: 2.81 bits of colour stay hidden when only the digit is named.")
+    run_check(
+        "Exercise 1.1",
+        lambda: fn(tables["digit only"].copy()),
+        verify,
+        "H(image | caption) matches: 2.81 bits of colour stay hidden when only the digit is named.",
+    )
 
 
 # ---------------------------------------------------------------- Exercise 2.1
@@ -100,14 +106,18 @@ def check_make_caption(fn) -> None:
                     words = cap.split("-")
                     unknown = [w for w in words if w not in owner]
                     if unknown:
-                        return (f"k={k}: {cap!r} has {unknown[0]!r}, not a MAD word; use the literal values "
-                                "FACTORS[factor][labels[factor]] (e.g. 'no swelling').")
+                        return (
+                            f"k={k}: {cap!r} has {unknown[0]!r}, not a MAD word; use the literal values "
+                            "FACTORS[factor][labels[factor]] (e.g. 'no swelling')."
+                        )
                     head = dataset.FACTORS[main][lab[main]]
                     if head not in words:
                         return f"main_object={main!r}, k={k}: {cap!r} lacks the main object's word {head!r}."
                     want = 1 + (k or 0)
                     if len(words) != want:
-                        return f"k={k}: {cap!r} has {len(words)} words, expected {want} (the main object + k attributes)."
+                        return (
+                            f"k={k}: {cap!r} has {len(words)} words, expected {want} (the main object + k attributes)."
+                        )
                     facs = [owner[w] for w in words]
                     if len(set(facs)) != len(facs):
                         return f"k={k}: {cap!r} names a factor twice: sample k *different* attributes (replace=False)."
@@ -126,8 +136,12 @@ def check_make_caption(fn) -> None:
             return f"only {len(subsets)} of the 10 attribute pairs ever appear: draw the k attributes at random."
         return None
 
-    run_check("Exercise 2.1", lambda: fn(dict(label_sets[0]), 2, np.random.default_rng(0), "digit"), verify,
-              "your captions follow MAD's rule for every k and main object.")
+    run_check(
+        "Exercise 2.1",
+        lambda: fn(dict(label_sets[0]), 2, np.random.default_rng(0), "digit"),
+        verify,
+        "your captions follow MAD's rule for every k and main object.",
+    )
 
 
 # ---------------------------------------------------------------- Exercise 5.1
@@ -142,8 +156,12 @@ def row_entropy(logits: np.ndarray) -> float:
 
 def check_row_entropy(fn) -> None:
     rng = np.random.default_rng(0)
-    cases = {"uniform": np.zeros((4, 4)), "random": rng.normal(size=(6, 6)) * 3,
-             "confident": np.eye(5) * 200.0, "large logits": rng.normal(size=(8, 8)) * 1000}
+    cases = {
+        "uniform": np.zeros((4, 4)),
+        "random": rng.normal(size=(6, 6)) * 3,
+        "confident": np.eye(5) * 200.0,
+        "large logits": rng.normal(size=(8, 8)) * 1000,
+    }
 
     def verify(_):
         for name, z in cases.items():
@@ -160,5 +178,9 @@ def check_row_entropy(fn) -> None:
             return f"{name}: got {got:.4f}, expected {want:.4f} = mean_i( -sum_j p_ij log p_ij ), p_i = softmax(row i)."
         return None
 
-    run_check("Exercise 5.1", lambda: fn(cases["random"].copy()), verify,
-              "row entropy matches: log(B) for uniform rows, 0 for confident ones.")
+    run_check(
+        "Exercise 5.1",
+        lambda: fn(cases["random"].copy()),
+        verify,
+        "row entropy matches: log(B) for uniform rows, 0 for confident ones.",
+    )

@@ -3,6 +3,7 @@
 Each check runs the learner's function on fresh inputs, compares it with the reference in
 ``modgap_edu.core.metrics`` and, when it differs, recognises the usual mistakes.
 """
+
 from __future__ import annotations
 
 import time
@@ -52,8 +53,10 @@ def check_rmg(fn: Callable) -> None:
 
         dx, dy = intra(xu, False), intra(yu, False)
         if abs(g - m / (m + intra(xu, True) / 2 + intra(yu, True) / 2)) < 1e-6:
-            return ("you averaged the intra-modality dissimilarity over all n^2 pairs, self-pairs included: "
-                    "the mean is over i != j, i.e. divide by n(n-1).")
+            return (
+                "you averaged the intra-modality dissimilarity over all n^2 pairs, self-pairs included: "
+                "the mean is over i != j, i.e. divide by n(n-1)."
+            )
         if abs(g - m / (m + dx + dy)) < 1e-6:
             return "the denominator is M + (D_img + D_txt) / 2: you forgot to halve the sum of the two intra terms."
         if abs(g - m / (dx + dy) * 2) < 1e-6 or abs(g - 2 * m / (dx + dy)) < 1e-6:
@@ -117,15 +120,29 @@ def check_fast_intra(fn: Callable, big_rows: int = 200_000, time_limit: float = 
             return f"correct, but {seconds:.1f} s on {big_rows:,} rows: avoid anything quadratic in N."
         return None
 
-    run_check("Exercise 5.2 (intra-modality dissimilarity in O(N d))", attempt, verify,
-              success="matches the pairwise definition, and scales to research-sized inputs.")
+    run_check(
+        "Exercise 5.2 (intra-modality dissimilarity in O(N d))",
+        attempt,
+        verify,
+        success="matches the pairwise definition, and scales to research-sized inputs.",
+    )
 
 
 # ------------------------------------------------------------------ Exercise 5.3
 def tiny_moad_set() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eight 3-d embeddings with an object label (digit) and an attribute label (colour): Exercise 5.3."""
-    emb = np.array([[1.0, 0.1, 0.0], [0.9, 0.2, 0.3], [1.1, -0.1, 0.2], [0.8, 0.0, -0.3],
-                    [0.1, 1.0, 0.1], [0.0, 1.2, -0.2], [0.2, 0.9, 0.4], [-0.1, 1.1, 0.0]])
+    emb = np.array(
+        [
+            [1.0, 0.1, 0.0],
+            [0.9, 0.2, 0.3],
+            [1.1, -0.1, 0.2],
+            [0.8, 0.0, -0.3],
+            [0.1, 1.0, 0.1],
+            [0.0, 1.2, -0.2],
+            [0.2, 0.9, 0.4],
+            [-0.1, 1.1, 0.0],
+        ]
+    )
     objects = np.array([3, 3, 3, 3, 7, 7, 7, 7])
     colours = np.array(["red", "blue", "red", "blue", "red", "blue", "blue", "red"])
     return emb, objects, colours
@@ -158,8 +175,13 @@ def check_moad(fn: Callable) -> None:
             same = labels[:, None] == labels[None, :]
             intra_mask = same if self_pairs else same & off
             if per_class:
-                intra = np.mean([sim[np.ix_(labels == c, labels == c)][~np.eye((labels == c).sum(), dtype=bool)].mean()
-                                 for c in np.unique(labels) if (labels == c).sum() > 1])
+                intra = np.mean(
+                    [
+                        sim[np.ix_(labels == c, labels == c)][~np.eye((labels == c).sum(), dtype=bool)].mean()
+                        for c in np.unique(labels)
+                        if (labels == c).sum() > 1
+                    ]
+                )
             else:
                 intra = sim[intra_mask].mean()
             return intra - sim[~same].mean()
@@ -169,8 +191,10 @@ def check_moad(fn: Callable) -> None:
         if abs(g - (sep(o, raw=True) - sep(a, raw=True))) < 1e-6:
             return "you used dot products of raw rows: L2-normalize first (cosine similarity)."
         if abs(g - (sep(o, per_class=True) - sep(a, per_class=True))) < 1e-6:
-            return ("you averaged the intra-class means per class; the official code pools all same-label pairs "
-                    "(total sum / total count), so larger classes weigh more.")
+            return (
+                "you averaged the intra-class means per class; the official code pools all same-label pairs "
+                "(total sum / total count), so larger classes weigh more."
+            )
         return f"on the tiny set expected MOAD = {want[0]:.5f}, got {got[0]:.5f}."
 
     run_check("Exercise 5.3 (MOAD by hand)", attempt, verify)

@@ -18,6 +18,7 @@ Producer (about 3 minutes on 1 core)::
 
 The member ``(seed 0, tau 1, learnable False)`` re-runs live in about 10 s (``run_member``).
 """
+
 from __future__ import annotations
 
 import json
@@ -92,8 +93,9 @@ def _finetune(model, train_set, tau: float, learnable: bool, epochs: int, seed: 
             idx = perm[s : s + bs]
             x, y, scale = model(train_set.images[idx], train_set.tokens[idx])
             logits = scale * x @ y.T
-            loss = (torch.nn.functional.cross_entropy(logits, labels)
-                    + torch.nn.functional.cross_entropy(logits.T, labels)) / 2
+            loss = (
+                torch.nn.functional.cross_entropy(logits, labels) + torch.nn.functional.cross_entropy(logits.T, labels)
+            ) / 2
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -107,8 +109,13 @@ def _checked_tau(tau: float) -> float:
     return t
 
 
-def run_members(seed: int = 0, taus: Sequence[float] = TAUS, learnable: bool = False, base_epochs: int = BASE_EPOCHS,
-                epochs: int = FT_EPOCHS) -> list:
+def run_members(
+    seed: int = 0,
+    taus: Sequence[float] = TAUS,
+    learnable: bool = False,
+    base_epochs: int = BASE_EPOCHS,
+    epochs: int = FT_EPOCHS,
+) -> list:
     """Lesson 03: train the base model once (seed), then fine-tune a copy of it at every tau.
 
     Parameters
@@ -149,9 +156,19 @@ def run_members(seed: int = 0, taus: Sequence[float] = TAUS, learnable: bool = F
                 model = copy.deepcopy(base)
                 _finetune(model, train_set, tau, learnable, epochs, seed)
                 x, y = iv.embed(model, test_set)
-                out.append(Member(seed, tau, bool(learnable), float(gap_base), float(metrics.l2m(x, y)),
-                                  iv.retrieval_accuracy(x, y, test_set.captions), _t2i(x, y, test_set.captions),
-                                  float(model.temperature), t_base + time.perf_counter() - t1))
+                out.append(
+                    Member(
+                        seed,
+                        tau,
+                        bool(learnable),
+                        float(gap_base),
+                        float(metrics.l2m(x, y)),
+                        iv.retrieval_accuracy(x, y, test_set.captions),
+                        _t2i(x, y, test_set.captions),
+                        float(model.temperature),
+                        t_base + time.perf_counter() - t1,
+                    )
+                )
     finally:
         torch.set_num_threads(before)
     return out
@@ -196,13 +213,21 @@ def main(argv: Optional[list] = None) -> int:
     for seed in args.seeds:
         for learnable in (False, True):
             for m in run_members(seed, TAUS, learnable):
-                print(f"seed {seed} tau {m.tau:g} learnable {learnable}: gap {m.gap_base:.4f} -> {m.gap:.4f}, "
-                      f"i2t {m.i2t_r1:.3f}, t2i {m.t2i_r1:.3f}, tau_final {m.tau_final:.4f} ({m.seconds:.1f} s)")
+                print(
+                    f"seed {seed} tau {m.tau:g} learnable {learnable}: gap {m.gap_base:.4f} -> {m.gap:.4f}, "
+                    f"i2t {m.i2t_r1:.3f}, t2i {m.t2i_r1:.3f}, tau_final {m.tau_final:.4f} ({m.seconds:.1f} s)"
+                )
                 members.append(asdict(m))
-    doc = {"command": f"python -m modgap_edu.experiments.fixed_tau_finetune --seeds {' '.join(map(str, args.seeds))} "
-                      "--out modgap_edu/assets/lesson03/fixed_tau_finetune.json",
-           "torch": torch.__version__, "base_epochs": BASE_EPOCHS, "epochs": FT_EPOCHS, "lr": FT_LR,
-           "taus": list(TAUS), "members": members}
+    doc = {
+        "command": f"python -m modgap_edu.experiments.fixed_tau_finetune --seeds {' '.join(map(str, args.seeds))} "
+        "--out modgap_edu/assets/lesson03/fixed_tau_finetune.json",
+        "torch": torch.__version__,
+        "base_epochs": BASE_EPOCHS,
+        "epochs": FT_EPOCHS,
+        "lr": FT_LR,
+        "taus": list(TAUS),
+        "members": members,
+    }
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=1) + "\n")

@@ -4,6 +4,7 @@
 ``toys.gap_fate.SHIPPED`` (180 runs, about 12 minutes on one idle core) and writes
 ``modgap_edu/assets/lesson01/gap_fate.json``; ``load_phase_grid`` reads and checks it (plain JSON).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,9 @@ def load_phase_grid(path=None) -> dict:
     """
     p = Path(ASSET if path is None else path)
     if not p.is_file():
-        raise FileNotFoundError(f"{p} not found: produce it with `python -m modgap_edu.experiments.gap_fate_grid --out {p}`.")
+        raise FileNotFoundError(
+            f"{p} not found: produce it with `python -m modgap_edu.experiments.gap_fate_grid --out {p}`."
+        )
     with p.open(encoding="utf-8") as fh:
         data = json.load(fh)
     if not isinstance(data, dict):
@@ -70,11 +73,24 @@ def main(argv: Optional[list] = None) -> Path:
     axes = dict(SHIPPED)
     if args.quick:
         axes.update(taus=[0.05, 1.0], dims=[3], seeds=[0])
-    grid = phase_grid(axes["taus"], axes["dims"], axes["shares"], axes["mismatches"], axes["seeds"],
-                      mismatch_shares=axes["mismatch_shares"], progress=True, max_steps=args.max_steps)
-    data = {"format": FORMAT, "version": __version__,
-            "command": (COMMAND + " " + " ".join(argv if argv is not None else sys.argv[1:])).strip(),
-            "python": platform.python_version(), "torch": torch.__version__, **grid}
+    grid = phase_grid(
+        axes["taus"],
+        axes["dims"],
+        axes["shares"],
+        axes["mismatches"],
+        axes["seeds"],
+        mismatch_shares=axes["mismatch_shares"],
+        progress=True,
+        max_steps=args.max_steps,
+    )
+    data = {
+        "format": FORMAT,
+        "version": __version__,
+        "command": (COMMAND + " " + " ".join(argv if argv is not None else sys.argv[1:])).strip(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        **grid,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(grid['runs'])} runs, {grid['seconds']:.0f} s)", file=sys.stderr)

@@ -24,6 +24,7 @@ Precomputed multi-seed result (shipped as ``assets/lesson03/init_vs_opt.json``):
 
 (about 2-3 minutes on 2 cores; the lesson re-runs one seed for 30 epochs live, a few seconds).
 """
+
 from __future__ import annotations
 
 import json
@@ -63,10 +64,16 @@ TEMPERATURE = 0.01  # Liang Sec. 4.4: logit_scale = log(100)
 
 # Liang et al. 2022, Sec. 4.4 (CLIP ViT-B/16, 50k COCO, 3 seeds; per-seed values from util/gap_amend_std.ipynb)
 PAPER = {
-    "original": {"init": [1.1898, 1.1884, 1.1892], "trained": [1.3149, 1.2988, 1.2836],
-                 "reported": "1.1891 ± 0.0017 -> 1.2991 ± 0.0389"},
-    "amended": {"init": [0.0314, 0.0551, 0.0299], "trained": [0.7472, 0.7195, 0.7704],
-                "reported": "0.0388 ± 0.0351 -> 0.7457 ± 0.0633"},
+    "original": {
+        "init": [1.1898, 1.1884, 1.1892],
+        "trained": [1.3149, 1.2988, 1.2836],
+        "reported": "1.1891 ± 0.0017 -> 1.2991 ± 0.0389",
+    },
+    "amended": {
+        "init": [0.0314, 0.0551, 0.0299],
+        "trained": [0.7472, 0.7195, 0.7704],
+        "reported": "0.0388 ± 0.0351 -> 0.7457 ± 0.0633",
+    },
 }
 
 
@@ -110,8 +117,12 @@ def build_model(vocab_size: int, seed: int):
     """Lesson 03: the course's small CLIP: ``towers.SmallCLIP`` with an MLP image tower (8x8 digits) and
     ``towers.BagOfWordsTower`` text tower, embed_dim 32, seeded, tau frozen at 1/100."""
     torch.manual_seed(seed)
-    return SmallCLIP(MLPImageTower(), BagOfWordsTower(vocab_size, embed_dim=32, word_dim=64, hidden=128),
-                     temperature=TEMPERATURE, learnable_temperature=False)
+    return SmallCLIP(
+        MLPImageTower(),
+        BagOfWordsTower(vocab_size, embed_dim=32, word_dim=64, hidden=128),
+        temperature=TEMPERATURE,
+        learnable_temperature=False,
+    )
 
 
 def embed(model, data: DigitPairs) -> tuple[np.ndarray, np.ndarray]:
@@ -155,13 +166,29 @@ def _optimizer(model, recipe: str = "course", lr: Optional[float] = None) -> tor
     """Lesson 03: the Adam of ``RECIPES[recipe]`` (``lr`` overrides the recipe's learning rate), built by the
     one optimizer factory ``training.make_optimizer``; weight decay on every parameter, as in Liang's code."""
     r = _recipe(recipe)
-    return make_optimizer(model, r["lr"] if lr is None else lr, r["weight_decay"], kind="adam", betas=r["betas"],
-                          eps=r["eps"], decay_all=True)
+    return make_optimizer(
+        model,
+        r["lr"] if lr is None else lr,
+        r["weight_decay"],
+        kind="adam",
+        betas=r["betas"],
+        eps=r["eps"],
+        decay_all=True,
+    )
 
 
-def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: Optional[int] = None,
-          lr: Optional[float] = None, on_epoch_end=None, threads: int | None = None, progress: bool | None = False,
-          recipe: str = "course") -> list:
+def train(
+    model,
+    data: DigitPairs,
+    epochs: int,
+    seed: int,
+    batch_size: Optional[int] = None,
+    lr: Optional[float] = None,
+    on_epoch_end=None,
+    threads: int | None = None,
+    progress: bool | None = False,
+    recipe: str = "course",
+) -> list:
     """Lesson 03's recipe on the one training loop ``training.train_clip``; returns its per-epoch records.
 
     Liang et al. 2022, Sec. 4.4 settings: Adam with ``RECIPES[recipe]`` ("course": lr 1e-3, no weight decay;
@@ -171,10 +198,23 @@ def train(model, data: DigitPairs, epochs: int, seed: int, batch_size: Optional[
     ``_runtime.threads``; ``progress``: no bar by default (the runs take seconds).
     """
     r = _recipe(recipe)
-    return train_clip(model, digit_batches(data, r["batch_size"] if batch_size is None else batch_size, seed), epochs,
-                      lr=r["lr"] if lr is None else lr, weight_decay=r["weight_decay"], optimizer="adam",
-                      betas=r["betas"], eps=r["eps"], decay_all=True, schedule="constant", loss=unit_clip_loss,
-                      on_epoch_end=on_epoch_end, threads=threads, progress=progress, desc="digits CLIP")
+    return train_clip(
+        model,
+        digit_batches(data, r["batch_size"] if batch_size is None else batch_size, seed),
+        epochs,
+        lr=r["lr"] if lr is None else lr,
+        weight_decay=r["weight_decay"],
+        optimizer="adam",
+        betas=r["betas"],
+        eps=r["eps"],
+        decay_all=True,
+        schedule="constant",
+        loss=unit_clip_loss,
+        on_epoch_end=on_epoch_end,
+        threads=threads,
+        progress=progress,
+        desc="digits CLIP",
+    )
 
 
 @dataclass
@@ -200,8 +240,9 @@ def retrieval_accuracy(x: np.ndarray, y: np.ndarray, captions: Sequence[str]) ->
     return float(np.mean([captions[j] == captions[i] for i, j in enumerate(best)]))
 
 
-def run(seed: int = 0, variant: str = "original", epochs: int = 30, threads: int = 1,
-        recipe: str = "course") -> RunResult:
+def run(
+    seed: int = 0, variant: str = "original", epochs: int = 30, threads: int = 1, recipe: str = "course"
+) -> RunResult:
     """Lesson 03: one training run; the gap (L2M on the test pairs) at init and after training.
 
     ``threads``: torch threads, 1 (the default) for these tiny matrices: fastest, and how the shipped asset was
@@ -227,9 +268,18 @@ def _run(seed: int, variant: str, epochs: int, threads: int, recipe: str = "cour
 
     hist = train(model, train_set, epochs, seed, on_epoch_end=gap, progress=False, threads=threads, recipe=recipe)
     x, y = embed(model, test_set)
-    return RunResult(seed, variant, float(gap0), float(metrics.l2m(x, y)), hist[0]["loss"], hist[-1]["loss"],
-                     retrieval_accuracy(x, y, test_set.captions), time.perf_counter() - t0,
-                     [h["gap"] for h in hist], recipe)
+    return RunResult(
+        seed,
+        variant,
+        float(gap0),
+        float(metrics.l2m(x, y)),
+        hist[0]["loss"],
+        hist[-1]["loss"],
+        retrieval_accuracy(x, y, test_set.captions),
+        time.perf_counter() - t0,
+        [h["gap"] for h in hist],
+        recipe,
+    )
 
 
 def summarize(results: Sequence[dict], epochs_of_interest: Sequence[int] = (30,)) -> dict:
@@ -269,9 +319,13 @@ def trained_digit_features(seed: int = 0, epochs: int = 30):
         train(model, train_set, epochs, seed, threads=1)
         x, y = embed(model, test_set)
     return fallback_features.FeatureSet(
-        x, y, False, f"FALLBACK: the course's small CLIP (MLP + bag-of-words towers, 32-d) trained for {epochs} "
+        x,
+        y,
+        False,
+        f"FALLBACK: the course's small CLIP (MLP + bag-of-words towers, 32-d) trained for {epochs} "
         f"epochs at tau = 1/100 on scikit-learn's digits, {len(x)} held-out digit/caption pairs -- not OpenAI CLIP.",
-        list(test_set.captions))
+        list(test_set.captions),
+    )
 
 
 def real_or_trained_features(name: str = "clip", seed: int = 0, epochs: int = 30):
@@ -286,12 +340,25 @@ def real_or_trained_features(name: str = "clip", seed: int = 0, epochs: int = 30
         fs.reason = str(exc)
         return fs
     return fallback_features.FeatureSet(
-        img, txt, True, f"REAL: Liang et al.'s {liang_features.FILES[name][0]} -- {liang_features.FILES[name][2]} "
-        f"({img.shape[0]} pairs, {img.shape[1]}-d), sha256 verified.")
+        img,
+        txt,
+        True,
+        f"REAL: Liang et al.'s {liang_features.FILES[name][0]} -- {liang_features.FILES[name][2]} "
+        f"({img.shape[0]} pairs, {img.shape[1]}-d), sha256 verified.",
+    )
 
 
-RESULT_FIELDS = ("seed", "variant", "gap_init", "gap_trained", "loss_first_epoch", "loss_last_epoch",
-                 "test_accuracy", "seconds", "gap_per_epoch")
+RESULT_FIELDS = (
+    "seed",
+    "variant",
+    "gap_init",
+    "gap_trained",
+    "loss_first_epoch",
+    "loss_last_epoch",
+    "test_accuracy",
+    "seconds",
+    "gap_per_epoch",
+)
 
 
 def validate_asset(doc: dict) -> None:
@@ -321,13 +388,16 @@ def validate_asset(doc: dict) -> None:
         values = [r[f] for f in RESULT_FIELDS[2:-1]] + gaps
         if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in values):
             raise ValueError(f"result {i} (seed {r['seed']}, {r['variant']}) has a missing or non-finite number.")
-    epochs_of_interest = sorted({int(m.group(1)) for k in doc["summary"]
-                                 for m in [re.search(r"gap_epoch_(\d+)$", k)] if m}) or (30,)
+    epochs_of_interest = sorted(
+        {int(m.group(1)) for k in doc["summary"] for m in [re.search(r"gap_epoch_(\d+)$", k)] if m}
+    ) or (30,)
     again = summarize(results, epochs_of_interest)
     for key, stats in doc["summary"].items():
         if key not in again or not np.isclose(again[key]["mean"], stats["mean"], rtol=1e-9, atol=1e-12):
-            raise ValueError(f"summary {key!r} does not match the results: re-run `python -m "
-                             "modgap_edu.experiments.init_vs_opt` to rewrite the file.")
+            raise ValueError(
+                f"summary {key!r} does not match the results: re-run `python -m "
+                "modgap_edu.experiments.init_vs_opt` to rewrite the file."
+            )
 
 
 def load_asset(path: Path | str = ASSET, validate: bool = True) -> dict:
@@ -373,16 +443,22 @@ def main(argv: Optional[list] = None) -> int:
     for seed in args.seeds:
         for variant in ("original", "amended"):
             r = run(seed, variant, args.epochs, recipe=args.recipe)
-            print(f"seed {seed} {variant:8s} gap {r.gap_init:.4f} -> {r.gap_trained:.4f}  loss "
-                  f"{r.loss_first_epoch:.3f} -> {r.loss_last_epoch:.3f}  acc {r.test_accuracy:.3f}  {r.seconds:.1f}s")
+            print(
+                f"seed {seed} {variant:8s} gap {r.gap_init:.4f} -> {r.gap_trained:.4f}  loss "
+                f"{r.loss_first_epoch:.3f} -> {r.loss_last_epoch:.3f}  acc {r.test_accuracy:.3f}  {r.seconds:.1f}s"
+            )
             results.append(asdict(r))
     out = args.out if args.out else (ASSET if args.recipe == "course" else PAPER_RECIPE_ASSET)
     rec = "" if args.recipe == "course" else f" --recipe {args.recipe}"
-    doc = {"command": f"python -m modgap_edu.experiments.init_vs_opt --seeds {' '.join(map(str, args.seeds))} "
-                      f"--epochs {args.epochs}{rec} --out modgap_edu/assets/lesson03/{Path(out).name}",
-           "torch": torch.__version__, "epochs": args.epochs, "temperature": TEMPERATURE,
-           "results": results,
-           "summary": summarize(results, (30,) if args.recipe == "course" else [e for e in (5, 30) if e <= args.epochs])}
+    doc = {
+        "command": f"python -m modgap_edu.experiments.init_vs_opt --seeds {' '.join(map(str, args.seeds))} "
+        f"--epochs {args.epochs}{rec} --out modgap_edu/assets/lesson03/{Path(out).name}",
+        "torch": torch.__version__,
+        "epochs": args.epochs,
+        "temperature": TEMPERATURE,
+        "results": results,
+        "summary": summarize(results, (30,) if args.recipe == "course" else [e for e in (5, 30) if e <= args.epochs]),
+    }
     if args.recipe != "course":
         doc["recipe"] = {"name": args.recipe, **RECIPES[args.recipe], "epochs": args.epochs}
     validate_asset(doc)

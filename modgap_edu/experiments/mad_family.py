@@ -11,6 +11,7 @@ public, so the family is **our choice**: the lesson-04 recipe (``mad_clip.train_
 ``load_family()`` reads the shipped results (``assets/lesson05/family.json``, made by
 ``python -m modgap_edu.experiments.mad_family``); ``train_member(spec)`` retrains one member and measures it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,27 @@ from modgap_edu.models import mad_clip
 from modgap_edu.models.towers import SmallCLIP
 
 ASSET = ASSETS / "lesson05" / "family.json"
-METRICS = ("rmg", "l2m", "moad_image", "moad_text", "moad_image_attributes", "moad_text_attributes",
-           "zero_shot_digit", "zero_shot_color", "zero_shot_attributes", "temperature")
-RECORD_EXTRAS = ("moad_image_official", "moad_text_official", "moad_image_attributes_official",
-                 "moad_text_attributes_official", "l2i", "parameters")
-CAPACITIES = {"default": {"embed_dim": 32, "widths": (32, 64, 128)},
-              "small": {"embed_dim": 8, "widths": (8, 16, 32)}}
+METRICS = (
+    "rmg",
+    "l2m",
+    "moad_image",
+    "moad_text",
+    "moad_image_attributes",
+    "moad_text_attributes",
+    "zero_shot_digit",
+    "zero_shot_color",
+    "zero_shot_attributes",
+    "temperature",
+)
+RECORD_EXTRAS = (
+    "moad_image_official",
+    "moad_text_official",
+    "moad_image_attributes_official",
+    "moad_text_attributes_official",
+    "l2i",
+    "parameters",
+)
+CAPACITIES = {"default": {"embed_dim": 32, "widths": (32, 64, 128)}, "small": {"embed_dim": 8, "widths": (8, 16, 32)}}
 
 
 def members() -> list[dict]:
@@ -77,8 +93,15 @@ def train_member(spec: dict, seed: int = 0, progress: bool = False, threads: int
         t0 = time.perf_counter()
         torch.manual_seed(seed)  # the initial weights depend on the seed only, not on what ran before
         init = SmallCLIP.build(len(mad_clip.mad_vocabulary()), embed_dim=cap["embed_dim"], widths=cap["widths"])
-        model, _ = mad_clip.train_mad_clip(k=spec["k"], n_train=spec["n_train"], seed=seed, init=init,
-                                           monitor=False, progress=progress, threads=threads)
+        model, _ = mad_clip.train_mad_clip(
+            k=spec["k"],
+            n_train=spec["n_train"],
+            seed=seed,
+            init=init,
+            monitor=False,
+            progress=progress,
+            threads=threads,
+        )
         seconds = time.perf_counter() - t0
         ev = mad_clip.evaluate_mad(model, n=2000, seed=seed, threads=threads)
         ds = dataset.MADDataset("test", k=5, n=2000, seed=seed, source=model.mad_config["source"], verbose=False)
@@ -88,11 +111,20 @@ def train_member(spec: dict, seed: int = 0, progress: bool = False, threads: int
 
 def _record(spec, seed, cap, model, seconds, ev, ds, img, txt) -> dict:
     f = ds.factors
-    official = {side: {a: metrics.moad(emb, f["digit"], f[a], exact_official=True) for a in dataset.ATTRIBUTES}
-                for side, emb in (("image", img), ("text", txt))}
+    official = {
+        side: {a: metrics.moad(emb, f["digit"], f[a], exact_official=True) for a in dataset.ATTRIBUTES}
+        for side, emb in (("image", img), ("text", txt))
+    }
     params = sum(p.numel() for p in model.parameters())
-    rec = {**spec, "seed": seed, "embed_dim": cap["embed_dim"], "widths": list(cap["widths"]), "parameters": params,
-           "source": model.mad_config["source"], "train_seconds": round(seconds, 1)}
+    rec = {
+        **spec,
+        "seed": seed,
+        "embed_dim": cap["embed_dim"],
+        "widths": list(cap["widths"]),
+        "parameters": params,
+        "source": model.mad_config["source"],
+        "train_seconds": round(seconds, 1),
+    }
     rec.update({key: round(float(ev[key]), 5) for key in METRICS})
     rec["moad_image_official"] = round(official["image"]["colors"], 5)
     rec["moad_text_official"] = round(official["text"]["colors"], 5)
@@ -160,7 +192,8 @@ def member(name: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Lesson 05: ``python -m modgap_edu.experiments.mad_family``, (re)train the family into ``family.json``."""
     parser = argparse.ArgumentParser(
-        description="Precompute lesson 05's family of small MAD CLIPs into assets/lesson05/family.json.")
+        description="Precompute lesson 05's family of small MAD CLIPs into assets/lesson05/family.json."
+    )
     parser.add_argument("--only", nargs="*", help="member names to (re)compute; others are kept from the file")
     parser.add_argument("--out", default=str(ASSET))
     args = parser.parse_args(argv)
@@ -190,11 +223,14 @@ def _document(records: dict) -> dict:
     import modgap_edu
 
     order = [m["name"] for m in members()]
-    return {"about": "Lesson 05 family of small MAD CLIPs (our recipe, see modgap_edu/experiments/mad_family.py). "
-                     "Metrics on 2,000 MAD test images with full-information captions.",
-            "command": "python -m modgap_edu.experiments.mad_family",
-            "modgap_edu": modgap_edu.__version__, "torch": torch.__version__,
-            "models": [records[n] for n in order if n in records]}
+    return {
+        "about": "Lesson 05 family of small MAD CLIPs (our recipe, see modgap_edu/experiments/mad_family.py). "
+        "Metrics on 2,000 MAD test images with full-information captions.",
+        "command": "python -m modgap_edu.experiments.mad_family",
+        "modgap_edu": modgap_edu.__version__,
+        "torch": torch.__version__,
+        "models": [records[n] for n in order if n in records],
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover

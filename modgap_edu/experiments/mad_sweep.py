@@ -20,6 +20,7 @@ Parts, in the order they run (so a partial file is already useful):
 ``load_sweep()`` reads and validates the shipped file, including the direction of the effect
 (more imbalance -> larger RMG and larger image-side MOAD, in every seed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,20 @@ PARTS = ("sweep", "presence", "finetune", "temperature")
 FINETUNE_EPOCHS = 4
 FINETUNE_LR = 5e-4
 FINETUNE_TEMPERATURE_LR_SCALE = 20.0  # lets a learnable tau move within 4 short epochs
-SCALARS = ("rmg", "l2m", "moad_image", "moad_text", "moad_image_attributes", "moad_text_attributes",
-           "zero_shot_digit", "zero_shot_color", "zero_shot_attributes", "zero_shot_digit_full",
-           "zero_shot_color_full", "temperature")
+SCALARS = (
+    "rmg",
+    "l2m",
+    "moad_image",
+    "moad_text",
+    "moad_image_attributes",
+    "moad_text_attributes",
+    "zero_shot_digit",
+    "zero_shot_color",
+    "zero_shot_attributes",
+    "zero_shot_digit_full",
+    "zero_shot_color_full",
+    "temperature",
+)
 ASSET = "sweep.json"
 
 
@@ -74,12 +86,20 @@ def _run(kind: str, **kwargs) -> tuple[dict, "mad_clip.SmallCLIP"]:
     model, history = mad_clip.train_mad_clip(progress=False, **kwargs)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     ev = mad_clip.evaluate_mad(model)
-    rec = {"kind": kind, "k": kwargs.get("k"), "main_object": kwargs.get("main_object", "digit"),
-           "seed": kwargs.get("seed", 0), "learnable_temperature": kwargs.get("learnable_temperature", True),
-           "train_seconds": seconds, "train_cpu_seconds": cpu, "torch_threads": training_threads(kwargs.get("threads")),
-           **{s: ev[s] for s in SCALARS}, "moad_image_by_factor": ev["moad_image_by_factor"],
-           "zero_shot_by_factor": ev["zero_shot_by_factor"],
-           "history": [dict(h) for h in history]}
+    rec = {
+        "kind": kind,
+        "k": kwargs.get("k"),
+        "main_object": kwargs.get("main_object", "digit"),
+        "seed": kwargs.get("seed", 0),
+        "learnable_temperature": kwargs.get("learnable_temperature", True),
+        "train_seconds": seconds,
+        "train_cpu_seconds": cpu,
+        "torch_threads": training_threads(kwargs.get("threads")),
+        **{s: ev[s] for s in SCALARS},
+        "moad_image_by_factor": ev["moad_image_by_factor"],
+        "zero_shot_by_factor": ev["zero_shot_by_factor"],
+        "history": [dict(h) for h in history],
+    }
     return rec, model
 
 
@@ -87,11 +107,22 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
     """Run the sweep, writing ``out`` after every run. Returns the data dict."""
     from modgap_edu.mad import dataset
 
-    data = {"version": 1, "command": "python -m modgap_edu.experiments.mad_sweep", "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "defaults": mad_clip.MAD_DEFAULTS, "finetune": {"epochs": FINETUNE_EPOCHS, "lr": FINETUNE_LR, "k": 1, "from_k": 5,
-                                                  "temperature_lr_scale": FINETUNE_TEMPERATURE_LR_SCALE},
-            "machine": {"python": platform.python_version(), "processor": platform.machine()},
-            "base_digits": None, "runs": []}
+    data = {
+        "version": 1,
+        "command": "python -m modgap_edu.experiments.mad_sweep",
+        "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "defaults": mad_clip.MAD_DEFAULTS,
+        "finetune": {
+            "epochs": FINETUNE_EPOCHS,
+            "lr": FINETUNE_LR,
+            "k": 1,
+            "from_k": 5,
+            "temperature_lr_scale": FINETUNE_TEMPERATURE_LR_SCALE,
+        },
+        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "base_digits": None,
+        "runs": [],
+    }
 
     def save(rec):
         data["runs"].append(_round(rec))
@@ -99,10 +130,12 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
         tmp = out.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")))
         tmp.replace(out)
-        log(f"[{len(data['runs'])}] {rec['kind']} {mode_name(rec['k'])} {rec['main_object']} seed={rec['seed']} "
+        log(
+            f"[{len(data['runs'])}] {rec['kind']} {mode_name(rec['k'])} {rec['main_object']} seed={rec['seed']} "
             f"learnable={rec['learnable_temperature']}: rmg={rec['rmg']:.3f} moad_img={rec['moad_image']:.3f} "
             f"zs_digit={rec['zero_shot_digit']:.3f} zs_col={rec['zero_shot_color']:.3f} "
-            f"tau={rec['temperature']:.4f} ({rec['train_seconds']:.0f} s, {rec['train_cpu_seconds']:.0f} CPU-s)")
+            f"tau={rec['temperature']:.4f} ({rec['train_seconds']:.0f} s, {rec['train_cpu_seconds']:.0f} CPU-s)"
+        )
 
     data["base_digits"] = dataset.MADDataset("test", n=mad_clip.MAD_DEFAULTS["n_monitor"], verbose=False).source
     for seed in seeds:
@@ -122,9 +155,16 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
                 _, k5 = _run("sweep", k=5, seed=seed)
             before = mad_clip.evaluate_mad(k5)
             for learnable in (True, False):
-                rec, _ = _run("finetune", k=1, seed=seed, init=k5, learnable_temperature=learnable,
-                              epochs=FINETUNE_EPOCHS, lr=FINETUNE_LR,
-                              temperature_lr_scale=FINETUNE_TEMPERATURE_LR_SCALE)
+                rec, _ = _run(
+                    "finetune",
+                    k=1,
+                    seed=seed,
+                    init=k5,
+                    learnable_temperature=learnable,
+                    epochs=FINETUNE_EPOCHS,
+                    lr=FINETUNE_LR,
+                    temperature_lr_scale=FINETUNE_TEMPERATURE_LR_SCALE,
+                )
                 rec["start"] = {s: before[s] for s in SCALARS}
                 save(rec)
         if "temperature" in parts and seed == seeds[0]:
@@ -186,8 +226,10 @@ def validate_sweep(data: dict) -> None:
             if (hi, seed) in by and (lo, seed) in by:
                 a, b = by[(hi, seed)], by[(lo, seed)]
                 if not a["moad_image"] > b["moad_image"]:
-                    raise ValueError(f"seed {seed}: MOAD_image({mode_name(hi)}) = {a['moad_image']:.3f} is not above "
-                                     f"MOAD_image(k=5) = {b['moad_image']:.3f}.")
+                    raise ValueError(
+                        f"seed {seed}: MOAD_image({mode_name(hi)}) = {a['moad_image']:.3f} is not above "
+                        f"MOAD_image(k=5) = {b['moad_image']:.3f}."
+                    )
                 if hi == 1 and not a["rmg"] > b["rmg"]:
                     raise ValueError(f"seed {seed}: RMG(k=1) = {a['rmg']:.3f} is not above RMG(k=5) = {b['rmg']:.3f}.")
 

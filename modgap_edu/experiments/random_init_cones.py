@@ -6,6 +6,7 @@ seed 0 live to show they are reproducible. Regenerate (deterministic on one mach
 
     python -m modgap_edu.experiments.random_init_cones            # writes modgap_edu/assets/lesson02/cones_by_seed.npz
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,8 @@ def compute(model: str = MODEL, seeds: tuple = SEEDS) -> dict:
     """Embed the 25 bundled image-caption pairs with each random init (Liang Fig. 2c protocol)."""
     import gc
 
-    from modgap_edu.models import openclip
     from modgap_edu.data import sample_images
+    from modgap_edu.models import openclip
 
     samples = sample_images.load_sample_images()
     images = [s.to_pil() for s in samples]
@@ -40,8 +41,13 @@ def compute(model: str = MODEL, seeds: tuple = SEEDS) -> dict:
             txt.append(openclip.encode_texts(bundle, captions))
             del bundle
             gc.collect()
-    return {"image": np.stack(img), "text": np.stack(txt), "seeds": np.asarray(seeds), "model": model,
-            "names": [s.name for s in samples]}
+    return {
+        "image": np.stack(img),
+        "text": np.stack(txt),
+        "seeds": np.asarray(seeds),
+        "model": model,
+        "names": [s.name for s in samples],
+    }
 
 
 def save(result: dict, path: Path = ASSET) -> Path:
@@ -49,12 +55,21 @@ def save(result: dict, path: Path = ASSET) -> Path:
     import torch
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"model": result["model"], "seeds": [int(s) for s in result["seeds"]], "names": result["names"],
-            "dtype": "float16 (rows L2-normalized in float32 before rounding)",
-            "open_clip": open_clip.__version__, "torch": torch.__version__,
-            "command": "python -m modgap_edu.experiments.random_init_cones"}
-    np.savez_compressed(path, image=result["image"].astype(np.float16), text=result["text"].astype(np.float16),
-                        meta=np.asarray(json.dumps(meta)))
+    meta = {
+        "model": result["model"],
+        "seeds": [int(s) for s in result["seeds"]],
+        "names": result["names"],
+        "dtype": "float16 (rows L2-normalized in float32 before rounding)",
+        "open_clip": open_clip.__version__,
+        "torch": torch.__version__,
+        "command": "python -m modgap_edu.experiments.random_init_cones",
+    }
+    np.savez_compressed(
+        path,
+        image=result["image"].astype(np.float16),
+        text=result["text"].astype(np.float16),
+        meta=np.asarray(json.dumps(meta)),
+    )
     return path
 
 
@@ -67,11 +82,14 @@ def validate(cones: dict) -> None:
         raise ValueError(f"image and text must both be (seeds, pairs, dim) arrays, got {img.shape} and {txt.shape}.")
     for key in ("model", "seeds", "names"):
         if key not in meta:
-            raise ValueError(f"the cones file's meta lacks {key!r}: regenerate it with "
-                             "`python -m modgap_edu.experiments.random_init_cones`.")
+            raise ValueError(
+                f"the cones file's meta lacks {key!r}: regenerate it with "
+                "`python -m modgap_edu.experiments.random_init_cones`."
+            )
     if len(meta["seeds"]) != img.shape[0] or len(meta["names"]) != img.shape[1]:
-        raise ValueError(f"meta lists {len(meta['seeds'])} seeds and {len(meta['names'])} names for arrays of "
-                         f"shape {img.shape}.")
+        raise ValueError(
+            f"meta lists {len(meta['seeds'])} seeds and {len(meta['names'])} names for arrays of shape {img.shape}."
+        )
     if not (np.isfinite(img).all() and np.isfinite(txt).all()):
         raise ValueError("the cones file holds non-finite values.")
     for name, a in (("image", img), ("text", txt)):
@@ -99,8 +117,11 @@ def load(path: Optional[Path] = None) -> dict:
         missing = [k for k in ("image", "text", "meta") if k not in z.files]
         if missing:
             raise ValueError(f"{p} lacks the arrays {missing}; regenerate it.")
-        cones = {"image": z["image"].astype(np.float32), "text": z["text"].astype(np.float32),
-                 "meta": json.loads(str(z["meta"]))}
+        cones = {
+            "image": z["image"].astype(np.float32),
+            "text": z["text"].astype(np.float32),
+            "meta": json.loads(str(z["meta"])),
+        }
     validate(cones)
     return cones
 
@@ -109,8 +130,10 @@ def main(argv: Optional[list] = None) -> int:
     """Lesson 02: ``python -m modgap_edu.experiments.random_init_cones``, write the cones asset."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Precompute lesson 02's Fig. 2c embeddings (random inits of "
-                                                 f"{MODEL}, seeds {SEEDS[0]}-{SEEDS[-1]}).")
+    parser = argparse.ArgumentParser(
+        description="Precompute lesson 02's Fig. 2c embeddings (random inits of "
+        f"{MODEL}, seeds {SEEDS[0]}-{SEEDS[-1]})."
+    )
     parser.add_argument("--out", type=Path, default=ASSET)
     args = parser.parse_args(argv)
     out = save(compute(), args.out)

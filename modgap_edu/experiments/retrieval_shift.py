@@ -17,6 +17,7 @@ Here, cheap enough to compute live (nothing is shipped):
 
 ``python -m modgap_edu.experiments.retrieval_shift`` prints the tables of the lesson 03 report.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,8 +72,10 @@ class ShiftCurve:
     def helps(self, name: str) -> dict:
         """Does closing (lam > 0) or widening (lam < 0) the gap beat the default? Best gain on each side."""
         s, d = np.asarray(self.scores[name]), self.default(name)
-        return {"close (lam > 0)": float(s[self.lams > 0].max() - d) if np.any(self.lams > 0) else float("nan"),
-                "widen (lam < 0)": float(s[self.lams < 0].max() - d) if np.any(self.lams < 0) else float("nan")}
+        return {
+            "close (lam > 0)": float(s[self.lams > 0].max() - d) if np.any(self.lams > 0) else float("nan"),
+            "widen (lam < 0)": float(s[self.lams < 0].max() - d) if np.any(self.lams < 0) else float("nan"),
+        }
 
 
 def retrieval_vs_shift(image_emb: Any, text_emb: Any, lams: Optional[Sequence[float]] = None) -> ShiftCurve:
@@ -100,8 +103,9 @@ def retrieval_vs_shift(image_emb: Any, text_emb: Any, lams: Optional[Sequence[fl
     return ShiftCurve(grid, {k: np.asarray(v) for k, v in out.items()})
 
 
-def zero_shot_vs_shift(image_emb: Any, class_text_emb: Any, labels: Any,
-                       lams: Optional[Sequence[float]] = None) -> ShiftCurve:
+def zero_shot_vs_shift(
+    image_emb: Any, class_text_emb: Any, labels: Any, lams: Optional[Sequence[float]] = None
+) -> ShiftCurve:
     """Lesson 03: zero-shot top-1 accuracy after Liang's lam shift of images and class embeddings (Table 1).
 
     Parameters
@@ -169,13 +173,17 @@ def main(argv: Optional[list] = None) -> int:
     x, y = liang_features.load_liang_features("clip")
     cur = retrieval_vs_shift(x, y)
     for name in ("i2t", "t2i"):
-        print(f"COCO 500 {name} R@1: default {cur.default(name):.3f}; best {cur.best(name)[1]:.3f} at lam = "
-              f"{cur.best(name)[0]:+.2f}; worst {cur.worst(name)[1]:.3f} at lam = {cur.worst(name)[0]:+.2f}; "
-              f"gains {cur.helps(name)}")
+        print(
+            f"COCO 500 {name} R@1: default {cur.default(name):.3f}; best {cur.best(name)[1]:.3f} at lam = "
+            f"{cur.best(name)[0]:+.2f}; worst {cur.worst(name)[1]:.3f} at lam = {cur.worst(name)[0]:+.2f}; "
+            f"gains {cur.helps(name)}"
+        )
     for seed in args.seeds:
         zs = zero_shot_vs_shift(*digit_zero_shot_features(seed, args.epochs))
-        print(f"digits seed {seed}: default {zs.default('accuracy'):.3f}; best {zs.best('accuracy')[1]:.3f} at lam = "
-              f"{zs.best('accuracy')[0]:+.2f}; gains {zs.helps('accuracy')}")
+        print(
+            f"digits seed {seed}: default {zs.default('accuracy'):.3f}; best {zs.best('accuracy')[1]:.3f} at lam = "
+            f"{zs.best('accuracy')[0]:+.2f}; gains {zs.helps('accuracy')}"
+        )
     return 0
 
 

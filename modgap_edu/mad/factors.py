@@ -23,6 +23,7 @@ Morpho-MNIST (Castro et al. 2019) with the parameters of MAD's ``prepare_MAD.py`
 
 Everything is deterministic given a ``numpy.random.Generator``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -123,8 +124,7 @@ def _skeleton_points(m: Morph, prune_px: float) -> np.ndarray:
     return kept if len(kept) else pts
 
 
-def swell(m: Morph, rng: np.random.Generator, strength: float = SWELL_STRENGTH,
-          radius: float = SWELL_RADIUS) -> None:
+def swell(m: Morph, rng: np.random.Generator, strength: float = SWELL_STRENGTH, radius: float = SWELL_RADIUS) -> None:
     """Radial power warp around a random skeleton point (Morpho-MNIST ``Swelling``)."""
     pts = _skeleton_points(m, 0)
     if len(pts) == 0:
@@ -158,8 +158,13 @@ def _local_angle(skeleton: np.ndarray, centre: np.ndarray, window: float) -> flo
     return float(np.arctan2(dy, dx))
 
 
-def fracture(m: Morph, rng: np.random.Generator, num_frac: int = FRAC_NUM, thickness: float = FRAC_THICKNESS,
-             prune: float = FRAC_PRUNE) -> None:
+def fracture(
+    m: Morph,
+    rng: np.random.Generator,
+    num_frac: int = FRAC_NUM,
+    thickness: float = FRAC_THICKNESS,
+    prune: float = FRAC_PRUNE,
+) -> None:
     """Cut ``num_frac`` background lines across the stroke (Morpho-MNIST ``Fracture``)."""
     pts = _skeleton_points(m, prune * m.scale)
     if len(pts) == 0:
@@ -210,8 +215,15 @@ def _check_image(image) -> np.ndarray:
     return arr
 
 
-def render(image: np.ndarray, thickthinning: int, swelling: int, fracture_: int, scaling: int,
-           rng: np.random.Generator, scale: int = SCALE) -> np.ndarray:
+def render(
+    image: np.ndarray,
+    thickthinning: int,
+    swelling: int,
+    fracture_: int,
+    scaling: int,
+    rng: np.random.Generator,
+    scale: int = SCALE,
+) -> np.ndarray:
     """One MAD variant of a 28x28 gray digit in [0, 1] (lesson 04; MAD's ``prepare_MAD.py``).
 
     Parameters
@@ -234,11 +246,13 @@ def render(image: np.ndarray, thickthinning: int, swelling: int, fracture_: int,
     """
     image = _check_image(image)
     thickthinning = _factor_value(thickthinning, "thickthinning", 2)
-    swelling, fracture_, scaling = (_factor_value(v, n, 1) for v, n in
-                                    ((swelling, "swelling"), (fracture_, "fracture"), (scaling, "scaling")))
+    swelling, fracture_, scaling = (
+        _factor_value(v, n, 1) for v, n in ((swelling, "swelling"), (fracture_, "fracture"), (scaling, "scaling"))
+    )
     if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                         f"got {type(rng).__name__}.")
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}."
+        )
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale!r}.")
     m = Morph(upscale(image, scale), scale)
@@ -296,8 +310,9 @@ def _check_colours(gray, colours) -> None:
         raise ValueError(f"colours must hold integer indices 0..6 into FACTORS['colors'], got dtype {c.dtype}.")
     if c.size and (c.min() < 0 or c.max() >= len(_COLOUR_RULES)):
         bad = c[(c < 0) | (c >= len(_COLOUR_RULES))][0]
-        raise ValueError(f"colours holds {bad}; colour indices are 0..6 (gray, red, green, blue, cyan, magenta, "
-                         "yellow).")
+        raise ValueError(
+            f"colours holds {bad}; colour indices are 0..6 (gray, red, green, blue, cyan, magenta, yellow)."
+        )
 
 
 def colorize(gray, colours):
@@ -342,7 +357,8 @@ def render_chunk(args) -> np.ndarray:
     for j, i in enumerate(idx):
         rng = np.random.default_rng(list(seed_key) + [int(i)])
         img = random_affine(base[j], rng) if aug else base[j]
-        v = render(img, int(f["thickthinning"][j]), int(f["swelling"][j]), int(f["fracture"][j]),
-                   int(f["scaling"][j]), rng)
+        v = render(
+            img, int(f["thickthinning"][j]), int(f["swelling"][j]), int(f["fracture"][j]), int(f["scaling"][j]), rng
+        )
         out[j] = np.round(v * 255).astype(np.uint8)
     return out

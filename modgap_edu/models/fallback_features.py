@@ -5,6 +5,7 @@
   embeddings of the course's bundled image-caption pairs by a random-init open_clip model, with a
   sentence saying which one the learner is looking at.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -57,17 +58,22 @@ def fallback_features(model_name: str = "ViT-S-32-alt", seed: int = 0, n: Option
         release_memory()  # the model's ~170 MB of weights are not needed any more
         _FALLBACK_CACHE[key] = (img.astype(np.float64), txt.astype(np.float64), [s.caption for s in samples])
     img, txt, captions = _FALLBACK_CACHE[key]
-    return FeatureSet(img.copy(), txt.copy(), False,
-                      f"FALLBACK: a randomly initialised (untrained) open_clip {model_name} (seed {seed}) on the "
-                      f"course's {len(captions)} bundled image-caption pairs -- not a trained CLIP.",
-                      list(captions))
+    return FeatureSet(
+        img.copy(),
+        txt.copy(),
+        False,
+        f"FALLBACK: a randomly initialised (untrained) open_clip {model_name} (seed {seed}) on the "
+        f"course's {len(captions)} bundled image-caption pairs -- not a trained CLIP.",
+        list(captions),
+    )
 
 
 _FALLBACK_CACHE: dict = {}
 
 
-def real_or_fallback_features(name: str = "clip", fallback_model: str = "ViT-S-32-alt", seed: int = 0,
-                              n_fallback: Optional[int] = None) -> FeatureSet:
+def real_or_fallback_features(
+    name: str = "clip", fallback_model: str = "ViT-S-32-alt", seed: int = 0, n_fallback: Optional[int] = None
+) -> FeatureSet:
     """Real features ``features_<name>.npy`` if cached or downloadable, else the course's fallback (lessons).
 
     The returned ``FeatureSet.source`` says plainly which one the learner is looking at, and
@@ -80,6 +86,10 @@ def real_or_fallback_features(name: str = "clip", fallback_model: str = "ViT-S-3
         fs = fallback_features(fallback_model, seed=seed, n=n_fallback)
         fs.reason = str(exc)
         return fs
-    return FeatureSet(img, txt, True,
-                      f"REAL: Liang et al.'s {FILES[name][0]} -- {FILES[name][2]} ({img.shape[0]} pairs, "
-                      f"{img.shape[1]}-d), sha256 verified.")
+    return FeatureSet(
+        img,
+        txt,
+        True,
+        f"REAL: Liang et al.'s {FILES[name][0]} -- {FILES[name][2]} ({img.shape[0]} pairs, "
+        f"{img.shape[1]}-d), sha256 verified.",
+    )

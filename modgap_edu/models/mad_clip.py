@@ -11,6 +11,7 @@ The paper's MAD training code is not public (Schrodi et al. 2025, README), so th
 lr 2e-3, weight decay 0.1, 5 % warm-up then cosine, tau initialised at 0.07 and learned as in
 CLIP (Radford et al. 2021).
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,18 +21,25 @@ import numpy as np
 import torch
 
 from modgap_edu._runtime.memory import release_memory
+from modgap_edu._runtime.threads import limited_threads
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 from modgap_edu.core.dimensions import zero_shot_accuracy
 from modgap_edu.core.losses import unit_rows_torch
-from modgap_edu.core import validation as V
 from modgap_edu.mad import dataset
 from modgap_edu.models.towers import SmallCLIP, Vocabulary
-from modgap_edu._runtime.threads import limited_threads
 from modgap_edu.models.training import embed_pairs, train_clip
 
-
-MAD_DEFAULTS = {"n_train": 10000, "epochs": 5, "batch_size": 256, "lr": 2e-3, "weight_decay": 0.1,
-                "warmup": 0.05, "embed_dim": 32, "n_monitor": 2000}
+MAD_DEFAULTS = {
+    "n_train": 10000,
+    "epochs": 5,
+    "batch_size": 256,
+    "lr": 2e-3,
+    "weight_decay": 0.1,
+    "warmup": 0.05,
+    "embed_dim": 32,
+    "n_monitor": 2000,
+}
 
 
 def mad_vocabulary() -> Vocabulary:
@@ -66,8 +74,9 @@ def _mad_batches(ds: dataset.MADDataset, vocab: Vocabulary, batch_size: int, see
     return EpochBatches
 
 
-def embed_mad(model: SmallCLIP, ds: dataset.MADDataset, captions: Sequence[str] | None = None,
-              batch_size: int = 200) -> tuple[np.ndarray, np.ndarray]:
+def embed_mad(
+    model: SmallCLIP, ds: dataset.MADDataset, captions: Sequence[str] | None = None, batch_size: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
     """Unit-norm image and text embeddings (float32) of a MAD dataset (lessons 04-05), with the one embed
     loop ``training.embed_pairs``; ``captions`` default to the dataset's full-information captions.
     Images are rendered batch by batch, so memory stays small."""
@@ -123,8 +132,14 @@ def zero_shot_full(model: SmallCLIP, image_emb: np.ndarray, labels: np.ndarray, 
     return zero_shot_accuracy(image_emb, unit_rows_torch(classes).numpy(), labels)
 
 
-def evaluate_mad(model: SmallCLIP, n: int = 2000, seed: int = 0, source: str | None = None,
-                 verbose: bool = False, threads: int | None = None) -> dict[str, Any]:
+def evaluate_mad(
+    model: SmallCLIP,
+    n: int = 2000,
+    seed: int = 0,
+    source: str | None = None,
+    verbose: bool = False,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """Gap and bias metrics of a MAD model on ``n`` test images with full-information captions (lesson 04 Sec. 3).
 
     Parameters
@@ -167,17 +182,22 @@ def _mad_metrics(model: SmallCLIP, ds: dataset.MADDataset) -> dict[str, Any]:
     moad_img = {a: metrics.moad(img, f["digit"], f[a]) for a in dataset.ATTRIBUTES}
     moad_txt = {a: metrics.moad(txt, f["digit"], f[a]) for a in dataset.ATTRIBUTES}
     zs = {a: zero_shot(model, img, f[a], a) for a in dataset.FACTORS}
-    out.update({
-        "moad_image": moad_img["colors"], "moad_text": moad_txt["colors"],
-        "moad_image_attributes": float(np.mean(list(moad_img.values()))),
-        "moad_text_attributes": float(np.mean(list(moad_txt.values()))),
-        "zero_shot_digit": zs["digit"], "zero_shot_color": zs["colors"],
-        "zero_shot_attributes": float(np.mean([zs[a] for a in dataset.ATTRIBUTES])),
-        "zero_shot_digit_full": zero_shot_full(model, img, f["digit"], "digit"),
-        "zero_shot_color_full": zero_shot_full(model, img, f["colors"], "colors"),
-        "temperature": float(model.temperature),
-        "moad_image_by_factor": moad_img, "zero_shot_by_factor": zs,
-    })
+    out.update(
+        {
+            "moad_image": moad_img["colors"],
+            "moad_text": moad_txt["colors"],
+            "moad_image_attributes": float(np.mean(list(moad_img.values()))),
+            "moad_text_attributes": float(np.mean(list(moad_txt.values()))),
+            "zero_shot_digit": zs["digit"],
+            "zero_shot_color": zs["colors"],
+            "zero_shot_attributes": float(np.mean([zs[a] for a in dataset.ATTRIBUTES])),
+            "zero_shot_digit_full": zero_shot_full(model, img, f["digit"], "digit"),
+            "zero_shot_color_full": zero_shot_full(model, img, f["colors"], "colors"),
+            "temperature": float(model.temperature),
+            "moad_image_by_factor": moad_img,
+            "zero_shot_by_factor": zs,
+        }
+    )
     return out
 
 
@@ -185,12 +205,24 @@ def _check_int(value: Any, name: str, low: int = 1) -> int:
     return V.integer(value, name, low)
 
 
-def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: int | None = None,
-                   epochs: int | None = None, learnable_temperature: bool = True, seed: int = 0, *,
-                   init: SmallCLIP | None = None, lr: float | None = None, temperature: float = 0.07,
-                   temperature_lr_scale: float = 1.0, source: str = "auto",
-                   monitor: bool = True, progress: bool | None = None, threads: int | None = None,
-                   batch_size: int | None = None) -> tuple[SmallCLIP, list[dict]]:
+def train_mad_clip(
+    k: int | None = None,
+    main_object: str = "digit",
+    n_train: int | None = None,
+    epochs: int | None = None,
+    learnable_temperature: bool = True,
+    seed: int = 0,
+    *,
+    init: SmallCLIP | None = None,
+    lr: float | None = None,
+    temperature: float = 0.07,
+    temperature_lr_scale: float = 1.0,
+    source: str = "auto",
+    monitor: bool = True,
+    progress: bool | None = None,
+    threads: int | None = None,
+    batch_size: int | None = None,
+) -> tuple[SmallCLIP, list[dict]]:
     """Train the lesson-04 small CLIP on MAD captions with ``k`` attributes (``None``: object only).
 
     The recipe (ours; the paper's MAD code is not public, Schrodi et al. 2025): ``SmallCLIP.build`` towers,
@@ -244,29 +276,51 @@ def train_mad_clip(k: int | None = None, main_object: str = "digit", n_train: in
     ds = dataset.MADDataset("train", k=k, main_object=main_object, n=n_train, seed=seed, source=source)
     vocab = mad_vocabulary()
     if init is None:
-        model = SmallCLIP.build(len(vocab), embed_dim=MAD_DEFAULTS["embed_dim"], temperature=temperature,
-                                learnable_temperature=learnable_temperature)
+        model = SmallCLIP.build(
+            len(vocab),
+            embed_dim=MAD_DEFAULTS["embed_dim"],
+            temperature=temperature,
+            learnable_temperature=learnable_temperature,
+        )
     else:
         model = copy.deepcopy(init)
         model.log_logit_scale.requires_grad_(bool(learnable_temperature))
     model.vocab = vocab
-    model.mad_config = {"k": k, "main_object": main_object, "n_train": n_train, "epochs": epochs,
-                        "learnable_temperature": bool(learnable_temperature), "seed": seed, "source": ds.source,
-                        "finetuned": init is not None}
+    model.mad_config = {
+        "k": k,
+        "main_object": main_object,
+        "n_train": n_train,
+        "epochs": epochs,
+        "learnable_temperature": bool(learnable_temperature),
+        "seed": seed,
+        "source": ds.source,
+        "finetuned": init is not None,
+    }
     on_epoch_end = None
     if monitor:
         test = dataset.MADDataset("test", k=5, n=MAD_DEFAULTS["n_monitor"], seed=seed, source=source, verbose=False)
 
         def on_epoch_end(epoch: int, m: SmallCLIP) -> dict:
             img, txt = embed_mad(m, test)
-            return {"rmg": metrics.rmg(img, txt), "l2m": metrics.l2m(img, txt),
-                    "moad_image": metrics.moad(img, test.factors["digit"], test.factors["colors"])}
+            return {
+                "rmg": metrics.rmg(img, txt),
+                "l2m": metrics.l2m(img, txt),
+                "moad_image": metrics.moad(img, test.factors["digit"], test.factors["colors"]),
+            }
 
     label = "object only" if k is None else f"k={k}"
-    history = train_clip(model, _mad_batches(ds, vocab, batch_size, seed), epochs, lr=lr,
-                         weight_decay=MAD_DEFAULTS["weight_decay"], warmup=MAD_DEFAULTS["warmup"],
-                         progress=progress, on_epoch_end=on_epoch_end, threads=threads,
-                         temperature_lr_scale=temperature_lr_scale,
-                         desc=f"MAD CLIP ({label}, {main_object})")
+    history = train_clip(
+        model,
+        _mad_batches(ds, vocab, batch_size, seed),
+        epochs,
+        lr=lr,
+        weight_decay=MAD_DEFAULTS["weight_decay"],
+        warmup=MAD_DEFAULTS["warmup"],
+        progress=progress,
+        on_epoch_end=on_epoch_end,
+        threads=threads,
+        temperature_lr_scale=temperature_lr_scale,
+        desc=f"MAD CLIP ({label}, {main_object})",
+    )
     release_memory()  # hand the freed activations back, so the next cells start lean
     return model, history

@@ -14,6 +14,7 @@
 * ``encode_images`` / ``encode_texts``: ``no_grad``, batched, numpy float32 rows (L2-normalized by
   default); ``embed_folder`` uses them for a folder of images with captions.
 """
+
 from __future__ import annotations
 
 import copy
@@ -41,8 +42,7 @@ import torch  # noqa: E402
 # A ~7 M-parameter CLIP (6.3 M of it the 49,408-token embedding) that encodes 64 + 64 in ~70 ms.
 TINY_CONFIG: dict = {
     "embed_dim": 64,
-    "vision_cfg": {"image_size": 64, "patch_size": 8, "width": 128, "layers": 2, "head_width": 64,
-                   "mlp_ratio": 2.0},
+    "vision_cfg": {"image_size": 64, "patch_size": 8, "width": 128, "layers": 2, "head_width": 64, "mlp_ratio": 2.0},
     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 128, "heads": 2, "layers": 2},
 }
 _REGISTRY_DIR: Optional[Path] = None
@@ -82,8 +82,10 @@ def register_config(name: str, cfg: dict) -> str:
     if not isinstance(name, str) or not name or "/" in name or name.startswith(("local-dir:", "hf-hub:")):
         raise ValueError(f"name must be a plain non-empty string without '/', got {name!r}.")
     if not _is_model_config(cfg):
-        raise ValueError("cfg must be a dict with the keys 'embed_dim', 'vision_cfg' and 'text_cfg' "
-                         "(an open_clip model config; see models.TINY_CONFIG).")
+        raise ValueError(
+            "cfg must be a dict with the keys 'embed_dim', 'vision_cfg' and 'text_cfg' "
+            "(an open_clip model config; see models.TINY_CONFIG)."
+        )
     oc = _open_clip()
     if _REGISTRY_DIR is None:
         _REGISTRY_DIR = Path(tempfile.mkdtemp(prefix="modgap_open_clip_cfg_"))
@@ -110,23 +112,31 @@ def _model_name(model: Union[str, dict]) -> str:
     if isinstance(model, dict):
         return register_config(_config_name(model), model)
     if not isinstance(model, str) or not model:
-        raise ValueError(f"model must be an open_clip model name, 'local-dir:<folder>' or a config dict, "
-                         f"got {model!r}.")
+        raise ValueError(
+            f"model must be an open_clip model name, 'local-dir:<folder>' or a config dict, got {model!r}."
+        )
     if model.startswith("local-dir:"):
-        folder = Path(model[len("local-dir:"):]).expanduser()
+        folder = Path(model[len("local-dir:") :]).expanduser()
         if not (folder / "open_clip_config.json").is_file():
-            raise ValueError(f"{folder} has no open_clip_config.json: save a model there with "
-                             "models.save_local_dir(bundle, folder) first.")
+            raise ValueError(
+                f"{folder} has no open_clip_config.json: save a model there with "
+                "models.save_local_dir(bundle, folder) first."
+            )
     elif model not in _open_clip().list_models():
-        raise ValueError(f"unknown open_clip model {model!r}: use one of open_clip.list_models() (e.g. "
-                         "'ViT-S-32-alt', 'ViT-B-32'), register a dict with models.register_config, or pass "
-                         "'local-dir:<folder>'.")
+        raise ValueError(
+            f"unknown open_clip model {model!r}: use one of open_clip.list_models() (e.g. "
+            "'ViT-S-32-alt', 'ViT-B-32'), register a dict with models.register_config, or pass "
+            "'local-dir:<folder>'."
+        )
     return model
 
 
 def _looks_like_path(value: str) -> bool:
-    return os.sep in value or value.startswith(".") or value.lower().endswith(
-        (".pt", ".pth", ".bin", ".safetensors", ".ckpt"))
+    return (
+        os.sep in value
+        or value.startswith(".")
+        or value.lower().endswith((".pt", ".pth", ".bin", ".safetensors", ".ckpt"))
+    )
 
 
 def _cached_tag_file(name: str, tag: str, cache_dir: Optional[str]) -> Optional[str]:
@@ -147,8 +157,11 @@ def _cached_tag_file(name: str, tag: str, cache_dir: Optional[str]) -> Optional[
 
         repo, filename = os.path.split(hub)
         filename = filename or HF_WEIGHTS_NAME
-        names = [HF_SAFE_WEIGHTS_NAME] if filename == HF_WEIGHTS_NAME else (
-            [filename.rsplit(".", 1)[0] + ".safetensors"] if filename.endswith((".bin", ".pth")) else [])
+        names = (
+            [HF_SAFE_WEIGHTS_NAME]
+            if filename == HF_WEIGHTS_NAME
+            else ([filename.rsplit(".", 1)[0] + ".safetensors"] if filename.endswith((".bin", ".pth")) else [])
+        )
         for candidate in names + [filename]:
             found = try_to_load_from_cache(repo, candidate, cache_dir=cache_dir)
             if isinstance(found, str) and os.path.isfile(found):
@@ -178,8 +191,9 @@ def _sha_ok(target: str, url: str) -> bool:
     return digest.hexdigest().startswith(expected)
 
 
-def _resolve_weights(name: str, pretrained: Optional[str], allow_download: bool,
-                     cache_dir: Optional[str]) -> tuple[Optional[str], dict]:
+def _resolve_weights(
+    name: str, pretrained: Optional[str], allow_download: bool, cache_dir: Optional[str]
+) -> tuple[Optional[str], dict]:
     """``(what to pass open_clip as pretrained, preprocess overrides)`` for ``pretrained``.
 
     Random init -> ``(None, {})``; a checkpoint file -> the file; a tag -> its cached file plus the
@@ -197,29 +211,43 @@ def _resolve_weights(name: str, pretrained: Optional[str], allow_download: bool,
     if pretrained not in tags:
         if os.path.lexists(pretrained) or _looks_like_path(pretrained):
             return str(regular_file(pretrained, "checkpoint file")), {}
-        raise ValueError(f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {name}; "
-                         f"known tags: {', '.join(tags) or 'none (this config has no released weights)'}.")
+        raise ValueError(
+            f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {name}; "
+            f"known tags: {', '.join(tags) or 'none (this config has no released weights)'}."
+        )
     local = _cached_tag_file(name, pretrained, cache_dir)
     if local is not None:
         cfg = oc.get_pretrained_cfg(name, pretrained)
-        keys = {"mean": "image_mean", "std": "image_std", "interpolation": "image_interpolation",
-                "resize_mode": "image_resize_mode"}
+        keys = {
+            "mean": "image_mean",
+            "std": "image_std",
+            "interpolation": "image_interpolation",
+            "resize_mode": "image_resize_mode",
+        }
         return local, {arg: cfg[k] for k, arg in keys.items() if k in cfg}
     where = "the local Hugging Face cache"
     if not allow_download:
         raise cache.DataUnavailable(
             f"weights {pretrained!r} of {name} are not in {where} and downloads are off. Pass a checkpoint file "
             "(pretrained='/path/ckpt.pt'), a 'local-dir:<folder>' model, 'none' for random init, or allow the "
-            "download (--allow-download / allow_download=True).")
+            "download (--allow-download / allow_download=True)."
+        )
     if not cache.network_available(PROBE_HOST, timeout=1.0):
         raise cache.DataUnavailable(
             f"weights {pretrained!r} of {name} are not in {where} and {PROBE_HOST} does not answer (offline?). "
-            "Download them on a machine with network, or pass a checkpoint file / 'local-dir:<folder>'.")
+            "Download them on a machine with network, or pass a checkpoint file / 'local-dir:<folder>'."
+        )
     return pretrained, {}
 
 
-def build(model: Union[str, dict] = "ViT-S-32-alt", pretrained: Optional[str] = None, seed: Optional[int] = 0,
-          device: str = "cpu", allow_download: Optional[bool] = None, cache_dir: Optional[str] = None) -> ModelBundle:
+def build(
+    model: Union[str, dict] = "ViT-S-32-alt",
+    pretrained: Optional[str] = None,
+    seed: Optional[int] = 0,
+    device: str = "cpu",
+    allow_download: Optional[bool] = None,
+    cache_dir: Optional[str] = None,
+) -> ModelBundle:
     """Build an open_clip model in eval mode: THE loader of the package (lesson 02: random-init towers;
     lesson 05 and ``modgap-edu measure FOLDER``: pretrained or random models).
 
@@ -261,12 +289,19 @@ def build(model: Union[str, dict] = "ViT-S-32-alt", pretrained: Optional[str] = 
     weights, preprocess_args = _resolve_weights(name, pretrained, bool(allow_download), cache_dir)
     net, preprocess = _create(name, weights, seed, device, cache_dir, preprocess_args)
     random = weights is None and not name.startswith("local-dir:")
-    return ModelBundle(net, preprocess, _open_clip().get_tokenizer(name), name, seed if random else None,
-                       None if is_random_init(pretrained) else pretrained)
+    return ModelBundle(
+        net,
+        preprocess,
+        _open_clip().get_tokenizer(name),
+        name,
+        seed if random else None,
+        None if is_random_init(pretrained) else pretrained,
+    )
 
 
-def _create(name: str, weights: Optional[str], seed: Optional[int], device: str, cache_dir: Optional[str],
-            preprocess_args: dict):
+def _create(
+    name: str, weights: Optional[str], seed: Optional[int], device: str, cache_dir: Optional[str], preprocess_args: dict
+):
     """``open_clip.create_model_and_transforms`` under a forked, seeded torch RNG; returns (model, preprocess)."""
     import logging
 
@@ -279,16 +314,20 @@ def _create(name: str, weights: Optional[str], seed: Optional[int], device: str,
         try:
             if weights is None:  # silence open_clip's "Model initialized randomly" warning: that is the point
                 root.setLevel(logging.ERROR)
-            net, _, preprocess = oc.create_model_and_transforms(name, pretrained=weights, device=device,
-                                                                cache_dir=cache_dir, **preprocess_args)
+            net, _, preprocess = oc.create_model_and_transforms(
+                name, pretrained=weights, device=device, cache_dir=cache_dir, **preprocess_args
+            )
         except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) refused the checkpoint's objects
-            raise ValueError(f"checkpoint {weights} was refused: it holds objects other than tensors, which are never "
-                             f"loaded (they could run code): {_first_line(exc)}") from None
+            raise ValueError(
+                f"checkpoint {weights} was refused: it holds objects other than tensors, which are never "
+                f"loaded (they could run code): {_first_line(exc)}"
+            ) from None
         except RuntimeError as exc:
             if weights and "download" in str(exc).lower():
                 raise cache.DataUnavailable(
                     f"could not get pretrained weights {weights!r} for {name}: {_first_line(exc)} Pass a checkpoint "
-                    "file or a local folder: build('local-dir:<folder>').") from None
+                    "file or a local folder: build('local-dir:<folder>')."
+                ) from None
             raise
         finally:
             root.setLevel(level)
@@ -301,8 +340,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def save_local_dir(bundle: ModelBundle, folder: Union[str, os.PathLike],
-                   model_cfg: Optional[dict] = None) -> Path:
+def save_local_dir(bundle: ModelBundle, folder: Union[str, os.PathLike], model_cfg: Optional[dict] = None) -> Path:
     """Write ``open_clip_config.json`` + ``open_clip_model.safetensors`` so ``build('local-dir:<folder>')``
     reloads the same weights offline. ``model_cfg`` defaults to the registered config of ``bundle.name``."""
     from safetensors.torch import save_file
@@ -314,8 +352,11 @@ def save_local_dir(bundle: ModelBundle, folder: Union[str, os.PathLike],
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pp = getattr(bundle.model.visual, "preprocess_cfg", None) or {}
-    (folder / "open_clip_config.json").write_text(json.dumps(
-        {"model_cfg": copy.deepcopy(cfg), "preprocess_cfg": {k: v for k, v in pp.items() if k in ("mean", "std")}}))
+    (folder / "open_clip_config.json").write_text(
+        json.dumps(
+            {"model_cfg": copy.deepcopy(cfg), "preprocess_cfg": {k: v for k, v in pp.items() if k in ("mean", "std")}}
+        )
+    )
     state = {k: v.detach().contiguous().clone() for k, v in bundle.model.state_dict().items()}
     save_file(state, str(folder / "open_clip_model.safetensors"))
     return folder
@@ -357,8 +398,13 @@ def _open_image(item: Any):
         raise ValueError(f"could not read image {item} ({type(exc).__name__}: {_first_line(exc)}).") from None
 
 
-def encode_images(bundle: ModelBundle, images: Union[Sequence[Any], torch.Tensor], batch_size: int = 32,
-                  normalize: bool = True, on_batch=None) -> np.ndarray:
+def encode_images(
+    bundle: ModelBundle,
+    images: Union[Sequence[Any], torch.Tensor],
+    batch_size: int = 32,
+    normalize: bool = True,
+    on_batch=None,
+) -> np.ndarray:
     """Image embeddings (N, embed_dim) as float32 numpy, rows L2-normalized (lesson 02, Fig. 2a; lesson 05).
 
     Parameters
@@ -391,8 +437,13 @@ def encode_images(bundle: ModelBundle, images: Union[Sequence[Any], torch.Tensor
     return _encode(len(images), make, bundle.model.encode_image, batch_size, normalize, on_batch)
 
 
-def encode_texts(bundle: ModelBundle, texts: Union[Sequence[str], torch.Tensor], batch_size: int = 64,
-                 normalize: bool = True, on_batch=None) -> np.ndarray:
+def encode_texts(
+    bundle: ModelBundle,
+    texts: Union[Sequence[str], torch.Tensor],
+    batch_size: int = 64,
+    normalize: bool = True,
+    on_batch=None,
+) -> np.ndarray:
     """Text embeddings (N, embed_dim) as float32 numpy, rows L2-normalized (lesson 02, Fig. 2a; lesson 05).
 
     Parameters
@@ -444,9 +495,16 @@ def noise_inputs(bundle: ModelBundle, n: int, seed: int = 42) -> tuple[torch.Ten
     return images, tokens
 
 
-def embed_folder(folder: str | Path, model: str = "ViT-B-32", pretrained: str | None = "openai",
-                 captions: str | Path | None = None, batch_size: int = 32, progress: bool = True,
-                 allow_download: bool = False, seed: int = 0) -> dict:
+def embed_folder(
+    folder: str | Path,
+    model: str = "ViT-B-32",
+    pretrained: str | None = "openai",
+    captions: str | Path | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+    allow_download: bool = False,
+    seed: int = 0,
+) -> dict:
     """Embed a folder of images + captions (``modgap-edu measure FOLDER``, lesson 05) with ``build`` and the
     batched encoders.
 
@@ -474,10 +532,14 @@ def embed_folder(folder: str | Path, model: str = "ViT-B-32", pretrained: str | 
     images, texts, t2i = pair_folder(folder, captions)
     bundle = build(model, pretrained=pretrained, seed=seed, allow_download=allow_download)
     if is_random_init(pretrained) and not bundle.name.startswith("local-dir:"):
-        print(f"warning: {bundle.name} is randomly initialised (--pretrained none, seed {seed}): the numbers describe "
-              "an untrained model.", file=sys.stderr)
-    with tqdm(total=len(images) + len(texts), desc="embedding", unit="item", disable=not progress,
-              file=sys.stderr) as bar:
+        print(
+            f"warning: {bundle.name} is randomly initialised (--pretrained none, seed {seed}): the numbers describe "
+            "an untrained model.",
+            file=sys.stderr,
+        )
+    with tqdm(
+        total=len(images) + len(texts), desc="embedding", unit="item", disable=not progress, file=sys.stderr
+    ) as bar:
         img = encode_images(bundle, images, batch_size=batch_size, normalize=False, on_batch=bar.update)
         txt = encode_texts(bundle, texts, batch_size=batch_size, normalize=False, on_batch=bar.update)
     return {"image": img, "text": txt, "text_to_image": t2i}

@@ -29,13 +29,13 @@ Generic API (any image size, channel count, vocabulary and embedding width)::
 Encoders return raw (unnormalized) features, like ``open_clip``; ``logits`` and the loss
 normalize. ``model.temperature`` is tau = 1 / logit_scale.
 """
+
 from __future__ import annotations
 
 import math
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -100,7 +100,9 @@ class Vocabulary:
             raise ValueError("encode needs at least one caption.")
         width = max(len(r) for r in rows) if length is None else int(length)
         if width < max(len(r) for r in rows):
-            raise ValueError(f"length={length} is shorter than the longest caption ({max(len(r) for r in rows)} words).")
+            raise ValueError(
+                f"length={length} is shorter than the longest caption ({max(len(r) for r in rows)} words)."
+            )
         out = torch.zeros((len(rows), width), dtype=torch.long)
         for i, r in enumerate(rows):
             out[i, : len(r)] = torch.tensor(r, dtype=torch.long)
@@ -111,8 +113,9 @@ class ImageTower(nn.Module):
     """ConvNet image encoder: ``len(widths)`` conv-BN-ReLU blocks (max-pool after all but the last),
     global average pooling, MLP ``widths[-1] -> hidden -> embed_dim``. Input (B, C, H, W)."""
 
-    def __init__(self, in_channels: int = 3, embed_dim: int = 32, widths: Sequence[int] = (32, 64, 128),
-                 hidden: int = 128):
+    def __init__(
+        self, in_channels: int = 3, embed_dim: int = 32, widths: Sequence[int] = (32, 64, 128), hidden: int = 128
+    ):
         super().__init__()
         _positive_ints(in_channels=in_channels, embed_dim=embed_dim, hidden=hidden)
         if not widths:
@@ -153,7 +156,9 @@ class BagOfWordsTower(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         if tokens.ndim != 2 or tokens.dtype != torch.long:
-            raise ValueError(f"tokens must be a (B, L) int64 tensor of word ids, got {tuple(tokens.shape)} {tokens.dtype}.")
+            raise ValueError(
+                f"tokens must be a (B, L) int64 tensor of word ids, got {tuple(tokens.shape)} {tokens.dtype}."
+            )
         mask = (tokens != 0).unsqueeze(-1).float()
         count = mask.sum(dim=1)
         if (count == 0).any():
@@ -167,25 +172,42 @@ class SmallCLIP(nn.Module):
     parametrisation); ``learnable_temperature=False`` freezes it (``requires_grad=False``), like
     ``--freeze_temp`` in the paper's OpenCLIP fork (Schrodi et al. 2025, §3.5 of our notes)."""
 
-    def __init__(self, image_tower: nn.Module, text_tower: nn.Module, temperature: float = 0.07,
-                 learnable_temperature: bool = True):
+    def __init__(
+        self,
+        image_tower: nn.Module,
+        text_tower: nn.Module,
+        temperature: float = 0.07,
+        learnable_temperature: bool = True,
+    ):
         super().__init__()
         tau = V.positive_number(temperature, "temperature")
         self.image_tower = image_tower
         self.text_tower = text_tower
-        self.log_logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / tau)),
-                                            requires_grad=bool(learnable_temperature))
+        self.log_logit_scale = nn.Parameter(
+            torch.tensor(math.log(1.0 / tau)), requires_grad=bool(learnable_temperature)
+        )
 
     @classmethod
-    def build(cls, vocab_size: int, embed_dim: int = 32, in_channels: int = 3, widths: Sequence[int] = (16, 32, 64),
-              hidden: int = 64, word_dim: int = 64, temperature: float = 0.07,
-              learnable_temperature: bool = True) -> "SmallCLIP":
+    def build(
+        cls,
+        vocab_size: int,
+        embed_dim: int = 32,
+        in_channels: int = 3,
+        widths: Sequence[int] = (16, 32, 64),
+        hidden: int = 64,
+        word_dim: int = 64,
+        temperature: float = 0.07,
+        learnable_temperature: bool = True,
+    ) -> "SmallCLIP":
         """The course's default small CLIP: ImageTower(widths 16/32/64) + BagOfWordsTower(64-d words),
         both with a 64-wide MLP head to ``embed_dim``; about 40 k parameters with the MAD vocabulary.
         ~1,400 training samples/s on one CPU core for 28x28 inputs."""
-        return cls(ImageTower(in_channels, embed_dim, widths, hidden),
-                   BagOfWordsTower(vocab_size, embed_dim, word_dim, hidden),
-                   temperature, learnable_temperature)
+        return cls(
+            ImageTower(in_channels, embed_dim, widths, hidden),
+            BagOfWordsTower(vocab_size, embed_dim, word_dim, hidden),
+            temperature,
+            learnable_temperature,
+        )
 
     @property
     def logit_scale(self) -> torch.Tensor:
@@ -211,8 +233,11 @@ class SmallCLIP(nn.Module):
 
     def forward(self, images: torch.Tensor, tokens: torch.Tensor):
         """(unit image features, unit text features, logit scale)."""
-        return (F.normalize(self.encode_image(images), dim=1), F.normalize(self.encode_text(tokens), dim=1),
-                self.logit_scale)
+        return (
+            F.normalize(self.encode_image(images), dim=1),
+            F.normalize(self.encode_text(tokens), dim=1),
+            self.logit_scale,
+        )
 
     def logits(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         x, y, scale = self(images, tokens)
@@ -255,8 +280,14 @@ class MLPImageTower(nn.Module):
     def __init__(self, in_pixels: int = 64, hidden: int = 128, embed_dim: int = 32):
         super().__init__()
         _positive_ints(in_pixels=in_pixels, hidden=hidden, embed_dim=embed_dim)
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(in_pixels, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, embed_dim))
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_pixels, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, embed_dim),
+        )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images)

@@ -12,6 +12,7 @@
   (``mad_clip.embed_mad`` and ``init_vs_opt.embed`` use it).
 * ``logit_entropy``: the entropy of the softmax rows/columns of a logit matrix (lesson 04 Sec. 5).
 """
+
 from __future__ import annotations
 
 import math
@@ -59,9 +60,16 @@ def _schedule(step: int, total: int, warmup: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float, temperature_lr_scale: float = 1.0,
-                   kind: str = "adamw", betas: tuple[float, float] = (0.9, 0.999),
-                   eps: float = 1e-8, decay_all: bool = False) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: nn.Module,
+    lr: float,
+    weight_decay: float,
+    temperature_lr_scale: float = 1.0,
+    kind: str = "adamw",
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    decay_all: bool = False,
+) -> torch.optim.Optimizer:
     """The optimizer of ``train_clip``: AdamW (decoupled weight decay) or Adam (L2 penalty; 0 in lesson 03).
 
     Weight decay applies to matrices and conv kernels only (not to biases, norms or the logit scale);
@@ -126,13 +134,26 @@ def _check_recipe(epochs, optimizer: str, schedule: str) -> int:
     return V.integer(epochs, "epochs", 1)
 
 
-def train_clip(model: nn.Module, batches: Callable[[int], Sequence], epochs: int, lr: float = 2e-3,
-               weight_decay: float = 0.1, warmup: float = 0.05, progress: bool | None = None,
-               on_epoch_end: Callable[[int, nn.Module], dict] | None = None, desc: str = "training",
-               threads: int | None = None, temperature_lr_scale: float = 1.0, *, optimizer: str = "adamw",
-               betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, schedule: str = "warmup_cosine",
-               loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = clip_loss_scaled,
-               decay_all: bool = False) -> list[dict]:
+def train_clip(
+    model: nn.Module,
+    batches: Callable[[int], Sequence],
+    epochs: int,
+    lr: float = 2e-3,
+    weight_decay: float = 0.1,
+    warmup: float = 0.05,
+    progress: bool | None = None,
+    on_epoch_end: Callable[[int, nn.Module], dict] | None = None,
+    desc: str = "training",
+    threads: int | None = None,
+    temperature_lr_scale: float = 1.0,
+    *,
+    optimizer: str = "adamw",
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    schedule: str = "warmup_cosine",
+    loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = clip_loss_scaled,
+    decay_all: bool = False,
+) -> list[dict]:
     """The course's one CLIP training loop (lessons 03-05; symmetric CLIP loss, Liang et al. 2022, Sec. 4.1).
 
     Parameters
@@ -220,12 +241,19 @@ def _train_epoch(epoch: int, model: nn.Module, epoch_batches: Iterable, opt, sch
         losses.append(float(loss.detach()))
         bar.update(1)
         bar.set_postfix(loss=f"{losses[-1]:.3f}", tau=f"{float(1 / scale.detach()):.4f}")
-    return {"epoch": epoch, "loss": float(np.mean(losses)), "temperature": float(1 / model.logit_scale.detach()),
-            "entropy": float(np.mean(entropies)), "seconds": time.perf_counter() - t0}
+    return {
+        "epoch": epoch,
+        "loss": float(np.mean(losses)),
+        "temperature": float(1 / model.logit_scale.detach()),
+        "entropy": float(np.mean(entropies)),
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 @torch.no_grad()
-def embed_pairs(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> tuple[np.ndarray, np.ndarray]:
+def embed_pairs(
+    model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]
+) -> tuple[np.ndarray, np.ndarray]:
     """The course's one embed loop: unit-norm image and text features of ``(images, tokens)`` batches.
 
     Batched ``no_grad`` encoding with ``model.encode_image`` / ``model.encode_text`` in eval mode (the

@@ -1,4 +1,5 @@
 """Figures of the gap-fate experiment (lessons 01/03; ``gap_fate``): pure functions returning Figures."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,7 +37,9 @@ def plot_phase_diagram(grid: dict) -> Figure:
     if not grid.get("runs"):
         raise ValueError("grid has no runs: pass the output of phase_grid() or load_phase_grid().")
     panels = _panels(grid)
-    taus = sorted({r["tau"] for r in grid["runs"]}, key=lambda t: (isinstance(t, str), t if not isinstance(t, str) else 0))
+    taus = sorted(
+        {r["tau"] for r in grid["runs"]}, key=lambda t: (isinstance(t, str), t if not isinstance(t, str) else 0)
+    )
     dims = sorted({r["dim"] for r in grid["runs"]})
     fig = new_figure(3.0 * len(panels) + 1.0, 0.55 * len(dims) + 1.9)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
@@ -44,7 +47,9 @@ def plot_phase_diagram(grid: dict) -> Figure:
         mean = np.full((len(dims), len(taus)), np.nan)
         for i, dim in enumerate(dims):
             for j, tau in enumerate(taus):
-                runs = [r for r in grid["runs"] if (r["share"], r["mismatch"], r["dim"], r["tau"]) == (share, mm, dim, tau)]
+                runs = [
+                    r for r in grid["runs"] if (r["share"], r["mismatch"], r["dim"], r["tau"]) == (share, mm, dim, tau)
+                ]
                 if not runs:
                     continue
                 m, half, conv = _cell(runs)
@@ -55,14 +60,18 @@ def plot_phase_diagram(grid: dict) -> Figure:
         ax.set_xticks(range(len(taus)), [f"{t:g}" if not isinstance(t, str) else t for t in taus], fontsize=7)
         ax.set_yticks(range(len(dims)), [str(d) for d in dims], fontsize=7)
         ax.set_xlabel("temperature τ", fontsize=8)
-        ax.set_title(f"share {share} (H(img|cap) = {np.log2(share):.0f} bit)" + (f", mismatch {mm:g}" if mm else ""),
-                     fontsize=8)
+        ax.set_title(
+            f"share {share} (H(img|cap) = {np.log2(share):.0f} bit)" + (f", mismatch {mm:g}" if mm else ""), fontsize=8
+        )
     axes[0].set_ylabel("dimension", fontsize=8)
     cb = fig.colorbar(im, ax=list(axes), shrink=0.9)
     cb.set_label("final L2M / initial L2M", fontsize=8)
     steps = grid.get("settings", {}).get("max_steps")
-    fig.suptitle("Gap fate after CLIP training (mean ± half-range over seeds; c = converged fraction"
-                 + (f", cap {steps} steps)" if steps else ")"), fontsize=9)
+    fig.suptitle(
+        "Gap fate after CLIP training (mean ± half-range over seeds; c = converged fraction"
+        + (f", cap {steps} steps)" if steps else ")"),
+        fontsize=9,
+    )
     return fig
 
 
@@ -100,8 +109,11 @@ def plot_gap_fate_trajectory(result: dict) -> Figure:
         ax.tick_params(labelsize=7)
         ax.axvline(result["steps"], color="0.7", lw=0.6)
     tau = result["tau"] if isinstance(result["tau"], str) else f"{result['tau']:g}"
-    fig.suptitle(f"τ = {tau}, dim {result['dim']}, share {result['share']}, mismatch {result['mismatch']:g}: "
-                 f"L2M {result['l2m_start']:.2f} → {result['l2m_end']:.2f}, "
-                 + ("converged" if result["converged"] else f"not converged ({result['reason']})")
-                 + f" at step {result['steps']}", fontsize=9)
+    fig.suptitle(
+        f"τ = {tau}, dim {result['dim']}, share {result['share']}, mismatch {result['mismatch']:g}: "
+        f"L2M {result['l2m_start']:.2f} → {result['l2m_end']:.2f}, "
+        + ("converged" if result["converged"] else f"not converged ({result['reason']})")
+        + f" at step {result['steps']}",
+        fontsize=9,
+    )
     return fig

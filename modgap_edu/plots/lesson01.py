@@ -1,13 +1,14 @@
 """Figures of lesson 01 (pure functions returning matplotlib Figures; no pyplot state)."""
+
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from modgap_edu.toys import sphere as toy
 from modgap_edu.plots.live_figure import LiveFigure
 from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, draw_sphere
 from modgap_edu.plots.widgets import new_figure
+from modgap_edu.toys import sphere as toy
 
 
 def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = True) -> tuple:
@@ -30,8 +31,10 @@ def draw_sphere_panel(ax, run: toy.ToyRun, title: str = "", show_start: bool = T
 
 def sphere_title(run: toy.ToyRun, title: str) -> str:
     f = run.final
-    return (f"{title}\nalign {f['align']:.2f} · unif {0.5 * (f['uniform_image'] + f['uniform_text']):.2f}"
-            f" · gap {f['gap']:.2f}")
+    return (
+        f"{title}\nalign {f['align']:.2f} · unif {0.5 * (f['uniform_image'] + f['uniform_text']):.2f}"
+        f" · gap {f['gap']:.2f}"
+    )
 
 
 def plot_objectives(runs: list) -> Figure:
@@ -44,8 +47,9 @@ def plot_objectives(runs: list) -> Figure:
         name = run.objective + (f" (τ = {run.temperature:.3g})" if run.objective == "clip" else "")
         draw_sphere_panel(ax, run, name)
     axes[0].legend(loc="lower left", fontsize=7, frameon=False)
-    fig.suptitle("Faded: start (two narrow caps). Solid: after 300 Adam steps. Grey lines join matched pairs.",
-                 fontsize=9)
+    fig.suptitle(
+        "Faded: start (two narrow caps). Solid: after 300 Adam steps. Grey lines join matched pairs.", fontsize=9
+    )
     return fig
 
 
@@ -92,8 +96,9 @@ class TemperatureDemo(LiveFigure):
         unif = 0.5 * (f["uniform_image"] + f["uniform_text"])
         self.ax_sphere.set_title(sphere_title(run, f"CLIP loss, τ = {tau:.3g}"), fontsize=9, y=1.0)
         self.tau_line.set_xdata([tau, tau])
-        self.ax_curve.set_title(f"τ = {tau:.3g}: align {f['align']:.2f}, uniformity {unif:.2f}, gap {f['gap']:.2f}",
-                                fontsize=9)
+        self.ax_curve.set_title(
+            f"τ = {tau:.3g}: align {f['align']:.2f}, uniformity {unif:.2f}, gap {f['gap']:.2f}", fontsize=9
+        )
         return False
 
 

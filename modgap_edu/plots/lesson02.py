@@ -3,6 +3,7 @@
 Built with ``widgets.new_figure`` (not pyplot), so a slider callback never draws twice.
 Images are red, texts blue (``plots.style``), as in Liang et al. 2022, Fig. 1.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional
@@ -11,14 +12,13 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import cone, dimensions, metrics
+from modgap_edu.core import validation as V
 from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, TEXT_COLOR, draw_unit_circle, palette
 from modgap_edu.plots.widgets import new_figure
 
 # activations are not modalities: no red or blue
-ACT_COLORS = {"sigmoid": "#9467bd", "leaky_relu": "#ff7f0e", "relu": "#8c564b", "tanh": "#2ca02c",
-              "linear": "#17becf"}
+ACT_COLORS = {"sigmoid": "#9467bd", "leaky_relu": "#ff7f0e", "relu": "#8c564b", "tanh": "#2ca02c", "linear": "#17becf"}
 
 
 def pca_2d(x: Any, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +52,9 @@ def plot_gap_pca(image_emb: Any, text_emb: Any, title: str = "", max_lines: int 
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
     gap = float(np.linalg.norm(x.mean(axis=0) - y.mean(axis=0)))
-    ax.set_title((title + "\n" if title else "") + f"gap ||mean(x) - mean(y)|| = {gap:.3f} (in {x.shape[1]}-d)",
-                 fontsize=10)
+    ax.set_title(
+        (title + "\n" if title else "") + f"gap ||mean(x) - mean(y)|| = {gap:.3f} (in {x.shape[1]}-d)", fontsize=10
+    )
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     ax.set_aspect("equal", adjustable="datalim")
     return fig
@@ -100,19 +101,28 @@ def plot_sigmoid_toy(depth: int = 2, weight_std: float = 2.0, seed: int = 1) -> 
     return fig
 
 
-def plot_layerwise(curves: Mapping[str, np.ndarray], show_paper: bool = True,
-                   title: str = "Liang Fig. 2b protocol: 25 random layers, 1024 inputs, dim 512") -> Figure:
+def plot_layerwise(
+    curves: Mapping[str, np.ndarray],
+    show_paper: bool = True,
+    title: str = "Liang Fig. 2b protocol: 25 random layers, 1024 inputs, dim 512",
+) -> Figure:
     """Average cosine similarity per layer for each activation, the 1/pi line, and the paper's values."""
     fig = new_figure(9.6, 4.2)
     ax = fig.add_subplot()
     for act, vals in curves.items():
-        ax.plot(np.arange(len(vals)), vals, "-o", ms=3, color=ACT_COLORS.get(act), label=f"Linear+{act}"
-                if act != "linear" else "Linear only")
+        ax.plot(
+            np.arange(len(vals)),
+            vals,
+            "-o",
+            ms=3,
+            color=ACT_COLORS.get(act),
+            label=f"Linear+{act}" if act != "linear" else "Linear only",
+        )
     ax.axhline(1 / np.pi, color="0.4", ls=":", label="1/π (one ReLU layer, orthogonal inputs)")
     if show_paper:
         ref = cone.PAPER_FIG2B_RELU
         ax.plot(np.arange(len(ref)), ref, "kx", ms=6, label="paper, ReLU (official notebook)")
-        for i, (act, layer, val) in enumerate(cone.PAPER_FIG2B_READ):
+        for i, (_act, layer, val) in enumerate(cone.PAPER_FIG2B_READ):
             ax.plot(layer, val, "k^", ms=6, mfc="none", label="paper, read off Fig. 2b" if i == 0 else None)
     ax.set_xlabel("layer (0 = input)")
     ax.set_ylabel("average cosine similarity")
@@ -122,8 +132,9 @@ def plot_layerwise(curves: Mapping[str, np.ndarray], show_paper: bool = True,
     return fig
 
 
-def plot_cosine_histograms(panels: Mapping[str, np.ndarray], paper_means: Optional[Mapping[str, float]] = None,
-                           title: str = "") -> Figure:
+def plot_cosine_histograms(
+    panels: Mapping[str, np.ndarray], paper_means: Optional[Mapping[str, float]] = None, title: str = ""
+) -> Figure:
     """Fig. 2a-style histograms of off-diagonal pairwise cosines, one panel per encoder/input."""
     k = len(panels)
     cols = min(k, 2)
@@ -139,8 +150,15 @@ def plot_cosine_histograms(panels: Mapping[str, np.ndarray], paper_means: Option
         if paper_means and name in paper_means:
             ax.axvline(paper_means[name], color="k", ls="--", lw=1.2)
             label += f"\npaper {paper_means[name]:.2f} (dashed)"
-        ax.text(0.03, 0.95, label, transform=ax.transAxes, va="top", fontsize=8.5,
-                bbox=dict(fc="white", ec="0.8", alpha=0.9))
+        ax.text(
+            0.03,
+            0.95,
+            label,
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8.5,
+            bbox=dict(fc="white", ec="0.8", alpha=0.9),
+        )
         ax.set_title(name, fontsize=9.5)
         ax.set_xlim(-1, 1)
         ax.set_xlabel("cosine similarity", fontsize=8)
@@ -165,7 +183,7 @@ def plot_cones_by_seed(embeddings: Any, title: str = "") -> Figure:
     fig = new_figure(5.6, 4.8)
     ax = fig.add_subplot()
     for k, color in enumerate(palette(s)):  # one image tower per seed: not the text colour, not red for all
-        c = coords[k * n:(k + 1) * n]
+        c = coords[k * n : (k + 1) * n]
         ax.scatter(c[:, 0], c[:, 1], s=14, color=color, label=f"seed {k}", alpha=0.85)
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}%)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}%)")
@@ -185,8 +203,7 @@ def plot_theorem1(cos_before: np.ndarray, cos_after: np.ndarray, condition: np.n
     ax.set_xlabel("cos(u, v) before")
     ax.set_ylabel("cos(ReLU(Wu+b), ReLU(Wv+b)) after")
     frac = float((ca[ok] > cb[ok]).mean()) if ok.any() else float("nan")
-    ax.set_title(f"Theorem 1: cosine increased for {100 * frac:.1f}% of pairs where the premise holds",
-                 fontsize=9.5)
+    ax.set_title(f"Theorem 1: cosine increased for {100 * frac:.1f}% of pairs where the premise holds", fontsize=9.5)
     ax.legend(fontsize=8)
     ax.set_xlim(-1.02, 1.02)
     ax.set_ylim(-0.05, 1.02)
@@ -279,10 +296,12 @@ def plot_two_cones(image_emb: Any, text_emb: Any, title: str = "") -> Figure:
     ax.scatter(0, 0, marker="+", s=60, c="k", zorder=5)
     half = [cone.cone_half_angle_deg(cone.mean_pairwise_cosine(e)) for e in (x, y)]
     between = float(np.degrees(np.arccos(np.clip(e1 @ (my / np.linalg.norm(my)), -1, 1))))
-    ax.set_title((title + "\n" if title else "")
-                 + f"angle between the cone axes {between:.1f}°; gap L2M = {metrics.l2m(x, y):.3f} (arrow)\n"
-                 f"arccos(mean cosine) within a cone: image {half[0]:.1f}°, text {half[1]:.1f}° (all dims)",
-                 fontsize=9)
+    ax.set_title(
+        (title + "\n" if title else "")
+        + f"angle between the cone axes {between:.1f}°; gap L2M = {metrics.l2m(x, y):.3f} (arrow)\n"
+        f"arccos(mean cosine) within a cone: image {half[0]:.1f}°, text {half[1]:.1f}° (all dims)",
+        fontsize=9,
+    )
     ax.set_xlabel("along the image cone axis")
     ax.set_ylabel("towards the text cone axis")
     ax.set_aspect("equal")

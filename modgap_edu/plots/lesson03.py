@@ -12,18 +12,19 @@
 Figures are built with ``widgets.new_figure`` (not pyplot), so nothing is drawn twice. Colours and the
 sphere come from ``plots.style`` (images red, texts blue, as in every lesson).
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import shift as S
-from modgap_edu.toys import six_pairs
+from modgap_edu.core import validation as V
 from modgap_edu.plots.live_figure import LiveFigure
 from modgap_edu.plots.style import HIGHLIGHT_COLOR, IMAGE_COLOR, LIVE_COLOR, TEXT_COLOR, draw_sphere
 from modgap_edu.plots.widgets import new_figure
+from modgap_edu.toys import six_pairs
 
 SLIDER_TAUS = 10.0 ** (-2 + np.arange(21) / 10)  # log_slider(.., 0.01, 1, steps_per_decade=10)
 SLIDER_ALPHAS = np.round(np.arange(-1.0, 3.0 + 1e-9, 0.05), 2)
@@ -36,17 +37,24 @@ class ShiftDemo(LiveFigure):
     ``n_show`` pairs (a fixed, seeded subset) are drawn in the PCA panel.
     """
 
-    def __init__(self, image_emb: Any, text_emb: Any, alphas: Sequence[float] = SLIDER_ALPHAS,
-                 temperatures: Sequence[float] = SLIDER_TAUS, batch_size: int = 50, n_show: int = 120,
-                 label: str = "", seed: int = 0):
+    def __init__(
+        self,
+        image_emb: Any,
+        text_emb: Any,
+        alphas: Sequence[float] = SLIDER_ALPHAS,
+        temperatures: Sequence[float] = SLIDER_TAUS,
+        batch_size: int = 50,
+        n_show: int = 120,
+        label: str = "",
+        seed: int = 0,
+    ):
         with S.few_blas_threads():
             self._setup(image_emb, text_emb, alphas, temperatures, batch_size, n_show, label, seed)
 
     def _setup(self, image_emb, text_emb, alphas, temperatures, batch_size, n_show, label, seed) -> None:
         self.x, self.y = S._checked_pair(image_emb, text_emb)
         self.label = label
-        self.land = S.loss_landscape(self.x, self.y, temperatures=temperatures, alphas=alphas,
-                                     batch_size=batch_size)
+        self.land = S.loss_landscape(self.x, self.y, temperatures=temperatures, alphas=alphas, batch_size=batch_size)
         self.gap0 = float(np.linalg.norm(self.x.mean(0) - self.y.mean(0)))
         self.mean = np.vstack([self.x, self.y]).mean(axis=0)
         self.pcs = S._top_pcs(self.x, self.y, 2)  # PC1 oriented like the signed gap
@@ -78,15 +86,24 @@ class ShiftDemo(LiveFigure):
         hit = np.nonzero(np.isclose(self.land.shifts, a, atol=1e-9))[0]
         if hit.size:
             k = hit[0]
-            return {"alpha": a, "temperature": tau, "signed_gap": float(self.land.signed_gap[k]),
-                    "official": float(self.land.loss_at(tau, "official")[k]),
-                    "symmetric": float(self.land.loss_at(tau, "symmetric")[k])}
+            return {
+                "alpha": a,
+                "temperature": tau,
+                "signed_gap": float(self.land.signed_gap[k]),
+                "official": float(self.land.loss_at(tau, "official")[k]),
+                "symmetric": float(self.land.loss_at(tau, "symmetric")[k]),
+            }
         with S.few_blas_threads():
             xs, ys = S.shift_embeddings(self.x, self.y, alpha=a)
             sims = [xs[b] @ ys[b].T for b in S._batches(len(xs), self.land.batch_size, self.land.drop_last)]
             i2t, sym = S._batch_losses(sims, tau)
-            return {"alpha": a, "temperature": tau, "signed_gap": S.signed_gap(xs, ys, self.land.pc1),
-                    "official": float(i2t), "symmetric": float(sym)}
+            return {
+                "alpha": a,
+                "temperature": tau,
+                "signed_gap": S.signed_gap(xs, ys, self.land.pc1),
+                "official": float(i2t),
+                "symmetric": float(sym),
+            }
 
     def plot(self, alpha: float = 0.0, temperature: float = 0.01):
         """Lesson 03 demo (Liang Fig. 3a-d): PCA before/after the alpha-shift and loss vs remaining gap at tau.
@@ -116,9 +133,10 @@ class ShiftDemo(LiveFigure):
         self.legend1 = ax1.legend(loc="upper left", fontsize=8, markerscale=1.5)
         ax1.text(0.01, 0.01, "faint: before the shift; X: centroids", transform=ax1.transAxes, fontsize=7, color="0.4")
         gaps = self.land.signed_gap
-        self.off_line, = ax2.plot(gaps, np.zeros_like(gaps), c="tab:green", lw=2, label="official: image→text CE")
-        self.sym_line, = ax2.plot(gaps, np.zeros_like(gaps), c="tab:purple", lw=1.5, ls="--",
-                                  label="symmetric CLIP loss")
+        (self.off_line,) = ax2.plot(gaps, np.zeros_like(gaps), c="tab:green", lw=2, label="official: image→text CE")
+        (self.sym_line,) = ax2.plot(
+            gaps, np.zeros_like(gaps), c="tab:purple", lw=1.5, ls="--", label="symmetric CLIP loss"
+        )
         ax2.axvline(self.gap0, c="0.5", ls=":", lw=1)
         ax2.text(self.gap0, 0.98, " unshifted", color="0.4", fontsize=8, va="top", transform=ax2.get_xaxis_transform())
         self.off_pt = ax2.scatter([0], [0], s=70, c="tab:green", edgecolor="k", zorder=3)
@@ -129,8 +147,18 @@ class ShiftDemo(LiveFigure):
         ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.45, -0.12), ncol=3, frameon=False)
         if self.label:
             fig.suptitle(self.label, fontsize=9)
-        self.dynamic(self.pair_lines, self.img_pts, self.txt_pts, self.img_c, self.txt_c, self.legend1, ax1.title,
-                     self.off_pt, self.sym_pt, ax2.title)
+        self.dynamic(
+            self.pair_lines,
+            self.img_pts,
+            self.txt_pts,
+            self.img_c,
+            self.txt_c,
+            self.legend1,
+            ax1.title,
+            self.off_pt,
+            self.sym_pt,
+            ax2.title,
+        )
         self._tau = None
         self.update(alpha, temperature)
         return fig
@@ -143,12 +171,15 @@ class ShiftDemo(LiveFigure):
         self.txt_pts.set_offsets(py)
         self.img_c.set_offsets([cx])
         self.txt_c.set_offsets([cy])
-        self.ax1.set_title(f"α = {p['alpha']:+.2f}: remaining gap {p['signed_gap']:+.3f} (was {self.gap0:.3f})",
-                           fontsize=10)
+        self.ax1.set_title(
+            f"α = {p['alpha']:+.2f}: remaining gap {p['signed_gap']:+.3f} (was {self.gap0:.3f})", fontsize=10
+        )
         self.off_pt.set_offsets([[p["signed_gap"], p["official"]]])
         self.sym_pt.set_offsets([[p["signed_gap"], p["symmetric"]]])
-        self.ax2.set_title(f"τ = {p['temperature']:.3g}: loss {p['official']:.3f} (official), {p['symmetric']:.3f} "
-                           f"(symmetric)", fontsize=10)
+        self.ax2.set_title(
+            f"τ = {p['temperature']:.3g}: loss {p['official']:.3f} (official), {p['symmetric']:.3f} (symmetric)",
+            fontsize=10,
+        )
         if p["temperature"] == self._tau:
             return False
         self._tau = p["temperature"]  # new curves and axis limits: the static part changes too
@@ -163,8 +194,12 @@ class ShiftDemo(LiveFigure):
         return True
 
 
-def plot_shift_landscapes(land: S.ShiftLandscape, temperatures: Sequence[float] = (0.01, 0.02, 1.0),
-                          gap0: Optional[float] = None, title: str = ""):
+def plot_shift_landscapes(
+    land: S.ShiftLandscape,
+    temperatures: Sequence[float] = (0.01, 0.02, 1.0),
+    gap0: Optional[float] = None,
+    title: str = "",
+):
     """Lesson 03: Liang Fig. 3b-d: loss vs signed remaining gap, one panel per temperature, both protocols."""
     taus = [V.positive_number(t, "temperature") for t in temperatures]
     fig = new_figure(3.6 * len(taus), 3.4)
@@ -209,17 +244,28 @@ class SphereToyDemo(LiveFigure):
         ax1.text(*(imgs[1] * 1.15), "I1", fontsize=7, color=IMAGE_COLOR)
         self.legend1 = ax1.legend(fontsize=7, loc="lower left")
         deltas = six_pairs.PAPER_DELTAS
-        self.mis_line, = ax2.plot(deltas, np.zeros_like(deltas), c=HIGHLIGHT_COLOR, lw=2, label="mismatched (Fig. 3g)")
-        self.mat_line, = ax2.plot(deltas, np.zeros_like(deltas), c="tab:gray", lw=1.5, ls="--",
-                                  label="matched (Supp. Fig. 9)")
+        (self.mis_line,) = ax2.plot(
+            deltas, np.zeros_like(deltas), c=HIGHLIGHT_COLOR, lw=2, label="mismatched (Fig. 3g)"
+        )
+        (self.mat_line,) = ax2.plot(
+            deltas, np.zeros_like(deltas), c="tab:gray", lw=1.5, ls="--", label="matched (Supp. Fig. 9)"
+        )
         self.mis_pt = ax2.scatter([0], [0], s=60, c=HIGHLIGHT_COLOR, edgecolor="k", zorder=3)
         self.mat_pt = ax2.scatter([0], [0], s=45, c="tab:gray", edgecolor="k", zorder=3)
         ax2.set_xlabel("Δθ: polar offset of the texts (degrees)")
         ax2.set_ylabel("symmetric CLIP loss (batch of 6)")
         ax2.set_xticks(np.arange(-90, 91, 30))
         ax2.legend(fontsize=8)
-        self.dynamic(self.txt_pts, *self.pair_lines, *self.txt_labels, self.legend1, ax1.title,
-                     self.mis_pt, self.mat_pt, ax2.title)
+        self.dynamic(
+            self.txt_pts,
+            *self.pair_lines,
+            *self.txt_labels,
+            self.legend1,
+            ax1.title,
+            self.mis_pt,
+            self.mat_pt,
+            ax2.title,
+        )
         self._tau = None
         self.update(delta_theta_deg, temperature)
         return fig
@@ -283,14 +329,24 @@ def plot_init_vs_opt(asset: dict, live: Optional[Sequence[dict]] = None, mid_epo
     last = int(asset["epochs"])
     fig = new_figure(10.5, 3.8)
     axes = fig.subplots(1, 2, width_ratios=[3, 2])
-    ours = {v: [[r["gap_init"] for r in asset["results"] if r["variant"] == v],
-                [r["gap_per_epoch"][mid_epoch - 1] for r in asset["results"] if r["variant"] == v],
-                [r["gap_trained"] for r in asset["results"] if r["variant"] == v]]
-            for v in ("original", "amended")}
+    ours = {
+        v: [
+            [r["gap_init"] for r in asset["results"] if r["variant"] == v],
+            [r["gap_per_epoch"][mid_epoch - 1] for r in asset["results"] if r["variant"] == v],
+            [r["gap_trained"] for r in asset["results"] if r["variant"] == v],
+        ]
+        for v in ("original", "amended")
+    }
     paper = {v: [PAPER[v]["init"], PAPER[v]["trained"]] for v in ("original", "amended")}
-    panels = ((axes[0], ours, ["init", f"epoch {mid_epoch}", f"epoch {last}"],
-               f"ours: small CLIP on digits, τ = 1/100 ({len(ours['original'][0])} seeds)"),
-              (axes[1], paper, ["init", "trained"], "Liang et al. 2022: ViT-B/16, COCO (3 seeds)"))
+    panels = (
+        (
+            axes[0],
+            ours,
+            ["init", f"epoch {mid_epoch}", f"epoch {last}"],
+            f"ours: small CLIP on digits, τ = 1/100 ({len(ours['original'][0])} seeds)",
+        ),
+        (axes[1], paper, ["init", "trained"], "Liang et al. 2022: ViT-B/16, COCO (3 seeds)"),
+    )
     for ax, table, stages, title in panels:
         ticks, labels = [], []
         for j, variant in enumerate(("original", "amended")):
@@ -307,9 +363,13 @@ def plot_init_vs_opt(asset: dict, live: Optional[Sequence[dict]] = None, mid_epo
     for r in live or []:
         j = 0 if r["variant"] == "original" else 1
         x0 = j * (3 + 0.7)
-        axes[0].scatter([x0, x0 + 1], [r["gap_init"], r["gap_trained"]], marker="*", s=130, c=LIVE_COLOR, edgecolor="k", zorder=4)
+        axes[0].scatter(
+            [x0, x0 + 1], [r["gap_init"], r["gap_trained"]], marker="*", s=130, c=LIVE_COLOR, edgecolor="k", zorder=4
+        )
     if live:
-        axes[0].scatter([], [], marker="*", s=130, c=LIVE_COLOR, edgecolor="k", label=f"your live run ({mid_epoch} epochs)")
+        axes[0].scatter(
+            [], [], marker="*", s=130, c=LIVE_COLOR, edgecolor="k", label=f"your live run ({mid_epoch} epochs)"
+        )
         axes[0].legend(fontsize=8, loc="upper right")
     top = max(ax.get_ylim()[1] for ax in axes)
     for ax in axes:

@@ -3,6 +3,7 @@
 Pure functions returning ``matplotlib.figure.Figure`` (via ``widgets.new_figure``); the widget
 callback ``sweep_explorer`` reads only cached numbers, so it answers in milliseconds.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -10,7 +11,6 @@ from typing import Sequence
 import numpy as np
 
 from modgap_edu.core import dimensions
-
 from modgap_edu.experiments import mad_sweep as S
 from modgap_edu.mad import digits, factors
 from modgap_edu.mad.dataset import FACTORS
@@ -20,13 +20,18 @@ from modgap_edu.plots.widgets import new_figure
 
 MODE_LABELS = ["object\nonly", "k=1", "k=2", "k=3", "k=4", "k=5"]
 LABELS = {
-    "rmg": "RMG (full captions)", "l2m": "L2M (full captions)", "moad_image": "MOAD image (digit vs colour)",
-    "moad_text": "MOAD text (digit vs colour)", "moad_image_attributes": "MOAD image (mean of 5 attributes)",
-    "zero_shot_digit": "zero-shot digit (prompt '3')", "zero_shot_color": "zero-shot colour (prompt ensemble)",
+    "rmg": "RMG (full captions)",
+    "l2m": "L2M (full captions)",
+    "moad_image": "MOAD image (digit vs colour)",
+    "moad_text": "MOAD text (digit vs colour)",
+    "moad_image_attributes": "MOAD image (mean of 5 attributes)",
+    "zero_shot_digit": "zero-shot digit (prompt '3')",
+    "zero_shot_color": "zero-shot colour (prompt ensemble)",
     "zero_shot_attributes": "zero-shot attributes (mean of 5)",
     "zero_shot_digit_full": "zero-shot digit (full-caption ensemble)",
     "zero_shot_color_full": "zero-shot colour (full-caption ensemble)",
-    "temperature": "learned temperature τ", "entropy": "logit entropy (nats)",
+    "temperature": "learned temperature τ",
+    "entropy": "logit entropy (nats)",
 }
 
 
@@ -34,8 +39,7 @@ def _mode_x(k) -> int:
     return 0 if k is None else int(k)
 
 
-def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str | None = None,
-           label: str | None = None):
+def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str | None = None, label: str | None = None):
     color = metric_color(metric) if color is None else color
     rows = S.runs(data, "sweep", main_object="digit")
     xs = np.arange(len(S.MODES))
@@ -45,18 +49,40 @@ def _panel(ax, data: dict, metric: str, live: dict | None = None, color: str | N
         means.append(np.mean(vals) if vals else np.nan)
         stds.append(np.std(vals) if vals else np.nan)
         ax.scatter([_mode_x(k)] * len(vals), vals, s=10, color=color, alpha=0.45, zorder=2)
-    ax.errorbar(xs, means, yerr=stds, color=color, marker="o", ms=4, capsize=3, lw=1.5, zorder=3,
-                label=label or f"shipped sweep, mean ± std over {len({r['seed'] for r in rows})} seeds")
+    ax.errorbar(
+        xs,
+        means,
+        yerr=stds,
+        color=color,
+        marker="o",
+        ms=4,
+        capsize=3,
+        lw=1.5,
+        zorder=3,
+        label=label or f"shipped sweep, mean ± std over {len({r['seed'] for r in rows})} seeds",
+    )
     if live is not None and metric in live:
-        ax.scatter([_mode_x(live["k"])], [live[metric]], marker="*", s=180, color=LIVE_COLOR, edgecolor="k",
-                   zorder=5, label="your live run")
+        ax.scatter(
+            [_mode_x(live["k"])],
+            [live[metric]],
+            marker="*",
+            s=180,
+            color=LIVE_COLOR,
+            edgecolor="k",
+            zorder=5,
+            label="your live run",
+        )
     ax.set_xticks(xs, MODE_LABELS, fontsize=8)
     ax.set_title(LABELS.get(metric, metric), fontsize=9)
     ax.grid(alpha=0.3)
 
 
-def plot_sweep(data: dict, metrics: Sequence[str] = ("rmg", "l2m", "moad_image", "moad_text"),
-               live: dict | None = None, ncols: int = 4):
+def plot_sweep(
+    data: dict,
+    metrics: Sequence[str] = ("rmg", "l2m", "moad_image", "moad_text"),
+    live: dict | None = None,
+    ncols: int = 4,
+):
     """Lesson 04 §3: each metric vs caption information (object only, k = 1..5) with seed spread;
     ``live``: an ``evaluate_mad`` dict plus ``"k"`` drawn as a star. Each metric in its ``style.METRIC_COLORS``
     colour (MOAD image/text in the image/text colour)."""
@@ -84,8 +110,10 @@ def plot_history(history: list[dict]):
     for ax, key in zip(axes, ("loss", "temperature", "rmg")):
         if all(key in h for h in history):
             ax.plot(ep, [h[key] for h in history], marker="o")
-        ax.set_title({"loss": "CLIP loss (training)", "temperature": "temperature τ", "rmg": "RMG (test, full captions)"}[key],
-                     fontsize=9)
+        ax.set_title(
+            {"loss": "CLIP loss (training)", "temperature": "temperature τ", "rmg": "RMG (test, full captions)"}[key],
+            fontsize=9,
+        )
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     return fig
@@ -96,17 +124,33 @@ def plot_presence(data: dict):
     digit = S.runs(data, "sweep", k=1, main_object="digit")
     colour = S.runs(data, "presence", k=1, main_object="colors")
     metrics = ("moad_image", "moad_text", "zero_shot_digit_full", "zero_shot_color_full", "rmg")
-    names = ["MOAD image\n(digit vs colour)", "MOAD text\n(digit vs colour)", "zero-shot digit\n(full ensemble)",
-             "zero-shot colour\n(full ensemble)", "RMG"]
+    names = [
+        "MOAD image\n(digit vs colour)",
+        "MOAD text\n(digit vs colour)",
+        "zero-shot digit\n(full ensemble)",
+        "zero-shot colour\n(full ensemble)",
+        "RMG",
+    ]
     fig = new_figure(9, 3.2)
     ax = fig.subplots()
     x = np.arange(len(metrics))
     c_digit, c_colour = "#9467bd", "#e377c2"  # purple, pink: conditions, not modalities or metrics
-    for j, (rows, lab, c) in enumerate(((digit, "digit always in the caption (+1 attribute)", c_digit),
-                                        (colour, "colour always in the caption (+1 other factor)", c_colour))):
+    for j, (rows, lab, c) in enumerate(
+        (
+            (digit, "digit always in the caption (+1 attribute)", c_digit),
+            (colour, "colour always in the caption (+1 other factor)", c_colour),
+        )
+    ):
         vals = np.array([[r.get(m, np.nan) for m in metrics] for r in rows])
-        ax.bar(x + (j - 0.5) * 0.38, np.nanmean(vals, axis=0), 0.38, yerr=np.nanstd(vals, axis=0), capsize=3,
-               color=c, label=f"{lab}, {len(rows)} seeds")
+        ax.bar(
+            x + (j - 0.5) * 0.38,
+            np.nanmean(vals, axis=0),
+            0.38,
+            yerr=np.nanstd(vals, axis=0),
+            capsize=3,
+            color=c,
+            label=f"{lab}, {len(rows)} seeds",
+        )
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xticks(x, names, fontsize=8)
     ax.legend(fontsize=8)
@@ -131,8 +175,14 @@ def plot_finetune(data: dict):
                     ep, ys = ep[1:], ys[1:]
                 ax.plot(ep, ys, color=c, alpha=0.8, marker="o", ms=3, label=lab if i == 0 else None)
     for ax, key in zip(axes, ("rmg", "entropy", "temperature")):
-        ax.set_title({"rmg": "RMG (test, full captions)", "entropy": "logit entropy of training batches (nats)",
-                      "temperature": "temperature τ"}[key], fontsize=9)
+        ax.set_title(
+            {
+                "rmg": "RMG (test, full captions)",
+                "entropy": "logit entropy of training batches (nats)",
+                "temperature": "temperature τ",
+            }[key],
+            fontsize=9,
+        )
         ax.set_xlabel("fine-tuning epoch (0 = the k=5 model)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -160,11 +210,17 @@ class SweepExplorer(LiveFigure):
             rows = sorted(S.runs(self.data, "temperature", k=kk), key=lambda r: r["fixed_temperature"])
             self.rows[kk] = rows
             if rows:
-                self.ax2.plot([r["fixed_temperature"] for r in rows], [r["rmg"] for r in rows], marker="o",
-                              color=c, label=f"k={kk}, τ frozen")
+                self.ax2.plot(
+                    [r["fixed_temperature"] for r in rows],
+                    [r["rmg"] for r in rows],
+                    marker="o",
+                    color=c,
+                    label=f"k={kk}, τ frozen",
+                )
         self.marks = self.ax2.scatter([], [], s=120, facecolor="none", edgecolor="k", lw=2, zorder=4)
-        self.notes = [self.ax2.annotate("", (1, 0), textcoords="offset points", xytext=(6, 4), fontsize=8)
-                      for _ in self.rows]
+        self.notes = [
+            self.ax2.annotate("", (1, 0), textcoords="offset points", xytext=(6, 4), fontsize=8) for _ in self.rows
+        ]
         self.ax2.set_xscale("log")
         self.ax2.set_xlabel("frozen temperature τ (training)")
         self.ax2.grid(alpha=0.3)
@@ -178,8 +234,9 @@ class SweepExplorer(LiveFigure):
         self.k_line.set_xdata([_mode_x(mode)] * 2)
         rm = S.table(self.data, "rmg").get(mode, (np.nan, np.nan, 0))
         mo = S.table(self.data, "moad_image").get(mode, (np.nan, np.nan, 0))
-        self.ax1.set_title(f"{S.mode_name(mode)}: RMG {rm[0]:.2f} ± {rm[1]:.2f}, MOAD_img {mo[0]:.2f} ± {mo[1]:.2f}",
-                           fontsize=9)
+        self.ax1.set_title(
+            f"{S.mode_name(mode)}: RMG {rm[0]:.2f} ± {rm[1]:.2f}, MOAD_img {mo[0]:.2f} ± {mo[1]:.2f}", fontsize=9
+        )
         chosen = min(S.TEMPERATURES, key=lambda t: abs(np.log(t) - np.log(temperature)))
         points = []
         for note, rows in zip(self.notes, self.rows.values()):
@@ -207,9 +264,18 @@ def embedding_pca(image_emb: np.ndarray, text_emb: np.ndarray, colour: np.ndarra
     p = dimensions.pca(np.concatenate([image_emb[:n], text_emb[:n]]), 2)[0]
     fig = new_figure(9, 3.6)
     axes = fig.subplots(1, 2)
-    rgb = {"gray": "0.5", "red": "red", "green": "green", "blue": "blue",  # MAD data colours: not a modality
-           "cyan": "c", "magenta": "m", "yellow": "y"}
-    for ax, (title, lab, cmap) in zip(axes, (("coloured by digit", digit, "tab10"), ("coloured by MAD colour", colour, None))):
+    rgb = {
+        "gray": "0.5",
+        "red": "red",
+        "green": "green",
+        "blue": "blue",  # MAD data colours: not a modality
+        "cyan": "c",
+        "magenta": "m",
+        "yellow": "y",
+    }
+    for ax, (title, lab, cmap) in zip(
+        axes, (("coloured by digit", digit, "tab10"), ("coloured by MAD colour", colour, None))
+    ):
         cols = [rgb[dataset.FACTORS["colors"][c]] for c in lab[:n]] if cmap is None else lab[:n]
         ax.scatter(p[:n, 0], p[:n, 1], c=cols, cmap=cmap, s=9, marker="o", label="images (o)")
         ax.scatter(p[n:, 0], p[n:, 1], c=cols, cmap=cmap, s=14, marker="x", label="full captions (x)")
@@ -228,8 +294,14 @@ def example_grid(n_per_row: int = 8, seed: int = 0, source: str = "auto"):
     base, labels, _ = digits.base_digits("test", source, verbose=False)
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(base), size=n_per_row, replace=False)
-    rows = [("plain (gray)", {}), ("thickening", {"thickthinning": 1}), ("thinning", {"thickthinning": 2}),
-            ("swelling", {"swelling": 1}), ("fracture", {"fracture": 1}), ("small", {"scaling": 1})]
+    rows = [
+        ("plain (gray)", {}),
+        ("thickening", {"thickthinning": 1}),
+        ("thinning", {"thickthinning": 2}),
+        ("swelling", {"swelling": 1}),
+        ("fracture", {"fracture": 1}),
+        ("small", {"scaling": 1}),
+    ]
     colour_row = ("colours", None)
     fig = new_figure(n_per_row * 0.9 + 1.4, (len(rows) + 1) * 0.95)
     axes = fig.subplots(len(rows) + 1, n_per_row)
@@ -241,8 +313,14 @@ def example_grid(n_per_row: int = 8, seed: int = 0, source: str = "auto"):
                 title = FACTORS["colors"][c % 7]
             else:
                 args = {"thickthinning": 0, "swelling": 0, "fracture": 0, "scaling": 0, **setting}
-                gray = factors.render(base[b], args["thickthinning"], args["swelling"], args["fracture"],
-                                          args["scaling"], np.random.default_rng([seed, c]))
+                gray = factors.render(
+                    base[b],
+                    args["thickthinning"],
+                    args["swelling"],
+                    args["fracture"],
+                    args["scaling"],
+                    np.random.default_rng([seed, c]),
+                )
                 img = np.repeat(gray[None], 3, axis=0)
                 title = None
             ax = axes[r, c]

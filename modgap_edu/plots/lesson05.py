@@ -3,6 +3,7 @@
 Built with ``widgets.new_figure`` (not pyplot), so a slider callback never draws twice.
 Images are red, texts blue (``plots.style``), as in Liang et al. 2022, Fig. 1 and the other lessons.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
@@ -12,10 +13,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from modgap_edu.core import dimensions, metrics
-from modgap_edu.toys import paired_cones
 from modgap_edu.plots.live_figure import LiveFigure
 from modgap_edu.plots.style import IMAGE_COLOR, METRIC_COLORS, TEXT_COLOR, draw_unit_circle, metric_color, palette
 from modgap_edu.plots.widgets import new_figure
+from modgap_edu.toys import paired_cones
 
 METRIC_LABELS = {"l2m": "L2M (centroids)", "l2i": "L2I (matched pairs)", "rmg": "RMG (relative)"}
 
@@ -55,21 +56,30 @@ class MetricDemo(LiveFigure):
         ax.set_ylabel("content coordinate")
         ax.set_title("the unit sphere (d = 3), seen along the shared axis", fontsize=10)
         self.legend = ax.legend(loc="lower left", fontsize=8, markerscale=1.5)
-        self.bars = list(bx.bar([METRIC_LABELS[k] for k in self.NAMES], [0.0] * 3,
-                                color=[METRIC_COLORS[k] for k in self.NAMES]))
+        self.bars = list(
+            bx.bar([METRIC_LABELS[k] for k in self.NAMES], [0.0] * 3, color=[METRIC_COLORS[k] for k in self.NAMES])
+        )
         self.values = [bx.text(b.get_x() + b.get_width() / 2, 0.03, "", ha="center", fontsize=10) for b in self.bars]
         bx.set_ylim(0, 2.0)
         bx.set_ylabel("value (L2M, L2I in [0, 2]; RMG in [0, 1])")
         bx.tick_params(axis="x", labelsize=8)
         self.title = fig.suptitle("", fontsize=10)
-        self.dynamic(self.pairs, self.img_pts, self.txt_pts, self.legend, *self.bars, *self.values, bx.title,
-                     self.title)
+        self.dynamic(
+            self.pairs, self.img_pts, self.txt_pts, self.legend, *self.bars, *self.values, bx.title, self.title
+        )
         self.update(spread_image, spread_text, distance)
         return fig
 
     def update(self, spread_image: float = 0.6, spread_text: float = 0.6, distance: float = 0.8) -> bool:
-        x, y = paired_cones.paired_cones(n=self.n, d=3, spread_image=spread_image, spread_text=spread_text,
-                                      distance=distance, match=self.match, seed=self.seed)
+        x, y = paired_cones.paired_cones(
+            n=self.n,
+            d=3,
+            spread_image=spread_image,
+            spread_text=spread_text,
+            distance=distance,
+            match=self.match,
+            seed=self.seed,
+        )
         m = paired_cones.gap_metrics(x, y)
         self.pairs.set_segments(np.stack([x[:20, 1:3], y[:20, 1:3]], axis=1))
         self.img_pts.set_offsets(x[:, 1:3])
@@ -78,15 +88,24 @@ class MetricDemo(LiveFigure):
             bar.set_height(m[key])
             text.set_y(m[key] + 0.03)
             text.set_text(f"{m[key]:.3f}")
-        self.bx.set_title(f"M = {m['matched']:.3f}   D_img = {m['intra_image']:.3f}   D_txt = {m['intra_text']:.3f}",
-                          fontsize=9)
-        self.title.set_text(f"spread img {spread_image:.2f}, spread txt {spread_text:.2f}, axis distance "
-                            f"{distance:.2f}  ->  L2M {m['l2m']:.3f}, L2I {m['l2i']:.3f}, RMG {m['rmg']:.3f}")
+        self.bx.set_title(
+            f"M = {m['matched']:.3f}   D_img = {m['intra_image']:.3f}   D_txt = {m['intra_text']:.3f}", fontsize=9
+        )
+        self.title.set_text(
+            f"spread img {spread_image:.2f}, spread txt {spread_text:.2f}, axis distance "
+            f"{distance:.2f}  ->  L2M {m['l2m']:.3f}, L2I {m['l2i']:.3f}, RMG {m['rmg']:.3f}"
+        )
         return False
 
 
-def plot_metric_demo(spread_image: float = 0.6, spread_text: float = 0.6, distance: float = 0.8,
-                     match: float = 0.8, n: int = 300, seed: int = 0) -> Figure:
+def plot_metric_demo(
+    spread_image: float = 0.6,
+    spread_text: float = 0.6,
+    distance: float = 0.8,
+    match: float = 0.8,
+    n: int = 300,
+    seed: int = 0,
+) -> Figure:
     """The ``MetricDemo`` figure, built fresh (static fallback cells, tests)."""
     return MetricDemo(match, n, seed)(spread_image=spread_image, spread_text=spread_text, distance=distance)
 
@@ -153,8 +172,9 @@ def plot_two_dimensions(image_emb: Any, text_emb: Any, title: str = "") -> Figur
     return fig
 
 
-def plot_ablation(curve: Mapping[str, Any], score_label: str = "retrieval R@1 (image -> text)",
-                  title: str = "") -> Figure:
+def plot_ablation(
+    curve: Mapping[str, Any], score_label: str = "retrieval R@1 (image -> text)", title: str = ""
+) -> Figure:
     """Schrodi et al. 2025 Fig. 4c: gap metric and downstream score after removing the top-k dims."""
     k = np.asarray(curve["k"])
     fig = new_figure(7.2, 3.8)
@@ -177,17 +197,25 @@ def plot_ablation(curve: Mapping[str, Any], score_label: str = "retrieval R@1 (i
 # ---------------------------------------------------------------- Sec. 3-4: MOAD and gap vs performance
 
 
-def plot_moad_by_k(rows: Sequence[Mapping[str, Any]], x_key: str = "label",
-                   keys: Sequence[str] = ("moad_image", "moad_text"), title: str = "") -> Figure:
+def plot_moad_by_k(
+    rows: Sequence[Mapping[str, Any]],
+    x_key: str = "label",
+    keys: Sequence[str] = ("moad_image", "moad_text"),
+    title: str = "",
+) -> Figure:
     """MOAD (image and text side) per MAD model, e.g. per caption-information level k."""
     labels = [str(r[x_key]) for r in rows]
     fig = new_figure(7.2, 3.6)
     ax = fig.add_subplot()
     width = 0.8 / len(keys)
     for j, key in enumerate(keys):
-        ax.bar(np.arange(len(rows)) + (j - (len(keys) - 1) / 2) * width, [r[key] for r in rows], width,
-               label={"moad_image": "image side", "moad_text": "text side"}.get(key, key.replace("_", " ")),
-               color=metric_color(key, None))
+        ax.bar(
+            np.arange(len(rows)) + (j - (len(keys) - 1) / 2) * width,
+            [r[key] for r in rows],
+            width,
+            label={"moad_image": "image side", "moad_text": "text side"}.get(key, key.replace("_", " ")),
+            color=metric_color(key, None),
+        )
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(np.arange(len(rows)), labels)
     ax.set_ylabel("MOAD, digit vs colour (> 0: object bias)")
@@ -197,9 +225,15 @@ def plot_moad_by_k(rows: Sequence[Mapping[str, Any]], x_key: str = "label",
     return fig
 
 
-def plot_gap_vs_performance(gap: Sequence[float], performance: Sequence[float], groups: Optional[Sequence] = None,
-                            labels: Optional[Sequence[str]] = None, gap_label: str = "RMG",
-                            performance_label: str = "performance", title: str = "") -> Figure:
+def plot_gap_vs_performance(
+    gap: Sequence[float],
+    performance: Sequence[float],
+    groups: Optional[Sequence] = None,
+    labels: Optional[Sequence[str]] = None,
+    gap_label: str = "RMG",
+    performance_label: str = "performance",
+    title: str = "",
+) -> Figure:
     """Schrodi et al. 2025 Fig. 3, course-sized: one point per model, coloured by group (the confounder)."""
     g = np.asarray(gap, dtype=float)
     p = np.asarray(performance, dtype=float)
@@ -212,8 +246,15 @@ def plot_gap_vs_performance(gap: Sequence[float], performance: Sequence[float], 
     keys = list(dict.fromkeys(grp.tolist()))
     for j, (key, color) in enumerate(zip(keys, palette(len(keys)))):  # groups are not modalities: no red/blue
         sel = grp == key
-        ax.scatter(g[sel], p[sel], s=40, marker=markers[j % len(markers)], color=color,
-                   label=None if groups is None else str(key), zorder=2)
+        ax.scatter(
+            g[sel],
+            p[sel],
+            s=40,
+            marker=markers[j % len(markers)],
+            color=color,
+            label=None if groups is None else str(key),
+            zorder=2,
+        )
     if labels is not None:
         for gi, pi, lab in zip(g, p, labels):
             ax.annotate(str(lab), (gi, pi), textcoords="offset points", xytext=(4, 3), fontsize=7)

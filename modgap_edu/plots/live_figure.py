@@ -17,6 +17,7 @@ returns it, exactly what ``update`` would show. Static fallback cells and tests 
 ``tests/test_live_figure.py`` checks, for every demo, that updated and freshly built figures
 render to the same pixels.
 """
+
 from __future__ import annotations
 
 import copy
@@ -99,5 +100,6 @@ def _encode(canvas) -> bytes:
 
     buf = io.BytesIO()
     Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-        buf, format="png", compress_level=1)
+        buf, format="png", compress_level=1
+    )
     return buf.getvalue()

@@ -10,20 +10,26 @@
 
 Pure drawing helpers: they draw on the axes they get and create no figure.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 IMAGE_COLOR = "#d62728"  # matplotlib's tab:red
-TEXT_COLOR = "#1f77b4"   # matplotlib's tab:blue
+TEXT_COLOR = "#1f77b4"  # matplotlib's tab:blue
 MODALITY_COLORS = {"image": IMAGE_COLOR, "text": TEXT_COLOR}
 
 # Not a modality: the current choice on a curve (lesson 03's mismatched pairs) and "your live run" markers.
 HIGHLIGHT_COLOR = "#ff7f0e"  # tab:orange
-LIVE_COLOR = "#ffbf00"       # amber, drawn with a black edge
+LIVE_COLOR = "#ffbf00"  # amber, drawn with a black edge
 # The gap metrics, the same in lessons 04 and 05 (the MOAD sides take their modality's colour).
-METRIC_COLORS = {"l2m": "#2ca02c", "l2i": "#9467bd", "rmg": "#ff7f0e",
-                 "moad_image": IMAGE_COLOR, "moad_text": TEXT_COLOR}
+METRIC_COLORS = {
+    "l2m": "#2ca02c",
+    "l2i": "#9467bd",
+    "rmg": "#ff7f0e",
+    "moad_image": IMAGE_COLOR,
+    "moad_text": TEXT_COLOR,
+}
 # Colours for categories that are not modalities (seeds, groups, conditions): tab10 without red and blue.
 _PALETTE = ("#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f")
 
@@ -76,8 +82,9 @@ def palette(n: int) -> list[str]:
     return [_PALETTE[i % len(_PALETTE)] for i in range(int(n))]
 
 
-def draw_sphere(ax, elev: float = 25.0, azim: float = -60.0, lim: float = 1.05, meridians: int = 25,
-                parallels: int = 13):
+def draw_sphere(
+    ax, elev: float = 25.0, azim: float = -60.0, lim: float = 1.05, meridians: int = 25, parallels: int = 13
+):
     """The unit-sphere background of lesson 01's and lesson 03's sphere toys on a 3-D axes.
 
     Draws a light wireframe (``meridians`` x ``parallels`` grid lines), makes the box cubic with limits
@@ -101,12 +108,16 @@ def draw_sphere(ax, elev: float = 25.0, azim: float = -60.0, lim: float = 1.05, 
     if getattr(ax, "name", "") != "3d":
         raise TypeError("draw_sphere needs a 3-D axes: fig.add_subplot(..., projection='3d').")
     u, v = np.meshgrid(np.linspace(0, 2 * np.pi, meridians), np.linspace(0, np.pi, parallels))
-    wire = ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v),
-                             color=SPHERE_WIRE_COLOR, lw=SPHERE_WIRE_WIDTH)
+    wire = ax.plot_wireframe(
+        np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color=SPHERE_WIRE_COLOR, lw=SPHERE_WIRE_WIDTH
+    )
     ax.view_init(elev=elev, azim=azim)
     ax.set_box_aspect((1, 1, 1))
-    for set_lim, set_ticks in ((ax.set_xlim, ax.set_xticks), (ax.set_ylim, ax.set_yticks),
-                               (ax.set_zlim, ax.set_zticks)):
+    for set_lim, set_ticks in (
+        (ax.set_xlim, ax.set_xticks),
+        (ax.set_ylim, ax.set_yticks),
+        (ax.set_zlim, ax.set_zticks),
+    ):
         set_lim(-lim, lim)
         set_ticks([])
     return wire
@@ -117,6 +128,5 @@ def draw_unit_circle(ax, n: int = 200):
 
     Returns the ``Line2D``."""
     t = np.linspace(0, 2 * np.pi, n)
-    line, = ax.plot(np.cos(t), np.sin(t), color="0.8", lw=0.8, zorder=0)
+    (line,) = ax.plot(np.cos(t), np.sin(t), color="0.8", lw=0.8, zorder=0)
     return line
-

@@ -29,6 +29,7 @@ The slider factories (``log_slider``, ``float_slider``, ``int_slider``, ``choice
 arguments first (``slider_range``): NaN or infinite bounds, a step of 0, ``low >= high`` or a value
 outside the range raise a ``ValueError`` that names the slider and the argument.
 """
+
 from __future__ import annotations
 
 import base64
@@ -245,15 +246,23 @@ def slider_range(description: str, low: float, high: float, value: float, step: 
     if not low < high:
         raise ValueError(f"{where}: low ({low:g}) must be smaller than high ({high:g}).")
     if not low <= value <= high:
-        raise ValueError(f"{where}: value {value:g} is outside the range [{low:g}, {high:g}]; "
-                         "give a value between low and high.")
+        raise ValueError(
+            f"{where}: value {value:g} is outside the range [{low:g}, {high:g}]; give a value between low and high."
+        )
     if not 0 < step <= high - low:
         raise ValueError(f"{where}: step must be > 0 and at most high - low = {high - low:g}, got {step:g}.")
     return low, high, value, step
 
 
-def log_slider(description: str, low: float, high: float, value: float, steps_per_decade: int = 10,
-               continuous_update: bool = False, readout_format: str = ".3g"):
+def log_slider(
+    description: str,
+    low: float,
+    high: float,
+    value: float,
+    steps_per_decade: int = 10,
+    continuous_update: bool = False,
+    readout_format: str = ".3g",
+):
     """A log-scale float slider from ``low`` to ``high`` (descriptions carry units).
 
     Parameters
@@ -272,8 +281,7 @@ def log_slider(description: str, low: float, high: float, value: float, steps_pe
     ipywidgets.FloatLogSlider
     """
     where = f"log_slider {_description(description)!r}"
-    if isinstance(steps_per_decade, bool) or not isinstance(steps_per_decade, numbers.Integral) \
-            or steps_per_decade < 1:
+    if isinstance(steps_per_decade, bool) or not isinstance(steps_per_decade, numbers.Integral) or steps_per_decade < 1:
         raise ValueError(f"{where}: steps_per_decade must be a positive integer, got {steps_per_decade!r}.")
     for name, x in (("low", low), ("high", high), ("value", value)):
         if _real(x, name, where) <= 0:
@@ -281,14 +289,29 @@ def log_slider(description: str, low: float, high: float, value: float, steps_pe
     low, high, value, _ = slider_range(description, low, high, value, float(high) - float(low))
     import ipywidgets as W
 
-    return W.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high),
-                            step=1.0 / int(steps_per_decade), description=description,
-                            style=_STYLE, continuous_update=continuous_update, readout_format=readout_format,
-                            layout=W.Layout(width="520px"))
+    return W.FloatLogSlider(
+        value=value,
+        base=10,
+        min=math.log10(low),
+        max=math.log10(high),
+        step=1.0 / int(steps_per_decade),
+        description=description,
+        style=_STYLE,
+        continuous_update=continuous_update,
+        readout_format=readout_format,
+        layout=W.Layout(width="520px"),
+    )
 
 
-def float_slider(description: str, low: float, high: float, value: float, step: float,
-                 continuous_update: bool = False, readout_format: str = ".2f"):
+def float_slider(
+    description: str,
+    low: float,
+    high: float,
+    value: float,
+    step: float,
+    continuous_update: bool = False,
+    readout_format: str = ".2f",
+):
     """A linear float slider (bounds, value and step checked by ``slider_range``).
 
     Parameters
@@ -305,9 +328,17 @@ def float_slider(description: str, low: float, high: float, value: float, step: 
     low, high, value, step = slider_range(description, low, high, value, step)
     import ipywidgets as W
 
-    return W.FloatSlider(value=value, min=low, max=high, step=step, description=description, style=_STYLE,
-                         continuous_update=continuous_update, readout_format=readout_format,
-                         layout=W.Layout(width="520px"))
+    return W.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        style=_STYLE,
+        continuous_update=continuous_update,
+        readout_format=readout_format,
+        layout=W.Layout(width="520px"),
+    )
 
 
 def int_slider(description: str, low: int, high: int, value: int, step: int = 1, continuous_update: bool = False):
@@ -331,8 +362,16 @@ def int_slider(description: str, low: int, high: int, value: int, step: int = 1,
     slider_range(description, low, high, value, step)
     import ipywidgets as W
 
-    return W.IntSlider(value=int(value), min=int(low), max=int(high), step=int(step), description=description,
-                       style=_STYLE, continuous_update=continuous_update, layout=W.Layout(width="520px"))
+    return W.IntSlider(
+        value=int(value),
+        min=int(low),
+        max=int(high),
+        step=int(step),
+        description=description,
+        style=_STYLE,
+        continuous_update=continuous_update,
+        layout=W.Layout(width="520px"),
+    )
 
 
 def choice_slider(description: str, options, value, readout_format: str = "g", continuous_update: bool = False):
@@ -367,8 +406,15 @@ def choice_slider(description: str, options, value, readout_format: str = "g", c
 
     labelled = [(format(v, readout_format) if isinstance(v, (int, float)) else str(v), v) for v in values]
     if len({label for label, _ in labelled}) != len(labelled):
-        raise ValueError(f"{where}: options {values} print alike with readout_format {readout_format!r}; "
-                         "give a format that tells them apart (e.g. '.3g').")
-    return W.SelectionSlider(options=labelled, value=value, description=description, style=_STYLE,
-                             continuous_update=continuous_update, layout=W.Layout(width="520px"))
-
+        raise ValueError(
+            f"{where}: options {values} print alike with readout_format {readout_format!r}; "
+            "give a format that tells them apart (e.g. '.3g')."
+        )
+    return W.SelectionSlider(
+        options=labelled,
+        value=value,
+        description=description,
+        style=_STYLE,
+        continuous_update=continuous_update,
+        layout=W.Layout(width="520px"),
+    )

@@ -65,6 +65,7 @@ window would still be taken for convergence: no finite test can tell.
 
 A run at the defaults takes ~1-8 s on one CPU core (~1 ms per Adam step); everything is seeded.
 """
+
 from __future__ import annotations
 
 import math
@@ -85,8 +86,25 @@ LEARNABLE = "learnable"
 TAU_INIT = 0.07  # CLIP's initial temperature (logit scale log(1 / 0.07))
 MAX_LOGIT_SCALE = 100.0  # CLIP clamps the logit scale at 100 (tau >= 0.01)
 DEFAULT_MAX_STEPS = 6000
-RUN_KEYS = ("tau", "dim", "share", "mismatch", "seed", "l2m_start", "l2m_end", "rmg_start", "rmg_end",
-            "loss_end", "loss_floor", "tau_end", "steps", "converged", "reason", "gap_drift", "seconds")
+RUN_KEYS = (
+    "tau",
+    "dim",
+    "share",
+    "mismatch",
+    "seed",
+    "l2m_start",
+    "l2m_end",
+    "rmg_start",
+    "rmg_end",
+    "loss_end",
+    "loss_floor",
+    "tau_end",
+    "steps",
+    "converged",
+    "reason",
+    "gap_drift",
+    "seconds",
+)
 
 
 # ---------------------------------------------------------------- input checks
@@ -113,8 +131,9 @@ def _rng(rng: Any) -> np.random.Generator:
     if rng is None:
         return np.random.default_rng(0)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed)) or None, "
-                         f"got {rng!r}.")
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed)) or None, got {rng!r}."
+        )
     return rng
 
 
@@ -156,8 +175,10 @@ def _rule(check_every: Any, window: Any, loss_tol: Any, gap_tol: Any, floor_marg
     """Checked settings of the convergence rule (``is_converged``)."""
     rule = {"check_every": V.integer(check_every, "check_every", 1), "window": V.integer(window, "window", 1)}
     if rule["window"] < rule["check_every"]:
-        raise ValueError(f"window={window} must be >= check_every={check_every}: a window shorter than one record "
-                         "interval holds a single value, which is always 'flat'.")
+        raise ValueError(
+            f"window={window} must be >= check_every={check_every}: a window shorter than one record "
+            "interval holds a single value, which is always 'flat'."
+        )
     for v, name in ((loss_tol, "loss_tol"), (gap_tol, "gap_tol"), (floor_margin, "floor_margin")):
         rule[name] = V.positive_number(v, name)
     return rule
@@ -166,8 +187,14 @@ def _rule(check_every: Any, window: Any, loss_tol: Any, gap_tol: Any, floor_marg
 # ---------------------------------------------------------------- set-up
 
 
-def dim_cap_points(n: int, dim: int, center_deg: float = 0.0, width_deg: float = 50.0,
-                   rng: Optional[np.random.Generator] = None, cap_rule: str = "cos") -> np.ndarray:
+def dim_cap_points(
+    n: int,
+    dim: int,
+    center_deg: float = 0.0,
+    width_deg: float = 50.0,
+    rng: Optional[np.random.Generator] = None,
+    cap_rule: str = "cos",
+) -> np.ndarray:
     """``n`` unit vectors in a spherical cap of angular diameter ``width_deg`` in ``dim`` dimensions.
 
     The cap is built around e1 and rotated by ``center_deg`` in the e1-e2 plane. Each point is
@@ -198,8 +225,9 @@ def dim_cap_points(n: int, dim: int, center_deg: float = 0.0, width_deg: float =
     return _cap_points(n, dim, center_deg, width_deg, _rng(rng), cap_rule)
 
 
-def _cap_points(n: int, dim: int, center_deg: float, width_deg: float, rng: np.random.Generator,
-                cap_rule: str) -> np.ndarray:
+def _cap_points(
+    n: int, dim: int, center_deg: float, width_deg: float, rng: np.random.Generator, cap_rule: str
+) -> np.ndarray:
     """``dim_cap_points`` on checked arguments."""
     radial = rng.normal(size=(n, dim))
     radial[:, 0] = 0.0
@@ -266,8 +294,10 @@ def _assign(n: int, share: int, mismatch: float, seed: int) -> np.ndarray:
     for i in chosen:
         candidates = [j for j in pool if group[j] != group[i]] or [j for j in kept if group[j] != group[i]]
         if not candidates:
-            raise ValueError(f"mismatch={mismatch} leaves no correctly captioned image of another group to "
-                             f"borrow a caption from (n={n}, share={share}); use a smaller mismatch.")
+            raise ValueError(
+                f"mismatch={mismatch} leaves no correctly captioned image of another group to "
+                f"borrow a caption from (n={n}, share={share}); use a smaller mismatch."
+            )
         partner = candidates[0]
         if partner in pool:
             pool.remove(partner)
@@ -306,8 +336,10 @@ def shared_caption_loss(image: torch.Tensor, text: torch.Tensor, caption: torch.
     x, y = V.pair(image, text, names=("image", "text"), as_tensor=True)
     cap = _captions(caption, n=x.shape[0], n_captions=y.shape[0])
     if np.bincount(cap, minlength=y.shape[0]).min() == 0:
-        raise ValueError("every row of text must be the caption of at least one image (text holds the distinct "
-                         "captions in use); drop the unused rows.")
+        raise ValueError(
+            "every row of text must be the caption of at least one image (text holds the distinct "
+            "captions in use); drop the unused rows."
+        )
     return _shared_caption_loss(x, y, torch.from_numpy(cap), losses._temperature(temperature))
 
 
@@ -350,8 +382,17 @@ def _flat(values: list, steps: int, check_every: int, tol: float) -> bool:
     return len(values) >= k and max(values[-k:]) - min(values[-k:]) <= tol
 
 
-def is_converged(losses: list, gaps: list, floor: float, *, check_every: int = 50, window: int = 1000,
-                 loss_tol: float = 1e-3, gap_tol: float = 2e-3, floor_margin: float = 0.01) -> bool:
+def is_converged(
+    losses: list,
+    gaps: list,
+    floor: float,
+    *,
+    check_every: int = 50,
+    window: int = 1000,
+    loss_tol: float = 1e-3,
+    gap_tol: float = 2e-3,
+    floor_margin: float = 0.01,
+) -> bool:
     """The convergence rule of the module docstring, on loss and L2M recorded every ``check_every`` steps.
 
     Parameters
@@ -378,9 +419,19 @@ def is_converged(losses: list, gaps: list, floor: float, *, check_every: int = 5
     return _is_converged(losses, gaps, floor, **_rule(check_every, window, loss_tol, gap_tol, floor_margin))
 
 
-def _is_converged(losses: list, gaps: list, floor: float, *, check_every: int, window: int, loss_tol: float,
-                  gap_tol: float, floor_margin: float) -> bool:
+def _is_converged(
+    losses: list,
+    gaps: list,
+    floor: float,
+    *,
+    check_every: int,
+    window: int,
+    loss_tol: float,
+    gap_tol: float,
+    floor_margin: float,
+) -> bool:
     """``is_converged`` on checked series and settings (called at every record of a run)."""
+
     def both_flat(steps: int) -> bool:
         return _flat(losses, steps, check_every, loss_tol) and _flat(gaps, steps, check_every, gap_tol)
 
@@ -400,8 +451,9 @@ def _temperature_param(tau):
     return [logit_scale], lambda: torch.exp(-logit_scale)
 
 
-def _record(hist: dict, step: int, loss: float, x: np.ndarray, y: np.ndarray, cap: np.ndarray, tau_now: float,
-            full: bool) -> None:
+def _record(
+    hist: dict, step: int, loss: float, x: np.ndarray, y: np.ndarray, cap: np.ndarray, tau_now: float, full: bool
+) -> None:
     hist["step"].append(step)
     hist["loss"].append(loss)
     hist["gap"].append(_l2m(x, y, cap))
@@ -430,9 +482,26 @@ def _rmg(x: np.ndarray, y: np.ndarray, cap: np.ndarray) -> float:
     return rmg(y, x, text_to_image=cap)
 
 
-def gap_fate(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *, lr=0.01, gap_deg=140.0,
-             width_deg=50.0, cap_rule="cos", history=False, check_every=50, window=1000, loss_tol=1e-3,
-             gap_tol=2e-3, floor_margin=0.01) -> dict:
+def gap_fate(
+    tau,
+    dim=3,
+    share=1,
+    mismatch=0.0,
+    n=48,
+    seed=0,
+    max_steps=None,
+    *,
+    lr=0.01,
+    gap_deg=140.0,
+    width_deg=50.0,
+    cap_rule="cos",
+    history=False,
+    check_every=50,
+    window=1000,
+    loss_tol=1e-3,
+    gap_tol=2e-3,
+    floor_margin=0.01,
+) -> dict:
     """Train the two point sets with the CLIP loss until converged and report what happened to the gap.
 
     Parameters
@@ -467,14 +536,49 @@ def gap_fate(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *,
         when the machine is shared) and the settings (plus ``history`` and the final points
         ``image``/``text`` when ``history=True``).
     """
-    return _run(**_settings(tau, dim, share, mismatch, n, seed, max_steps, lr=lr, gap_deg=gap_deg,
-                            width_deg=width_deg, cap_rule=cap_rule, history=history, check_every=check_every,
-                            window=window, loss_tol=loss_tol, gap_tol=gap_tol, floor_margin=floor_margin))
+    return _run(
+        **_settings(
+            tau,
+            dim,
+            share,
+            mismatch,
+            n,
+            seed,
+            max_steps,
+            lr=lr,
+            gap_deg=gap_deg,
+            width_deg=width_deg,
+            cap_rule=cap_rule,
+            history=history,
+            check_every=check_every,
+            window=window,
+            loss_tol=loss_tol,
+            gap_tol=gap_tol,
+            floor_margin=floor_margin,
+        )
+    )
 
 
-def _settings(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *, lr=0.01, gap_deg=140.0,
-              width_deg=50.0, cap_rule="cos", history=False, check_every=50, window=1000, loss_tol=1e-3,
-              gap_tol=2e-3, floor_margin=0.01) -> dict:
+def _settings(
+    tau,
+    dim=3,
+    share=1,
+    mismatch=0.0,
+    n=48,
+    seed=0,
+    max_steps=None,
+    *,
+    lr=0.01,
+    gap_deg=140.0,
+    width_deg=50.0,
+    cap_rule="cos",
+    history=False,
+    check_every=50,
+    window=1000,
+    loss_tol=1e-3,
+    gap_tol=2e-3,
+    floor_margin=0.01,
+) -> dict:
     """Every argument of ``gap_fate`` checked (nothing trains before this passes), plus the caption assignment."""
     tau = _tau(tau)
     dim, share, n = V.integer(dim, "dim", 2), V.integer(share, "share", 1), V.integer(n, "n", 2)
@@ -486,15 +590,27 @@ def _settings(tau, dim=3, share=1, mismatch=0.0, n=48, seed=0, max_steps=None, *
     gap_deg = V.real_number(gap_deg, "gap_deg")
     _, width_deg = _cap_angles(0.0, width_deg)
     V.choice(cap_rule, ("cos", "area"), "cap_rule")
-    return {"tau": tau, "dim": dim, "share": share, "mismatch": mismatch, "n": n, "seed": seed,
-            "max_steps": DEFAULT_MAX_STEPS if max_steps is None else V.integer(max_steps, "max_steps", 1),
-            "lr": V.positive_number(lr, "lr"), "gap_deg": gap_deg, "width_deg": width_deg, "cap_rule": cap_rule,
-            "history": V.boolean(history, "history"), "assignment": _assign(n, share, mismatch, seed),
-            "rule": _rule(check_every, window, loss_tol, gap_tol, floor_margin)}
+    return {
+        "tau": tau,
+        "dim": dim,
+        "share": share,
+        "mismatch": mismatch,
+        "n": n,
+        "seed": seed,
+        "max_steps": DEFAULT_MAX_STEPS if max_steps is None else V.integer(max_steps, "max_steps", 1),
+        "lr": V.positive_number(lr, "lr"),
+        "gap_deg": gap_deg,
+        "width_deg": width_deg,
+        "cap_rule": cap_rule,
+        "history": V.boolean(history, "history"),
+        "assignment": _assign(n, share, mismatch, seed),
+        "rule": _rule(check_every, window, loss_tol, gap_tol, floor_margin),
+    }
 
 
-def _run(tau, dim, share, mismatch, n, seed, max_steps, lr, gap_deg, width_deg, cap_rule, history, assignment,
-         rule) -> dict:
+def _run(
+    tau, dim, share, mismatch, n, seed, max_steps, lr, gap_deg, width_deg, cap_rule, history, assignment, rule
+) -> dict:
     """One ``gap_fate`` run on checked settings (``_settings``)."""
     check_every, window, cap_steps = rule["check_every"], rule["window"], max_steps
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -514,8 +630,16 @@ def _run(tau, dim, share, mismatch, n, seed, max_steps, lr, gap_deg, width_deg, 
         t_now = temperature()
         loss = _shared_caption_loss(X, Y, cap_t, losses._temperature(t_now))
         if step % check_every == 0 or step == cap_steps:
-            _record(hist, step, float(loss.detach()), X.detach().numpy(), Y.detach().numpy(), cap,
-                    float(t_now.detach()) if extra else t_now, history)
+            _record(
+                hist,
+                step,
+                float(loss.detach()),
+                X.detach().numpy(),
+                Y.detach().numpy(),
+                cap,
+                float(t_now.detach()) if extra else t_now,
+                history,
+            )
             if _is_converged(hist["loss"], hist["gap"], floor, **rule):
                 reason = "flat"
                 break
@@ -530,12 +654,27 @@ def _run(tau, dim, share, mismatch, n, seed, max_steps, lr, gap_deg, width_deg, 
     if not reason:
         reason = "gap_moving" if _flat(hist["loss"], window, check_every, rule["loss_tol"]) else "max_steps"
     x, y = X.detach().numpy().copy(), Y.detach().numpy().copy()
-    out = {"tau": tau, "dim": dim, "share": share, "mismatch": mismatch, "n": n, "seed": seed,
-           "l2m_start": _l2m(x0, y0, cap), "l2m_end": _l2m(x, y, cap),
-           "rmg_start": _rmg(x0, y0, cap), "rmg_end": _rmg(x, y, cap),
-           "loss_end": hist["loss"][-1], "loss_floor": floor, "tau_end": hist["tau"][-1], "steps": step,
-           "converged": reason == "flat", "reason": reason, "gap_drift": _drift(hist["gap"], window // check_every),
-           "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start}
+    out = {
+        "tau": tau,
+        "dim": dim,
+        "share": share,
+        "mismatch": mismatch,
+        "n": n,
+        "seed": seed,
+        "l2m_start": _l2m(x0, y0, cap),
+        "l2m_end": _l2m(x, y, cap),
+        "rmg_start": _rmg(x0, y0, cap),
+        "rmg_end": _rmg(x, y, cap),
+        "loss_end": hist["loss"][-1],
+        "loss_floor": floor,
+        "tau_end": hist["tau"][-1],
+        "steps": step,
+        "converged": reason == "flat",
+        "reason": reason,
+        "gap_drift": _drift(hist["gap"], window // check_every),
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu_start,
+    }
     if history:
         out["history"] = {k: np.asarray(v) for k, v in hist.items()}
         out["image"], out["text"], out["caption"] = x, y, cap
@@ -545,12 +684,27 @@ def _run(tau, dim, share, mismatch, n, seed, max_steps, lr, gap_deg, width_deg, 
 # ---------------------------------------------------------------- the grid
 
 
-SHIPPED = {"taus": [0.01, 0.02, 0.05, 0.1, 1.0], "dims": [3, 8, 16, 64], "shares": [1, 4],
-           "mismatches": [0.0, 0.25], "seeds": [0, 1, 2], "mismatch_shares": [1]}
+SHIPPED = {
+    "taus": [0.01, 0.02, 0.05, 0.1, 1.0],
+    "dims": [3, 8, 16, 64],
+    "shares": [1, 4],
+    "mismatches": [0.0, 0.25],
+    "seeds": [0, 1, 2],
+    "mismatch_shares": [1],
+}
 
 
-def phase_grid(taus: Iterable, dims: Iterable, shares: Iterable, mismatches: Iterable, seeds: Iterable, *,
-               mismatch_shares: Optional[Iterable] = None, progress: bool = False, **kwargs) -> dict:
+def phase_grid(
+    taus: Iterable,
+    dims: Iterable,
+    shares: Iterable,
+    mismatches: Iterable,
+    seeds: Iterable,
+    *,
+    mismatch_shares: Optional[Iterable] = None,
+    progress: bool = False,
+    **kwargs,
+) -> dict:
     """Run ``gap_fate`` over a grid (no histories) and return the settings and one row per run.
 
     Parameters
@@ -570,28 +724,56 @@ def phase_grid(taus: Iterable, dims: Iterable, shares: Iterable, mismatches: Ite
     dict
         ``{"settings": ..., "runs": [dict, ...], "seconds": float}``; each run has the keys ``RUN_KEYS``.
     """
-    axes = {name: _axis(v, name) for name, v in
-            (("taus", taus), ("dims", dims), ("shares", shares), ("mismatches", mismatches), ("seeds", seeds))}
+    axes = {
+        name: _axis(v, name)
+        for name, v in (
+            ("taus", taus),
+            ("dims", dims),
+            ("shares", shares),
+            ("mismatches", mismatches),
+            ("seeds", seeds),
+        )
+    }
     clash = sorted(set(kwargs) & {"tau", "dim", "share", "mismatch", "seed", "history"})
     if clash:
         raise ValueError(f"phase_grid sets {clash} itself (grid axes, no histories): do not pass them as keywords.")
-    allowed = None if mismatch_shares is None else {V.integer(s, "mismatch_shares", 1)
-                                                    for s in _axis(mismatch_shares, "mismatch_shares")}
+    allowed = (
+        None
+        if mismatch_shares is None
+        else {V.integer(s, "mismatch_shares", 1) for s in _axis(mismatch_shares, "mismatch_shares")}
+    )
     progress = V.boolean(progress, "progress")
     taus, dims, shares, mismatches, seeds = axes.values()
-    plan = [_settings(tau, dim=dim, share=share, mismatch=mm, seed=seed, **kwargs)  # every run checked first
-            for share in shares for mm in mismatches if not (mm and allowed is not None and share not in allowed)
-            for dim in dims for tau in taus for seed in seeds]
+    plan = [
+        _settings(tau, dim=dim, share=share, mismatch=mm, seed=seed, **kwargs)  # every run checked first
+        for share in shares
+        for mm in mismatches
+        if not (mm and allowed is not None and share not in allowed)
+        for dim in dims
+        for tau in taus
+        for seed in seeds
+    ]
     runs, start = [], time.perf_counter()
     for settings in plan:
         r = _run(**settings)
         runs.append({k: r[k] for k in RUN_KEYS})
         if progress:
-            print(f"tau={r['tau']} dim={r['dim']} share={r['share']} mm={r['mismatch']} seed={r['seed']}: "
-                  f"{r['l2m_start']:.3f}->{r['l2m_end']:.3f} steps={r['steps']} "
-                  f"conv={r['converged']} {r['seconds']:.1f}s", file=sys.stderr, flush=True)
-    settings = {"taus": taus, "dims": dims, "shares": shares, "mismatches": mismatches, "seeds": seeds,
-                "mismatch_shares": None if allowed is None else sorted(allowed), **kwargs}
+            print(
+                f"tau={r['tau']} dim={r['dim']} share={r['share']} mm={r['mismatch']} seed={r['seed']}: "
+                f"{r['l2m_start']:.3f}->{r['l2m_end']:.3f} steps={r['steps']} "
+                f"conv={r['converged']} {r['seconds']:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+    settings = {
+        "taus": taus,
+        "dims": dims,
+        "shares": shares,
+        "mismatches": mismatches,
+        "seeds": seeds,
+        "mismatch_shares": None if allowed is None else sorted(allowed),
+        **kwargs,
+    }
     return {"settings": settings, "runs": runs, "seconds": time.perf_counter() - start}
 
 
@@ -608,15 +790,27 @@ def _axis(values: Any, name: str) -> list:
     return out
 
 
-SUMMARY_KEYS = ("tau", "dim", "share", "mismatch", "l2m_start", "l2m_end", "converged", "loss_end", "loss_floor",
-                "steps")
+SUMMARY_KEYS = (
+    "tau",
+    "dim",
+    "share",
+    "mismatch",
+    "l2m_start",
+    "l2m_end",
+    "converged",
+    "loss_end",
+    "loss_floor",
+    "steps",
+)
 
 
 def _grid_runs(grid: Any) -> list:
     """The checked runs of a grid: a dict with a non-empty list ``runs`` of dicts holding ``SUMMARY_KEYS``."""
     if not isinstance(grid, dict) or not isinstance(grid.get("runs"), list) or not grid["runs"]:
-        raise ValueError("grid must be a dict with a non-empty list 'runs' (the output of phase_grid or "
-                         f"load_phase_grid), got {type(grid).__name__}.")
+        raise ValueError(
+            "grid must be a dict with a non-empty list 'runs' (the output of phase_grid or "
+            f"load_phase_grid), got {type(grid).__name__}."
+        )
     for i, r in enumerate(grid["runs"]):
         absent = [k for k in SUMMARY_KEYS if not isinstance(r, dict) or k not in r]
         if absent:
@@ -624,8 +818,10 @@ def _grid_runs(grid: Any) -> list:
         for k in ("l2m_start", "l2m_end", "loss_end", "loss_floor", "steps"):
             V.real_number(r[k], f"grid run {i} {k}")
         if not r["l2m_start"] > 0:
-            raise ValueError(f"grid run {i} has l2m_start = {r['l2m_start']}: the gap ratio l2m_end / l2m_start "
-                             "needs a start gap > 0.")
+            raise ValueError(
+                f"grid run {i} has l2m_start = {r['l2m_start']}: the gap ratio l2m_end / l2m_start "
+                "needs a start gap > 0."
+            )
     return grid["runs"]
 
 
@@ -648,9 +844,19 @@ def summarize(grid: dict) -> list:
     rows = []
     for (tau, dim, share, mm), rs in groups.items():
         ratio = np.array([r["l2m_end"] / r["l2m_start"] for r in rs])
-        rows.append({"tau": tau, "dim": dim, "share": share, "mismatch": mm, "ratio_mean": float(ratio.mean()),
-                     "ratio_min": float(ratio.min()), "ratio_max": float(ratio.max()),
-                     "converged": float(np.mean([r["converged"] for r in rs])),
-                     "loss_above_floor": float(np.mean([r["loss_end"] - r["loss_floor"] for r in rs])),
-                     "steps_mean": float(np.mean([r["steps"] for r in rs])), "seeds": len(rs)})
+        rows.append(
+            {
+                "tau": tau,
+                "dim": dim,
+                "share": share,
+                "mismatch": mm,
+                "ratio_mean": float(ratio.mean()),
+                "ratio_min": float(ratio.min()),
+                "ratio_max": float(ratio.max()),
+                "converged": float(np.mean([r["converged"] for r in rs])),
+                "loss_above_floor": float(np.mean([r["loss_end"] - r["loss_floor"] for r in rs])),
+                "steps_mean": float(np.mean([r["steps"] for r in rs])),
+                "seeds": len(rs),
+            }
+        )
     return rows

@@ -14,6 +14,7 @@ almost the whole equator around it), ``distance`` how far apart the two cones si
 ``match`` how much the pairs share. This is a teaching model of "effectively used space"
 (Schrodi et al. 2025, RMG), not a model of any trained network.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -21,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from modgap_edu.core import validation as V
 from modgap_edu.core import metrics
+from modgap_edu.core import validation as V
 
 
 @lru_cache(maxsize=8)
@@ -35,8 +36,15 @@ def _latents(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return z, e_img, e_txt
 
 
-def paired_cones(n: int = 400, d: int = 32, spread_image: float = 0.6, spread_text: float = 0.6,
-                 distance: float = 0.8, match: float = 0.8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def paired_cones(
+    n: int = 400,
+    d: int = 32,
+    spread_image: float = 0.6,
+    spread_text: float = 0.6,
+    distance: float = 0.8,
+    match: float = 0.8,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """``(image, text)``: n matched pairs of unit vectors in d dims (see the module docstring).
 
     Lesson 05, Sec. 1 (L2M / L2I / RMG side by side). ``distance`` in [0, 2) is the chord between
@@ -101,8 +109,14 @@ def gap_metrics(image: Any, text: Any) -> dict:
     x, y = V.pair(image, text, paired=True, min_rows=2, names=("image", "text"))
     idx = np.arange(x.shape[0])
     terms = metrics._rmg_terms(x, y, idx)
-    return {"l2m": metrics._l2m(x, y), "l2i": metrics._l2i(x, y, idx), "rmg": terms["rmg"],
-            "matched": terms["matched"], "intra_image": terms["intra_image"], "intra_text": terms["intra_text"]}
+    return {
+        "l2m": metrics._l2m(x, y),
+        "l2i": metrics._l2i(x, y, idx),
+        "rmg": terms["rmg"],
+        "matched": terms["matched"],
+        "intra_image": terms["intra_image"],
+        "intra_text": terms["intra_text"],
+    }
 
 
 def metric_sweep(parameter: str, values: Any, **fixed: Any) -> dict:

@@ -12,6 +12,7 @@ Delta-theta of the six text points.
   mismatched pairs. Matched: T_k above I_k for every k.
 * Loss: the symmetric CLIP loss over the single batch of 6, labels 0..5.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -41,8 +42,10 @@ def uv_to_xyz(u_deg: Any, v_deg: Any) -> np.ndarray:
     numpy.ndarray
         Unit vectors, shape ``broadcast(u, v).shape + (3,)``.
     """
-    u, v = (np.deg2rad(V.real_array(a, name, "angles in degrees").astype(np.float64))
-            for a, name in ((u_deg, "u_deg"), (v_deg, "v_deg")))
+    u, v = (
+        np.deg2rad(V.real_array(a, name, "angles in degrees").astype(np.float64))
+        for a, name in ((u_deg, "u_deg"), (v_deg, "v_deg"))
+    )
     if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
         raise ValueError("u_deg and v_deg contain NaN or inf: pass finite angles in degrees.")
     try:
@@ -55,8 +58,10 @@ def uv_to_xyz(u_deg: Any, v_deg: Any) -> np.ndarray:
 def _delta(delta_theta_deg: Any) -> float:
     d = V.real_number(delta_theta_deg, "delta_theta_deg (degrees)")
     if abs(d) > 90.0:
-        raise ValueError(f"delta_theta_deg must lie in [-90, 90] degrees (the texts go from the north pole "
-                         f"to the south pole), got {delta_theta_deg!r}.")
+        raise ValueError(
+            f"delta_theta_deg must lie in [-90, 90] degrees (the texts go from the north pole "
+            f"to the south pole), got {delta_theta_deg!r}."
+        )
     return d
 
 
@@ -130,8 +135,9 @@ def sphere_toy_centroid_gap(delta_theta_deg: float, mismatched: bool = True) -> 
     return float(np.sign(_delta(delta_theta_deg)) * np.linalg.norm(images.mean(0) - texts.mean(0)))
 
 
-def sphere_toy_curves(temperatures: Sequence[float] = PAPER_TEMPERATURES, deltas: Sequence[float] | None = None,
-                      mismatched: bool = True) -> np.ndarray:
+def sphere_toy_curves(
+    temperatures: Sequence[float] = PAPER_TEMPERATURES, deltas: Sequence[float] | None = None, mismatched: bool = True
+) -> np.ndarray:
     """Lesson 03: loss[t, k] for every temperature and every delta (default: Liang's 181 one-degree steps,
     from +90 to -90). Vectorized; agrees with ``sphere_toy_loss`` point by point.
 

@@ -15,6 +15,7 @@ Adam on one of:
 Wang & Isola 2020 (ICML), Sec. 4; the CLIP loss as in Liang et al. 2022, Sec. 4.1.
 A run of 300 steps takes ~0.1-0.3 s on one CPU core; everything is seeded.
 """
+
 from __future__ import annotations
 
 import functools
@@ -125,8 +126,17 @@ def _objective(name: str, x: torch.Tensor, y: torch.Tensor, tau: float) -> torch
     return clip_loss(x, y, tau)
 
 
-def train_toy(objective: str = "clip", temperature: float = 0.1, n: int = 48, steps: int = 300, lr: float = 0.05,
-              gap_deg: float = 140.0, width_deg: float = 50.0, seed: int = 0, record_every: int = 10) -> ToyRun:
+def train_toy(
+    objective: str = "clip",
+    temperature: float = 0.1,
+    n: int = 48,
+    steps: int = 300,
+    lr: float = 0.05,
+    gap_deg: float = 140.0,
+    width_deg: float = 50.0,
+    seed: int = 0,
+    record_every: int = 10,
+) -> ToyRun:
     """Train the two point sets with one objective (module docstring); return a ``ToyRun`` (lesson 01).
 
     Parameters

@@ -1,4 +1,5 @@
 """modgap_edu._runtime.memory: freed heap pages go back to the OS (Binder's 1 GB, lessons 04-05)."""
+
 from __future__ import annotations
 
 import platform

@@ -1,4 +1,5 @@
 """modgap_edu._runtime.threads: the fixed thread policy (issue 14) and the context that applies it."""
+
 from __future__ import annotations
 
 import os

@@ -20,6 +20,7 @@ Environment:
   MODGAP_CHROMIUM       browser executable (default /usr/bin/chromium)
   MODGAP_BROWSER_FORMS  which forms to open, default "lessons,solutions"
 """
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, COURSE, REPO, missing_browser_reason
 
 
@@ -57,8 +57,9 @@ class Lab:
         return f"{self.url}/lab/tree/{relpath}?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET"):
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             body = resp.read()
         return json.loads(body) if body else None
@@ -80,8 +81,10 @@ class Lab:
             for kernel in self.api("/api/kernels") or []:
                 last_error = self._delete(f"/api/kernels/{kernel['id']}") or last_error
             if time.monotonic() > deadline:
-                raise AssertionError(f"kernels still running after {timeout_s:.0f} s (last error: {last_error}); "
-                                     f"JupyterLab log:\n{self.log.read_text()[-3000:]}")
+                raise AssertionError(
+                    f"kernels still running after {timeout_s:.0f} s (last error: {last_error}); "
+                    f"JupyterLab log:\n{self.log.read_text()[-3000:]}"
+                )
             time.sleep(0.5)
 
     def _delete(self, path: str):
@@ -111,8 +114,9 @@ def lab(browser_available, tmp_path_factory):
     config = base / "config"
     (config / "labconfig").mkdir(parents=True)
     (config / "jupyter_server_config.d").mkdir(parents=True)
-    shutil.copy(REPO / "binder/labconfig/default_setting_overrides.json",
-                config / "labconfig/default_setting_overrides.json")
+    shutil.copy(
+        REPO / "binder/labconfig/default_setting_overrides.json", config / "labconfig/default_setting_overrides.json"
+    )
     shutil.copy(REPO / "binder/jupyter_server_config.json", config / "jupyter_server_config.d/modgap_edu.json")
     for d in ("workspaces", "settings", "runtime", "ipython"):
         (base / d).mkdir()
@@ -131,10 +135,20 @@ def lab(browser_available, tmp_path_factory):
     env.pop("MODGAP_WIDGETS", None)  # real sliders, even when a batch setting asks for static figures
     log = base / "jupyterlab.log"
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
     ]
     with open(log, "w") as log_file:
         proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=root)

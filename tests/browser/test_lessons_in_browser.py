@@ -11,6 +11,7 @@ of each demo go to ``_artifacts/screenshots/<form>/<lesson>/`` (git-ignored), wi
 
 Run alone:  .venv/bin/pytest -m browser -v
 """
+
 from __future__ import annotations
 
 import json
@@ -20,18 +21,24 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from browser_env import COURSE, lesson_notebooks
 
 # browser_available first: without /usr/bin/chromium or playwright every test skips, saying why
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("browser_available")]
 
-SETTLE_S = 1.5          # the figure must stay unchanged this long after a move
-REDRAW_TIMEOUT_S = 60   # a callback should take < 150 ms; this only guards against a hang
+SETTLE_S = 1.5  # the figure must stay unchanged this long after a move
+REDRAW_TIMEOUT_S = 60  # a callback should take < 150 ms; this only guards against a hang
 RUN_ALL_TIMEOUT_MS = 300_000
 
-SLIDER_CLASSES = ("IntSlider", "FloatSlider", "FloatLogSlider", "SelectionSlider",
-                  "IntRangeSlider", "FloatRangeSlider", "SelectionRangeSlider")
+SLIDER_CLASSES = (
+    "IntSlider",
+    "FloatSlider",
+    "FloatLogSlider",
+    "SelectionSlider",
+    "IntRangeSlider",
+    "FloatRangeSlider",
+    "SelectionRangeSlider",
+)
 # One expression, so nothing is left in the learner's namespace.
 KERNEL_SLIDERS = (
     "print(__import__('json').dumps([{'description': m.description, 'class': type(m).__name__} "
@@ -135,8 +142,9 @@ def wait_redrawn(page, cell, before: tuple[int, str]) -> tuple[tuple[int, str], 
         idle = page.evaluate(JS_KERNEL_STATUS) == "idle"
         if changed_at is not None and idle and last[0] > 0 and time.monotonic() - stable_since >= SETTLE_S:
             return last, changed_at
-    raise AssertionError(f"figure did not re-draw and settle within {REDRAW_TIMEOUT_S} s "
-                         f"(changed: {changed_at is not None})")
+    raise AssertionError(
+        f"figure did not re-draw and settle within {REDRAW_TIMEOUT_S} s (changed: {changed_at is not None})"
+    )
 
 
 def wait_run_all(page) -> None:
@@ -159,7 +167,9 @@ def wait_run_all(page) -> None:
             stopped_since = stopped_since or time.monotonic()
             if time.monotonic() - stopped_since > 3:
                 return  # stopped at an unexpected error: the error check reports it
-    raise AssertionError(f"Run All did not finish within {RUN_ALL_TIMEOUT_MS / 1000:.0f} s: {page.evaluate(JS_RUN_STATE)}")
+    raise AssertionError(
+        f"Run All did not finish within {RUN_ALL_TIMEOUT_MS / 1000:.0f} s: {page.evaluate(JS_RUN_STATE)}"
+    )
 
 
 def window_done(page) -> bool:
@@ -195,13 +205,19 @@ def test_lesson_runs_and_sliders_redraw(notebook: Path, page, lab, screenshots):
     cells = page.evaluate(JS_CELL_REPORT)
     unexpected = [c for c in cells if c["errors"] and "raises-exception" not in c["tags"]]
     assert not unexpected, f"{rel}: cells with errors: " + "; ".join(
-        f"cell {c['index']}: {e['ename']}: {e['evalue'][:200]}" for c in unexpected for e in c["errors"])
-    wrong_stub = [c for c in cells if "raises-exception" in c["tags"]
-                  and any(e["ename"] != "NotImplementedError" for e in c["errors"])]
+        f"cell {c['index']}: {e['ename']}: {e['evalue'][:200]}" for c in unexpected for e in c["errors"]
+    )
+    wrong_stub = [
+        c
+        for c in cells
+        if "raises-exception" in c["tags"] and any(e["ename"] != "NotImplementedError" for e in c["errors"])
+    ]
     assert not wrong_stub, f"{rel}: an exercise stub raised something else than NotImplementedError: {wrong_stub}"
     not_run = [c["index"] for c in cells if not c["executed"]]
-    assert not not_run, (f"{rel}: Run All stopped early ({page.evaluate('() => window.__runAllResult')}); "
-                         f"cells never executed: {not_run}; cells: {cells}")
+    assert not not_run, (
+        f"{rel}: Run All stopped early ({page.evaluate('() => window.__runAllResult')}); "
+        f"cells never executed: {not_run}; cells: {cells}"
+    )
 
     # 2. every slider the kernel created is on the page
     expected = json.loads(page.evaluate(JS_KERNEL_EXEC, KERNEL_SLIDERS) or "[]")
@@ -210,12 +226,15 @@ def test_lesson_runs_and_sliders_redraw(notebook: Path, page, lab, screenshots):
     try:
         page.wait_for_function(
             "n => document.querySelectorAll('.jp-Notebook .jp-OutputArea .widget-slider').length >= n",
-            arg=len(expected), timeout=30_000)
+            arg=len(expected),
+            timeout=30_000,
+        )
     except Exception:
         pass
     assert sliders.count() == len(expected), (
         f"{rel}: kernel made {len(expected)} sliders {[e['description'] for e in expected]}, "
-        f"page shows {sliders.count()}")
+        f"page shows {sliders.count()}"
+    )
 
     # 3. each slider, moved one keyboard step, changes its readout and re-draws one figure
     for i in range(sliders.count()):
@@ -244,18 +263,28 @@ def test_lesson_runs_and_sliders_redraw(notebook: Path, page, lab, screenshots):
             after_img, first_change_s = wait_redrawn(page, cell, before_img)
         except AssertionError as exc:
             cell.screenshot(path=str(shots / f"{name}_after.png"))
-            raise AssertionError(f"{rel}: slider '{label}' moved {before_value} -> {readout.inner_text().strip()}: "
-                                 f"{exc}. A slider whose steps do not change the figure (e.g. it snaps to a "
-                                 "coarser cached grid) looks broken to a learner.") from None
+            raise AssertionError(
+                f"{rel}: slider '{label}' moved {before_value} -> {readout.inner_text().strip()}: "
+                f"{exc}. A slider whose steps do not change the figure (e.g. it snaps to a "
+                "coarser cached grid) looks broken to a learner."
+            ) from None
         after_value = readout.inner_text().strip()
         cell.screenshot(path=str(shots / f"{name}_after.png"))
-        summary["sliders"].append({
-            "label": label, "before": before_value, "after": after_value, "images": after_img[0],
-            "first_redraw_s": round(first_change_s, 2), "settled_s": round(time.monotonic() - t_move, 2)})
+        summary["sliders"].append(
+            {
+                "label": label,
+                "before": before_value,
+                "after": after_value,
+                "images": after_img[0],
+                "first_redraw_s": round(first_change_s, 2),
+                "settled_s": round(time.monotonic() - t_move, 2),
+            }
+        )
         assert after_value != before_value, f"{rel}: slider '{label}' readout did not change ({before_value})"
         assert after_img[0] == before_img[0], (
             f"{rel}: slider '{label}': {before_img[0]} figure(s) before the move, {after_img[0]} after "
-            "(duplicated or missing plot)")
+            "(duplicated or missing plot)"
+        )
         # put it back so the next slider of the same demo starts from the documented state
         handle.focus()
         page.keyboard.press("ArrowLeft" if after_value != before_value else "ArrowRight")
@@ -276,16 +305,22 @@ def test_py_lesson_opens_as_notebook(lesson: Path, page, lab):
     page.goto(lab.tree_url(f"lessons/{lesson.name}"))
     page.wait_for_function(
         "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-        " return !!(w && w.context && w.context.isReady); }", timeout=120_000)
-    kind = page.evaluate("() => { const w = window.jupyterapp.shell.currentWidget;"
-                         " return {notebook: !!(w.content && w.content.widgets && w.sessionContext),"
-                         " path: w.context.path}; }")
+        " return !!(w && w.context && w.context.isReady); }",
+        timeout=120_000,
+    )
+    kind = page.evaluate(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return {notebook: !!(w.content && w.content.widgets && w.sessionContext),"
+        " path: w.context.path}; }"
+    )
     assert kind["path"].endswith(lesson.name)
     assert kind["notebook"], f"{lesson.name} opened as a text file, not as a notebook (Jupytext viewer not default)"
     # The model holds every cell at once; the DOM renders them lazily (windowed notebook), so wait for both.
     n_cells = page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget; const n = w.content.model.cells.length;"
         " return n > 1 && document.querySelectorAll('.jp-Notebook .jp-Cell').length > 1 ? n : 0; }",
-        timeout=60_000, polling=250).json_value()
+        timeout=60_000,
+        polling=250,
+    ).json_value()
     source_cells = len(nbformat.read(lesson.with_suffix(".ipynb"), as_version=4).cells)
     assert n_cells == source_cells, f"{lesson.name} opened with {n_cells} cells, its .ipynb pair has {source_cells}"

@@ -4,6 +4,7 @@ Every row must exit with its code, print nothing on stdout, one line on stderr (
 warnings) naming what to fix, and -- for the malicious files -- leave no marker file behind: the payloads
 would create ``MARKER`` if anything in the file were executed.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,6 +57,7 @@ def _npz(**arrays):
     def make(tmp: Path) -> list:
         np.savez(tmp / "emb.npz", **arrays)
         return [str(tmp / "emb.npz")]
+
     return make
 
 
@@ -63,6 +65,7 @@ def _pt(build):
     def make(tmp: Path) -> list:
         torch.save(build(tmp / MARKER), tmp / "emb.pt")
         return [str(tmp / "emb.pt")]
+
     return make
 
 
@@ -71,6 +74,7 @@ def _bytes(name: str, content):
         data = content(tmp / MARKER) if callable(content) else content
         (tmp / name).write_bytes(data)
         return [str(tmp / name)]
+
     return make
 
 
@@ -78,6 +82,7 @@ def _fifo(name: str):
     def make(tmp: Path) -> list:
         os.mkfifo(tmp / name)
         return [str(tmp / name)]
+
     return make
 
 
@@ -85,6 +90,7 @@ def _dir(name: str):
     def make(tmp: Path) -> list:
         (tmp / name).mkdir()
         return [str(tmp / name)]
+
     return make
 
 
@@ -113,12 +119,14 @@ def _folder(captions: bytes | None, name: str = "captions.tsv", n: int = 3, fifo
         if captions is not None:
             (folder / name).write_bytes(captions)
         return [str(folder), "--model", "ViT-S-32-alt", "--pretrained", "none", "--quiet"]
+
     return make
 
 
 def _with_args(make, *extra):
     def wrapped(tmp: Path) -> list:
         return make(tmp) + [a.replace("TMP", str(tmp)) for a in extra]
+
     return wrapped
 
 
@@ -138,77 +146,157 @@ ROWS = [
     ("junk pt", _bytes("emb.pt", b"not a checkpoint"), 2, r"not a file written by torch\.save"),
     ("pickle as npz", _bytes("emb.npz", lambda m: pickle.dumps(_OsSystem(m))), 2, r"is a Python pickle"),
     ("pickle as npy", _bytes("emb.npy", lambda m: pickle.dumps(_OsSystem(m))), 2, r"is a Python pickle"),
-    ("raw pickle as pt", _bytes("emb.pt", lambda m: pickle.dumps({"image": _OsSystem(m)})), 2,
-     r"refused|not a file written by torch\.save"),
+    (
+        "raw pickle as pt",
+        _bytes("emb.pt", lambda m: pickle.dumps({"image": _OsSystem(m)})),
+        2,
+        r"refused|not a file written by torch\.save",
+    ),
     ("object npy", _object_npy, 2, r"pickled Python objects"),
     ("object array in npz", _object_npz, 2, r"'image' holds pickled Python objects"),
     # ---- .pt payloads: os, exec-like numpy helpers, file-writing numpy helpers
-    ("pt os.system", _pt(lambda m: {"image": _OsSystem(m), "text": Y}), 2,
-     r"refused: loading it needs (posix|os)\.system"),
+    (
+        "pt os.system",
+        _pt(lambda m: {"image": _OsSystem(m), "text": Y}),
+        2,
+        r"refused: loading it needs (posix|os)\.system",
+    ),
     ("pt numpy runstring", _pt(lambda m: {"image": _NumpyExec(m), "text": Y}), 2, r"refused: .*runstring"),
     ("pt numpy savetxt", _pt(lambda m: {"image": _NumpyWrite(m), "text": Y}), 2, r"refused: .*savetxt"),
     ("pt not a dict", _pt(lambda m: torch.zeros(3, 4)), 2, r"holds a Tensor, not a dict"),
     # ---- arrays that are not real, rectangular numbers
     ("complex npz", _npz(image=X + 1j, text=Y), 2, r"emb\.npz: array 'image' is complex"),
     ("strings npz", _npz(image=X, text=np.array(["a", "b"])), 2, r"emb\.npz: array 'text' has dtype <U1"),
-    ("bfloat16 pt", _pt(lambda m: {"image": torch.zeros(4, 3, dtype=torch.bfloat16), "text": torch.zeros(4, 3)}), 2,
-     r"emb\.pt: tensor 'image' is bfloat16"),
-    ("complex pt", _pt(lambda m: {"image": torch.zeros(4, 3, dtype=torch.complex64), "text": torch.zeros(4, 3)}), 2,
-     r"emb\.pt: tensor 'image' is complex"),
-    ("ragged pt", _pt(lambda m: {"image": [[1.0, 2.0], [3.0]], "text": torch.zeros(2, 2)}), 2,
-     r"emb\.pt: 'image' is a ragged list"),
+    (
+        "bfloat16 pt",
+        _pt(lambda m: {"image": torch.zeros(4, 3, dtype=torch.bfloat16), "text": torch.zeros(4, 3)}),
+        2,
+        r"emb\.pt: tensor 'image' is bfloat16",
+    ),
+    (
+        "complex pt",
+        _pt(lambda m: {"image": torch.zeros(4, 3, dtype=torch.complex64), "text": torch.zeros(4, 3)}),
+        2,
+        r"emb\.pt: tensor 'image' is complex",
+    ),
+    (
+        "ragged pt",
+        _pt(lambda m: {"image": [[1.0, 2.0], [3.0]], "text": torch.zeros(2, 2)}),
+        2,
+        r"emb\.pt: 'image' is a ragged list",
+    ),
     # ---- keys and shapes
     ("missing key", _npz(image=X, txt=Y), 2, r"no 'text' array \(found: image, txt\)"),
     ("widths differ", _npz(image=X, text=Y[:, :3]), 2, r"same embedding dimension"),
     ("rows differ", _npz(image=X, text=np.vstack([Y, Y])), 2, r"Pass text_to_image"),
     ("1-D", _npz(image=X[:, 0], text=Y[:, 0]), 2, r"must be 2-D"),
     ("t2i out of range", _npz(image=X, text=Y, text_to_image=np.arange(1, 7)), 2, r"outside the image rows"),
-    ("npy wrong shape", lambda t: (np.save(t / "f.npy", np.zeros((3, 5, 4))), [str(t / "f.npy")])[1], 2,
-     r"shape \(2, N, d\)"),
+    (
+        "npy wrong shape",
+        lambda t: (np.save(t / "f.npy", np.zeros((3, 5, 4))), [str(t / "f.npy")])[1],
+        2,
+        r"shape \(2, N, d\)",
+    ),
     ("nan", _npz(image=X, text=np.where(np.arange(4) == 1, np.nan, Y)), 2, r"NaN or inf"),
     ("zero row", _npz(image=X, text=np.vstack([Y[:5], np.zeros((1, 4))])), 2, r"all-zero row"),
     ("classification no class_text", _npz(image=X, labels=np.zeros(6, int)), 2, r"no 'class_text'"),
-    ("classification labels range", _npz(image=X, class_text=Y[:3], labels=np.array([0, 1, 2, 3, 0, 1])), 2,
-     r"labels holds 3, outside the class_text rows 0\.\.2"),
-    ("classification float labels", _npz(image=X, class_text=Y[:3], labels=np.full(6, 0.5)), 2,
-     r"labels must hold integer class indices"),
+    (
+        "classification labels range",
+        _npz(image=X, class_text=Y[:3], labels=np.array([0, 1, 2, 3, 0, 1])),
+        2,
+        r"labels holds 3, outside the class_text rows 0\.\.2",
+    ),
+    (
+        "classification float labels",
+        _npz(image=X, class_text=Y[:3], labels=np.full(6, 0.5)),
+        2,
+        r"labels must hold integer class indices",
+    ),
     ("classification and text", _npz(image=X, text=Y, class_text=Y[:3], labels=np.zeros(6, int)), 2, r"not both"),
     # ---- options
     ("top 0", _with_args(_npz(image=X, text=Y), "--top", "0"), 2, r"top must be a positive integer"),
     # ---- folders: captions and images
     ("no captions file", _folder(None), 2, r"no captions file"),
     ("caption names missing image", _folder(b"img0.png\ta cat\nimg9.png\ta dog\n"), 2, r"names 1 image\(s\) not in"),
-    ("tsv line without tab", _folder(b"img0.png\ta cat\nimg1.png a dog\n"), 2,
-     r"captions\.tsv:2: expected image_file<TAB>caption"),
+    (
+        "tsv line without tab",
+        _folder(b"img0.png\ta cat\nimg1.png a dog\n"),
+        2,
+        r"captions\.tsv:2: expected image_file<TAB>caption",
+    ),
     ("tsv not utf-8", _folder(b"img0.png\ta cat\nimg1.png\ta \xe9t\xe9 dog\n"), 2, r"captions\.tsv:2: not UTF-8"),
-    ("csv unmatched quote", _folder(b'img0.png,a cat\nimg1.png,"a dog\nimg2.png,a bird\n', "captions.csv"), 2,
-     r"captions\.csv:2: .*unmatched double quote"),
-    ("csv field too large", _folder(b"img0.png,a cat\nimg1.png," + b"x" * 200_000 + b"\n", "captions.csv"), 2,
-     r"captions\.csv:2: a field is longer than the csv limit"),
-    ("json invalid", _folder(b'{"img0.png": "a cat",\n "img1.png": }', "captions.json"), 2,
-     r"captions\.json:2: not valid JSON"),
-    ("fifo captions", lambda t: (_folder(None)(t), os.mkfifo(t / "f" / "captions.tsv"))[0], 2,
-     r"captions file .*captions\.tsv is a FIFO"),
+    (
+        "csv unmatched quote",
+        _folder(b'img0.png,a cat\nimg1.png,"a dog\nimg2.png,a bird\n', "captions.csv"),
+        2,
+        r"captions\.csv:2: .*unmatched double quote",
+    ),
+    (
+        "csv field too large",
+        _folder(b"img0.png,a cat\nimg1.png," + b"x" * 200_000 + b"\n", "captions.csv"),
+        2,
+        r"captions\.csv:2: a field is longer than the csv limit",
+    ),
+    (
+        "json invalid",
+        _folder(b'{"img0.png": "a cat",\n "img1.png": }', "captions.json"),
+        2,
+        r"captions\.json:2: not valid JSON",
+    ),
+    (
+        "fifo captions",
+        lambda t: (_folder(None)(t), os.mkfifo(t / "f" / "captions.tsv"))[0],
+        2,
+        r"captions file .*captions\.tsv is a FIFO",
+    ),
     ("fifo image", _folder(b"img0.png\ta cat\npipe.png\ta pipe\n", fifo_image=True), 2, r"image .*pipe\.png is a FIFO"),
-    ("fifo checkpoint", lambda t: (os.mkfifo(t / "ckpt.pt"), _with_args(_folder(OK_TSV), "--pretrained",
-                                                                         "TMP/ckpt.pt")(t))[1], 2,
-     r"checkpoint file .*ckpt\.pt is a FIFO"),
-    ("checkpoint with a payload", lambda t: (torch.save({"state_dict": _OsSystem(t / MARKER)}, t / "evil.pt"),
-                                             _with_args(_folder(OK_TSV), "--pretrained", "TMP/evil.pt")(t))[1], 2,
-     r"checkpoint .*evil\.pt was refused: it holds objects other than tensors"),
-    ("unknown tag", _with_args(_folder(OK_TSV), "--pretrained", "no-such-tag"), 2,
-     r"'no-such-tag' is neither a checkpoint file nor a pretrained tag of ViT-S-32-alt"),
-    ("tag not cached offline", lambda t: _folder(OK_TSV)(t)[:1] + ["--model", "ViT-B-32", "--pretrained", "openai"],
-     1, r"failed: DataUnavailable: weights 'openai' of ViT-B-32 are not in the local Hugging Face cache"),
-    ("allow-download while offline env", _with_args(_folder(OK_TSV), "--allow-download"), 2,
-     r"--allow-download conflicts with MODGAP_OFFLINE"),
+    (
+        "fifo checkpoint",
+        lambda t: (os.mkfifo(t / "ckpt.pt"), _with_args(_folder(OK_TSV), "--pretrained", "TMP/ckpt.pt")(t))[1],
+        2,
+        r"checkpoint file .*ckpt\.pt is a FIFO",
+    ),
+    (
+        "checkpoint with a payload",
+        lambda t: (
+            torch.save({"state_dict": _OsSystem(t / MARKER)}, t / "evil.pt"),
+            _with_args(_folder(OK_TSV), "--pretrained", "TMP/evil.pt")(t),
+        )[1],
+        2,
+        r"checkpoint .*evil\.pt was refused: it holds objects other than tensors",
+    ),
+    (
+        "unknown tag",
+        _with_args(_folder(OK_TSV), "--pretrained", "no-such-tag"),
+        2,
+        r"'no-such-tag' is neither a checkpoint file nor a pretrained tag of ViT-S-32-alt",
+    ),
+    (
+        "tag not cached offline",
+        lambda t: _folder(OK_TSV)(t)[:1] + ["--model", "ViT-B-32", "--pretrained", "openai"],
+        1,
+        r"failed: DataUnavailable: weights 'openai' of ViT-B-32 are not in the local Hugging Face cache",
+    ),
+    (
+        "allow-download while offline env",
+        _with_args(_folder(OK_TSV), "--allow-download"),
+        2,
+        r"--allow-download conflicts with MODGAP_OFFLINE",
+    ),
     ("save without .npz", _with_args(_folder(OK_TSV), "--save", "TMP/out.data"), 2, r"must end in \.npz"),
     ("save to a folder", _with_args(_folder(OK_TSV), "--save", "TMP/f"), 2, r"must end in \.npz|existing folder"),
-    ("save to a folder named npz", lambda t: (os.mkdir(t / "d.npz"), _with_args(_folder(OK_TSV), "--save",
-                                                                               "TMP/d.npz")(t))[1], 2,
-     r"--save .*d\.npz is an existing folder"),
-    ("save in a missing folder", _with_args(_folder(OK_TSV), "--save", "TMP/no/such/out.npz"), 2,
-     r"folder .*no/such does not exist"),
+    (
+        "save to a folder named npz",
+        lambda t: (os.mkdir(t / "d.npz"), _with_args(_folder(OK_TSV), "--save", "TMP/d.npz")(t))[1],
+        2,
+        r"--save .*d\.npz is an existing folder",
+    ),
+    (
+        "save in a missing folder",
+        _with_args(_folder(OK_TSV), "--save", "TMP/no/such/out.npz"),
+        2,
+        r"folder .*no/such does not exist",
+    ),
 ]
 
 
@@ -252,8 +340,11 @@ def test_allow_download_without_network_fails_in_about_a_second(tmp_path, capsys
         return False
 
     monkeypatch.setattr(cache, "network_available", no_network)
-    argv = ["measure"] + _folder(OK_TSV)(tmp_path)[:1] + ["--model", "ViT-B-32", "--pretrained", "openai",
-                                                        "--allow-download", "--quiet"]
+    argv = (
+        ["measure"]
+        + _folder(OK_TSV)(tmp_path)[:1]
+        + ["--model", "ViT-B-32", "--pretrained", "openai", "--allow-download", "--quiet"]
+    )
     t0 = time.perf_counter()
     code = main(argv)
     elapsed = time.perf_counter() - t0
@@ -300,8 +391,10 @@ def test_network_probe_finds_a_listening_port(monkeypatch):
         assert cache.network_available(f"http://127.0.0.1:{server.getsockname()[1]}/x", timeout=1.0) is True
 
 
-@pytest.mark.parametrize("value,expected", [("1", True), ("TRUE", True), ("yes", True), ("On", True), ("0", False),
-                                            ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [("1", True), ("TRUE", True), ("yes", True), ("On", True), ("0", False), ("", False), ("no", False)],
+)
 def test_offline_requested(monkeypatch, value, expected):
     from modgap_edu.data import cache
 

@@ -1,4 +1,5 @@
 """End-to-end tests of ``modgap-edu measure`` on files the tests write (lesson 05)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from modgap_edu.core import dimensions, losses, metrics
 from modgap_edu.cli.main import main
+from modgap_edu.core import dimensions, losses, metrics
 
 REQUIRED = {"l2m", "l2i", "rmg", "align", "uniformity_image", "uniformity_text", "top_gap_dims"}
 
@@ -216,11 +217,27 @@ def write_folder(folder: Path, captions: str | None, n: int = 3) -> None:
 
 
 def test_folder_embeds_with_open_clip(tmp_path, capsys):
-    write_folder(tmp_path / "f", "filename\tcaption\nimg0.png\ta red square\nimg0.png\tnoise\n"
-                                 "img1.png\ta blue circle\nimg2.png\ta green dot\n", n=4)
+    write_folder(
+        tmp_path / "f",
+        "filename\tcaption\nimg0.png\ta red square\nimg0.png\tnoise\nimg1.png\ta blue circle\nimg2.png\ta green dot\n",
+        n=4,
+    )
     out_npz = tmp_path / "saved.npz"
-    code = main(["measure", str(tmp_path / "f"), "--model", "ViT-S-32-alt", "--pretrained", "none",
-                 "--json", "--save", str(out_npz), "--batch-size", "2"])
+    code = main(
+        [
+            "measure",
+            str(tmp_path / "f"),
+            "--model",
+            "ViT-S-32-alt",
+            "--pretrained",
+            "none",
+            "--json",
+            "--save",
+            str(out_npz),
+            "--batch-size",
+            "2",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     res = json.loads(out)
@@ -246,13 +263,22 @@ def test_random_init_is_seeded(tmp_path, capsys):
 def test_quotes_and_long_captions_are_plain_text(tmp_path, capsys):
     """Issue 14 §4: an unmatched quote in captions.tsv stays in its caption (6 images stay 6), a 200,000-character
     caption is read (the tokenizer truncates it), and --save writes exactly the path it names."""
-    lines = [f'img{i}.png\t{"a " + chr(34) + "quoted" if i == 1 else "photo " + str(i)}' for i in range(6)]
+    lines = [f"img{i}.png\t{'a ' + chr(34) + 'quoted' if i == 1 else 'photo ' + str(i)}" for i in range(6)]
     lines[4] = "img4.png\t" + "very long " * 20_000
     write_folder(tmp_path / "f", "\n".join(lines) + "\n", n=6)
     out_npz = tmp_path / "out.npz"
     out_npz.write_bytes(b"old")
-    argv = ["measure", str(tmp_path / "f"), "--model", "ViT-S-32-alt", "--pretrained", "none", "--json",
-            "--save", str(out_npz)]
+    argv = [
+        "measure",
+        str(tmp_path / "f"),
+        "--model",
+        "ViT-S-32-alt",
+        "--pretrained",
+        "none",
+        "--json",
+        "--save",
+        str(out_npz),
+    ]
     code = main(argv)
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -3,6 +3,7 @@
 Expected values come from analytic formulas (the arc-cosine kernel, E[sigma(z)]^2 / E[sigma(z)^2],
 algebraic identities) or from brute-force re-implementations, never from a stored run.
 """
+
 from __future__ import annotations
 
 import math
@@ -83,15 +84,18 @@ def test_determinism_and_seed():
     assert not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"activation": "gelu"}, "activation"),
-    ({"activation": "relu", "n": 1}, "n must"),
-    ({"activation": "relu", "n_layers": -1}, "n_layers"),
-    ({"activation": "relu", "dim": 0}, "dim"),
-    ({"activation": "relu", "seed": -3}, "seed"),
-    ({"activation": "relu", "n_layers": 2.5}, "n_layers"),
-    ({"activation": "relu", "include_diagonal": "yes"}, "include_diagonal"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"activation": "gelu"}, "activation"),
+        ({"activation": "relu", "n": 1}, "n must"),
+        ({"activation": "relu", "n_layers": -1}, "n_layers"),
+        ({"activation": "relu", "dim": 0}, "dim"),
+        ({"activation": "relu", "seed": -3}, "seed"),
+        ({"activation": "relu", "n_layers": 2.5}, "n_layers"),
+        ({"activation": "relu", "include_diagonal": "yes"}, "include_diagonal"),
+    ],
+)
 def test_layerwise_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cone.layerwise_cosine(**kwargs)
@@ -223,8 +227,7 @@ def test_variance_decomposition_extremes():
     assert cone.variance_decomposition(constant_per_seed)["init_share"] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("bad", [np.ones((3, 4)), np.ones((1, 4, 2)), np.ones((3, 4, 2)),
-                                 np.full((2, 3, 2), np.nan)])
+@pytest.mark.parametrize("bad", [np.ones((3, 4)), np.ones((1, 4, 2)), np.ones((3, 4, 2)), np.full((2, 3, 2), np.nan)])
 def test_variance_decomposition_bad_input(bad):
     with pytest.raises(ValueError):
         cone.variance_decomposition(bad)
@@ -245,8 +248,7 @@ def test_fast_mean_cosine_equals_brute_force_property(x):
     if x.shape[0] < 2:
         return
     for diag in (False, True):
-        assert cone.mean_pairwise_cosine(x, include_diagonal=diag) == pytest.approx(
-            _brute_mean_cos(x, diag), abs=1e-9)
+        assert cone.mean_pairwise_cosine(x, include_diagonal=diag) == pytest.approx(_brute_mean_cos(x, diag), abs=1e-9)
     assert -1 - 1e-12 <= cone.mean_pairwise_cosine(x) <= 1 + 1e-12
 
 
@@ -291,12 +293,15 @@ def test_random_layer_init_share_matches_brute_force_and_seed():
     assert cone.random_layer_init_share(prev, "relu", n_inits=7, d_out=9, bias=True, seed=4) != r
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"activation": "gelu"}, "activation"),
-    ({"n_inits": 1}, "n_inits"),
-    ({"d_out": 0}, "d_out"),
-    ({"bias": "yes"}, "bias"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"activation": "gelu"}, "activation"),
+        ({"n_inits": 1}, "n_inits"),
+        ({"d_out": 0}, "d_out"),
+        ({"bias": "yes"}, "bias"),
+    ],
+)
 def test_random_layer_init_share_bad_options(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         cone.random_layer_init_share(np.random.default_rng(0).standard_normal((4, 3)), **kwargs)

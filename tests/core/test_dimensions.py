@@ -1,4 +1,5 @@
 """Tests of modgap_edu.core.dimensions: gap dimensions, ablation, retrieval and zero-shot (lesson 05)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,8 +58,9 @@ def test_ranking_matches_literal_means(rng):
 def test_ranking_ignores_row_scale(seed, scale):
     rng = np.random.default_rng(seed)
     x, y = planted(rng, n=30, d=6, dims=(1, 4))
-    np.testing.assert_allclose(dimensions.gap_dimension_scores(x * scale, y),
-                               dimensions.gap_dimension_scores(x, y), atol=1e-12)
+    np.testing.assert_allclose(
+        dimensions.gap_dimension_scores(x * scale, y), dimensions.gap_dimension_scores(x, y), atol=1e-12
+    )
 
 
 # ---------------------------------------------------------------- two dimensions

@@ -1,5 +1,6 @@
 """The style contract of the core API: every public function of ``modgap_edu.core`` documents its
 arguments and result in numpydoc form (``Parameters`` and ``Returns`` sections, issue 10 §5)."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """core.loss_terms: the CLIP loss split into matched and log-sum-exp terms; the shift landscape minimum."""
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
@@ -65,15 +66,16 @@ def test_landscape_minimum_is_the_minimum_within_the_step():
 
     assert m.loss <= m.loss0 + 1e-12
     assert abs(m.loss0 - loss(0.0)) < 1e-10 and abs(m.loss - loss(m.alpha)) < 1e-10
-    fine = minimize_scalar(loss, bounds=(m.alpha - 0.01, m.alpha + 0.01), method="bounded",
-                           options={"xatol": 1e-6})
+    fine = minimize_scalar(loss, bounds=(m.alpha - 0.01, m.alpha + 0.01), method="bounded", options={"xatol": 1e-6})
     assert abs(fine.x - m.alpha) <= m.step
     assert abs(m.lam - 2 * m.alpha * m.gap0) < 1e-12
     assert m.at_zero == (abs(m.alpha) <= m.step / 2)
 
 
-@pytest.mark.parametrize("kwargs, word", [({"temperature": 0}, "temperature"), ({"protocol": "x"}, "protocol"),
-                                          ({"batch_size": 0}, "batch_size")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [({"temperature": 0}, "temperature"), ({"protocol": "x"}, "protocol"), ({"batch_size": 0}, "batch_size")],
+)
 def test_bad_arguments_name_themselves(kwargs, word):
     x, y = _pairs(n=20)
     with pytest.raises(ValueError, match=word):

@@ -1,4 +1,5 @@
 """modgap_edu.core.losses: CLIP loss against open_clip, Wang & Isola's official formulas, bad input."""
+
 from __future__ import annotations
 
 import math
@@ -152,8 +153,9 @@ def test_tensor_temperature_receives_gradient():
         L.clip_loss(x, y, torch.tensor([0.1, 0.2]))
 
 
-@pytest.mark.parametrize("dtype,scale", [(torch.float32, 1e20), (torch.float32, 1e-20),
-                                         (torch.float64, 1e170), (torch.float64, 1e-170)])
+@pytest.mark.parametrize(
+    "dtype,scale", [(torch.float32, 1e20), (torch.float32, 1e-20), (torch.float64, 1e170), (torch.float64, 1e-170)]
+)
 def test_extreme_but_finite_magnitudes(dtype, scale):
     """Normalization must neither overflow nor underflow for finite inputs of any magnitude."""
     x, y = pair(dtype=dtype)

@@ -1,4 +1,5 @@
 """modgap_edu.core.metrics against hand-computed cases, literal O(N^2) definitions and properties."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,6 +21,7 @@ def unit(a):
 
 
 # --- independent literal implementations (written from papers.md, loops / full matrices) ---
+
 
 def literal_rmg(x, y, t2i=None):
     x, y = unit(x), unit(y)
@@ -49,7 +51,7 @@ def literal_moad(emb, obj, att, official):
         lab = list(lab)
         classes = sorted(set(lab))
         members = {c: [i for i in range(len(lab)) if lab[i] == c] for c in classes}
-        intra = [s[i, j] for c in classes for a, i in enumerate(members[c]) for j in members[c][a + 1:]]
+        intra = [s[i, j] for c in classes for a, i in enumerate(members[c]) for j in members[c][a + 1 :]]
         if official:
             inter = []
             for a, b in itertools.permutations(classes, 2):
@@ -66,9 +68,10 @@ def literal_moad(emb, obj, att, official):
 
 # --- hand-computed cases ---
 
+
 def test_gap_vector_and_l2m_by_hand():
-    x = np.array([[2.0, 0.0], [0.0, 3.0]])      # normalized: (1,0), (0,1) -> mean (.5,.5)
-    y = np.array([[-1.0, 0.0], [0.0, -5.0]])    # normalized: (-1,0), (0,-1) -> mean (-.5,-.5)
+    x = np.array([[2.0, 0.0], [0.0, 3.0]])  # normalized: (1,0), (0,1) -> mean (.5,.5)
+    y = np.array([[-1.0, 0.0], [0.0, -5.0]])  # normalized: (-1,0), (0,-1) -> mean (-.5,-.5)
     np.testing.assert_allclose(M.gap_vector(x, y), [1.0, 1.0])
     assert M.l2m(x, y) == pytest.approx(math.sqrt(2))
 
@@ -129,7 +132,8 @@ def test_moad_matches_literal_definition(official):
     obj = rng.integers(0, 4, size=37)
     att = rng.choice(np.array(["red", "blue", "green"]), size=37)
     assert M.moad(emb, obj, att, exact_official=official) == pytest.approx(
-        literal_moad(emb, obj, att, official), abs=1e-12)
+        literal_moad(emb, obj, att, official), abs=1e-12
+    )
 
 
 def test_moad_official_subset_depends_on_order_clean_does_not():
@@ -140,7 +144,8 @@ def test_moad_official_subset_depends_on_order_clean_does_not():
     perm = rng.permutation(30)
     assert M.moad(emb[perm], obj[perm], att[perm]) == pytest.approx(M.moad(emb, obj, att), abs=1e-12)
     assert M.moad(emb[perm], obj[perm], att[perm], exact_official=True) != pytest.approx(
-        M.moad(emb, obj, att, exact_official=True), abs=1e-9)
+        M.moad(emb, obj, att, exact_official=True), abs=1e-9
+    )
 
 
 def test_metrics_return_python_floats_and_accept_torch():
@@ -166,7 +171,8 @@ def test_chunked_path_equals_single_block(monkeypatch):
 # --- properties ---
 
 matrices = st.integers(min_value=2, max_value=12).flatmap(
-    lambda n: st.tuples(st.just(n), st.integers(min_value=2, max_value=6), st.integers(0, 2**31 - 1)))
+    lambda n: st.tuples(st.just(n), st.integers(min_value=2, max_value=6), st.integers(0, 2**31 - 1))
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -207,6 +213,7 @@ def test_permutation_invariance_of_pairs(params):
 
 # --- the real CLIP-family features of Liang et al. (../shared/data) ---
 
+
 @pytest.mark.parametrize("name", ["clip", "clip_random", "convirt", "videoclip", "clasp"])
 def test_real_features_agree_with_literal_pairwise(shared_data_dir, name):
     arr = np.load(shared_data_dir / f"features_{name}.npy")
@@ -239,17 +246,20 @@ GOOD = np.ones((3, 2)) + np.arange(6).reshape(3, 2)
 
 
 @pytest.mark.parametrize("fn", [M.l2m, M.l2i, M.rmg, M.gap_vector])
-@pytest.mark.parametrize("bad, match", [
-    (np.ones(3), "2-D"),
-    (np.ones((2, 2, 2)), "2-D"),
-    (np.array([[1.0, np.nan], [1.0, 1.0], [2.0, 1.0]]), "NaN or inf"),
-    (np.array([[1.0, np.inf], [1.0, 1.0], [2.0, 1.0]]), "NaN or inf"),
-    (np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 1.0]]), "all-zero row"),
-    (np.ones((3, 5)), "same embedding dimension"),
-    (np.zeros((0, 2)), "at least"),
-    (None, "None"),
-    (np.array([["a", "b"]]), "numbers"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones(3), "2-D"),
+        (np.ones((2, 2, 2)), "2-D"),
+        (np.array([[1.0, np.nan], [1.0, 1.0], [2.0, 1.0]]), "NaN or inf"),
+        (np.array([[1.0, np.inf], [1.0, 1.0], [2.0, 1.0]]), "NaN or inf"),
+        (np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 1.0]]), "all-zero row"),
+        (np.ones((3, 5)), "same embedding dimension"),
+        (np.zeros((0, 2)), "at least"),
+        (None, "None"),
+        (np.array([["a", "b"]]), "numbers"),
+    ],
+)
 def test_bad_input_raises_clear_error(fn, bad, match):
     with pytest.raises(ValueError, match=match):
         fn(GOOD, bad)
@@ -312,5 +322,7 @@ def test_one_prompt_per_class_swaps_roles_as_documented():
     rng = np.random.default_rng(4)
     prompts, images = rng.normal(size=(5, 6)), rng.normal(size=(60, 6))
     labels = rng.integers(0, 5, size=60)
-    assert M.rmg(prompts, images, text_to_image=labels) == pytest.approx(literal_rmg(prompts, images, labels), abs=1e-12)
+    assert M.rmg(prompts, images, text_to_image=labels) == pytest.approx(
+        literal_rmg(prompts, images, labels), abs=1e-12
+    )
     assert M.rmg(prompts, images, text_to_image=labels) != pytest.approx(M.rmg(images, prompts[labels]), abs=1e-6)

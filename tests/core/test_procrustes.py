@@ -1,4 +1,5 @@
 """Tests for modgap_edu.core.procrustes and modgap_edu.experiments.init_vs_opt (lesson 03; Liang et al. 2022, Sec. 4.4)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import torch
 from scipy.linalg import orthogonal_procrustes
 from scipy.stats import ortho_group
 
-from modgap_edu.experiments import init_vs_opt as I
 from modgap_edu.core import metrics, procrustes
+from modgap_edu.experiments import init_vs_opt as I
 from modgap_edu.models import towers
 
 
@@ -136,8 +137,11 @@ def test_asset_is_consistent():
 
 def test_paper_table_ci_definition():
     """papers.md Sec. 1.9: the paper's +- is t_{0.975,2} * s / sqrt(3); e.g. 1.1891 +- 0.0017."""
-    rows = [{"variant": v, "gap_init": g0, "gap_trained": g1}
-            for v in ("original", "amended") for g0, g1 in zip(I.PAPER[v]["init"], I.PAPER[v]["trained"])]
+    rows = [
+        {"variant": v, "gap_init": g0, "gap_trained": g1}
+        for v in ("original", "amended")
+        for g0, g1 in zip(I.PAPER[v]["init"], I.PAPER[v]["trained"])
+    ]
     s = I.summarize(rows)
     assert s["original.gap_init"]["mean"] == pytest.approx(1.1891, abs=1e-4)
     assert s["original.gap_init"]["ci95"] == pytest.approx(0.0017, abs=1e-4)

@@ -1,4 +1,5 @@
 """Tests of modgap_edu.core.rank_statistics: Kendall tau, confounder control, permutation tests (lesson 05)."""
+
 from __future__ import annotations
 
 import itertools
@@ -46,8 +47,10 @@ def test_perfect_and_constant():
 
 def test_independent_data_rarely_significant():
     rng = np.random.default_rng(3)
-    ps = [gp.kendall_with_permutation(rng.standard_normal(15), rng.standard_normal(15), n_resamples=199)["p_permutation"]
-          for _ in range(20)]
+    ps = [
+        gp.kendall_with_permutation(rng.standard_normal(15), rng.standard_normal(15), n_resamples=199)["p_permutation"]
+        for _ in range(20)
+    ]
     assert np.mean(np.array(ps) < 0.05) <= 0.2
 
 
@@ -106,13 +109,16 @@ def test_partial_kendall_formula():
         gp.partial_kendall(z, y, 2 * z)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(gap=[1, 2], performance=[1, 2]), "at least 3"),
-    (dict(gap=[1, 2, 3], performance=[1, 2]), "one value per model"),
-    (dict(gap=[1, 2, np.nan], performance=[1, 2, 3]), "NaN"),
-    (dict(gap=[[1, 2, 3]], performance=[1, 2, 3]), "1-D"),
-    (dict(gap=[1, 2, 3], performance=[1, 2, 3], n_resamples=0), "n_resamples"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(gap=[1, 2], performance=[1, 2]), "at least 3"),
+        (dict(gap=[1, 2, 3], performance=[1, 2]), "one value per model"),
+        (dict(gap=[1, 2, np.nan], performance=[1, 2, 3]), "NaN"),
+        (dict(gap=[[1, 2, 3]], performance=[1, 2, 3]), "1-D"),
+        (dict(gap=[1, 2, 3], performance=[1, 2, 3], n_resamples=0), "n_resamples"),
+    ],
+)
 def test_bad_input(bad, match):
     with pytest.raises(ValueError, match=match):
         gp.kendall_with_permutation(**bad)

@@ -1,4 +1,5 @@
 """Tests for modgap_edu.core.shift (lesson 03; Liang et al. 2022, Sec. 4.2, Fig. 3a-d)."""
+
 from __future__ import annotations
 
 import math
@@ -8,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from modgap_edu.data import liang_features
 from modgap_edu.core import shift
+from modgap_edu.data import liang_features
 
 
 def unit(a):
@@ -161,8 +162,8 @@ def official_notebook_loss(img, txt, tau, bs=50):
     official loop over ``n // bs`` batches it skips a last short batch."""
     losses = []
     for s in range(0, len(img) - len(img) % bs, bs):
-        a = torch.tensor(img[s:s + bs])
-        b = torch.tensor(txt[s:s + bs])
+        a = torch.tensor(img[s : s + bs])
+        b = torch.tensor(txt[s : s + bs])
         logits_per_image = (1 / tau) * a @ b.t()
         logits_per_text = logits_per_image.t()
         labels = torch.arange(len(a))
@@ -174,7 +175,7 @@ def official_notebook_loss(img, txt, tau, bs=50):
 def symmetric_loss(img, txt, tau, bs=50, drop_last=True):
     out = []
     for s in range(0, len(img) - (len(img) % bs if drop_last else 0), bs):
-        z = img[s:s + bs] @ txt[s:s + bs].T / tau
+        z = img[s : s + bs] @ txt[s : s + bs].T / tau
         from scipy.special import logsumexp
 
         a = np.mean(logsumexp(z, axis=1) - np.diag(z))
@@ -189,8 +190,9 @@ def test_batched_loss_matches_official_code_and_symmetric(rng, n, tau):
     x, y = cones(rng, n=n)
     xn, yn = unit(x), unit(y)
     assert shift.batched_clip_loss(x, y, tau) == pytest.approx(official_notebook_loss(xn, yn, tau), rel=1e-10)
-    assert shift.batched_clip_loss(x, y, tau, protocol="symmetric") == pytest.approx(symmetric_loss(xn, yn, tau),
-                                                                                     rel=1e-10)
+    assert shift.batched_clip_loss(x, y, tau, protocol="symmetric") == pytest.approx(
+        symmetric_loss(xn, yn, tau), rel=1e-10
+    )
 
 
 def test_batched_loss_drops_the_last_short_batch_like_calculate_val_loss(rng):
@@ -242,7 +244,8 @@ def test_landscape_matches_pointwise(rng):
         for t_i, tau in enumerate((0.05, 1.0)):
             assert land.loss["official"][t_i, k] == pytest.approx(shift.batched_clip_loss(xs, ys, tau), rel=1e-10)
             assert land.loss["symmetric"][t_i, k] == pytest.approx(
-                shift.batched_clip_loss(xs, ys, tau, protocol="symmetric"), rel=1e-10)
+                shift.batched_clip_loss(xs, ys, tau, protocol="symmetric"), rel=1e-10
+            )
     # a new temperature is computed on demand and cached
     new = land.loss_at(0.2, "symmetric")
     xs, ys = shift.shift_embeddings(x, y, lam=0.5)

@@ -3,6 +3,7 @@
 Nothing here needs Docker or the network: ``repo2docker --no-build`` only detects
 the buildpack and parses the configuration, and the version checks read files.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,10 @@ import shutil
 import stat
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 BINDER = ROOT / "binder"
@@ -150,8 +151,9 @@ def test_repo2docker_no_build_lint(tmp_path):
     shutil.copytree(BINDER, repo / "binder")
     shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
     env = dict(os.environ, PIP_NO_INDEX="1")
-    proc = subprocess.run(_repo2docker() + ["--no-build", "--debug", str(repo)], capture_output=True, text=True,
-                          timeout=120, env=env)
+    proc = subprocess.run(
+        _repo2docker() + ["--no-build", "--debug", str(repo)], capture_output=True, text=True, timeout=120, env=env
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "Building conda environment for python=3.11" in out
@@ -190,8 +192,9 @@ def test_everything_the_course_imports_is_pinned_for_binder():
     from importlib.metadata import packages_distributions
 
     files = sorted((ROOT / "modgap_edu").rglob("*.py")) + sorted((ROOT / "sources").glob("[0-9][0-9]_*.py"))
-    third_party = {m for m in imported_modules(files)
-                   if m not in sys.stdlib_module_names and m not in ("modgap_edu", "__future__")}
+    third_party = {
+        m for m in imported_modules(files) if m not in sys.stdlib_module_names and m not in ("modgap_edu", "__future__")
+    }
     dists = packages_distributions()
     binder = pins(BINDER / "requirements.txt")
     missing = []
@@ -209,8 +212,11 @@ BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/([^/\s)]+)/([^/\s)]+)/([^
 
 def test_launch_links_point_at_a_release_tag():
     """Binder links (README, every lesson's header) name a tag: a branch would rebuild on every push."""
-    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*")),
-             *sorted(p for form in ("sources", "lessons", "solutions") for p in (ROOT / form).glob("[0-9][0-9]_*"))]
+    files = [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*")),
+        *sorted(p for form in ("sources", "lessons", "solutions") for p in (ROOT / form).glob("[0-9][0-9]_*")),
+    ]
     found = {}
     for path in files:
         if path.is_file():

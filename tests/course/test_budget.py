@@ -1,4 +1,5 @@
 """tools/budget.py measures what it claims: a known allocation shows up in the peak, limits fail the run."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -33,15 +34,21 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("budget_course")
     stub = nbformat.v4.new_code_cell('raise NotImplementedError("Exercise 1.1")')
     stub.metadata["tags"] = ["raises-exception"]
-    write(root / "lessons" / "01_alloc.ipynb", [
-        nbformat.v4.new_code_cell(f"import numpy as np\nblock = np.ones({ALLOC_MB} * 2**20 // 8)\nblock.sum()"),
-        stub,
-        nbformat.v4.new_code_cell("import time\ntime.sleep(1.0)"),
-    ])
-    write(root / "solutions" / "01_alloc.ipynb", [
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("import os\nprint('widgets:', os.environ.get('MODGAP_WIDGETS', 'real'))"),
-    ])
+    write(
+        root / "lessons" / "01_alloc.ipynb",
+        [
+            nbformat.v4.new_code_cell(f"import numpy as np\nblock = np.ones({ALLOC_MB} * 2**20 // 8)\nblock.sum()"),
+            stub,
+            nbformat.v4.new_code_cell("import time\ntime.sleep(1.0)"),
+        ],
+    )
+    write(
+        root / "solutions" / "01_alloc.ipynb",
+        [
+            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell("import os\nprint('widgets:', os.environ.get('MODGAP_WIDGETS', 'real'))"),
+        ],
+    )
     write(root / "solutions" / "02_broken.ipynb", [nbformat.v4.new_code_cell("1 / 0")])
     return root
 
@@ -58,8 +65,11 @@ def test_measures_time_memory_and_failures(course, tmp_path, monkeypatch):
     budget = load_budget()
     code, results, out = run(budget, course, tmp_path)
     assert set(results) == {"lessons/01_alloc.ipynb", "solutions/01_alloc.ipynb", "solutions/02_broken.ipynb"}
-    alloc, small, broken = (results["lessons/01_alloc.ipynb"], results["solutions/01_alloc.ipynb"],
-                            results["solutions/02_broken.ipynb"])
+    alloc, small, broken = (
+        results["lessons/01_alloc.ipynb"],
+        results["solutions/01_alloc.ipynb"],
+        results["solutions/02_broken.ipynb"],
+    )
     # the exercise stub may raise; an untagged error fails the notebook and the run
     assert alloc["error"] == "" and small["error"] == ""
     assert "ZeroDivisionError" in broken["error"]
@@ -92,8 +102,9 @@ def test_static_widgets_only_on_request(course, tmp_path):
 
 def test_limits_fail_the_run(course, tmp_path):
     budget = load_budget()
-    code, results, _ = run(budget, course, tmp_path, "--only", "01_alloc", "--max-mb", str(ALLOC_MB // 2),
-                           "--max-s", "600")
+    code, results, _ = run(
+        budget, course, tmp_path, "--only", "01_alloc", "--max-mb", str(ALLOC_MB // 2), "--max-s", "600"
+    )
     assert code == 1
     assert any("MB >" in p for p in results["lessons/01_alloc.ipynb"]["problems"])
     code, results, _ = run(budget, course, tmp_path, "--only", "01_alloc", "--max-s", "0.5")

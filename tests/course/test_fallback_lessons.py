@@ -7,6 +7,7 @@ makes a failing check raise). Each notebook runs once in a fresh kernel with an 
 ``MODGAP_DATA_DIR``, offline, widgets static, through ``tools/budget.py``'s runner (which also
 reports its time and memory).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,7 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS_WITH_REAL_DATA = sorted(
-    p for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")
+    p
+    for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")
     if "real_or_" in (ROOT / "sources" / (p.stem + ".py")).read_text()
 )
 

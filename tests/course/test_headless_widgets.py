@@ -24,16 +24,16 @@ Environment: ``MODGAP_HEADLESS_REPEATS`` (default 2: about 5 min on 2 idle cores
 
 Run alone:  .venv/bin/pytest -m slow tests/course/test_headless_widgets.py -s
 """
+
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import hashlib
 
 import nbformat
 import psutil
@@ -42,10 +42,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = int(os.environ.get("MODGAP_HEADLESS_REPEATS", "2"))
 ONLY = os.environ.get("MODGAP_HEADLESS_ONLY", "")
-RUN_TIMEOUT_S = 240.0   # the budget allows 90 s per lesson; this guards a loaded machine, not speed
-STALL_S = 30.0          # no CPU at all in the kernel's process tree for this long while nbconvert waits
-NOTEBOOKS = sorted(p for form in ("lessons", "solutions") for p in (ROOT / form).glob("[0-9][0-9]_*.ipynb")
-                   if ONLY in p.name)
+RUN_TIMEOUT_S = 240.0  # the budget allows 90 s per lesson; this guards a loaded machine, not speed
+STALL_S = 30.0  # no CPU at all in the kernel's process tree for this long while nbconvert waits
+NOTEBOOKS = sorted(
+    p for form in ("lessons", "solutions") for p in (ROOT / form).glob("[0-9][0-9]_*.ipynb") if ONLY in p.name
+)
 TIMES: dict[str, list] = {}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -55,7 +56,7 @@ pytestmark = pytest.mark.slow
 def learner_env() -> dict:
     env = dict(os.environ)
     env.pop("MODGAP_WIDGETS", None)  # real widgets
-    env.pop("MPLBACKEND", None)      # the kernel's inline backend
+    env.pop("MPLBACKEND", None)  # the kernel's inline backend
     env.setdefault("HF_HUB_OFFLINE", "1")
     return env
 
@@ -122,8 +123,10 @@ def test_plain_nbconvert_with_real_widgets_finishes(notebook, round_, tmp_path, 
     outcome, took, stderr = run_nbconvert(notebook, tmp_path)
     report.setdefault(name, []).append((outcome, round(took, 1)))
     print(f"{name} round {round_ + 1}: {outcome} in {took:.1f} s")
-    assert outcome != "stall", (f"{name}: the kernel sat idle for {STALL_S:.0f} s while nbconvert waited "
-                                f"(after {took:.0f} s): the widget stall of issue 14 §3.\n{stderr}")
+    assert outcome != "stall", (
+        f"{name}: the kernel sat idle for {STALL_S:.0f} s while nbconvert waited "
+        f"(after {took:.0f} s): the widget stall of issue 14 §3.\n{stderr}"
+    )
     assert outcome != "timeout", f"{name}: still running after {RUN_TIMEOUT_S:.0f} s.\n{stderr}"
     assert outcome == "ok", f"{name}: nbconvert failed.\n{stderr}"
     executed = tmp_path / notebook.name
@@ -134,9 +137,13 @@ def test_plain_nbconvert_with_real_widgets_finishes(notebook, round_, tmp_path, 
 
 def cell_images(nb) -> list[tuple[int, str]]:
     """(cell index, sha1) of every image/png in the cells' outputs."""
-    return [(i, hashlib.sha1(out["data"]["image/png"].encode()).hexdigest())
-            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+    return [
+        (i, hashlib.sha1(out["data"]["image/png"].encode()).hexdigest())
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
 
 
 def duplicates(images: list[tuple[int, str]]) -> dict[str, list[int]]:
@@ -157,7 +164,8 @@ def check_each_figure_shown_once(nb, name: str) -> None:
         pngs = [o for o in c.outputs if "image/png" in o.get("data", {})]
         assert len(views) == 1 and len(pngs) == 1 and pngs[0] is views[0], (
             f"{name}: a demo cell must show one widget whose display data carries the figure, "
-            f"got {len(views)} widget(s) and {len(pngs)} figure(s): {c.source[:80]!r}")
+            f"got {len(views)} widget(s) and {len(pngs)} figure(s): {c.source[:80]!r}"
+        )
 
 
 def test_duplicates_are_found():

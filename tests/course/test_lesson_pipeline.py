@@ -1,4 +1,5 @@
 """The single-source lesson pipeline: generated forms are current, pairs in sync, conventions kept."""
+
 from __future__ import annotations
 
 import ast
@@ -48,8 +49,9 @@ def test_source_conventions(source):
     nb = jupytext.read(source)
     code = [c for c in nb.cells if c.cell_type == "code"]
     tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
-    assert any("solution" in t and "require_pass()" in c.source for t, c in zip(tags, nb.cells)), \
+    assert any("solution" in t and "require_pass()" in c.source for t, c in zip(tags, nb.cells)), (
         "the solution form must call require_pass() (tag a cell 'solution')"
+    )
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert re.search(r"Objectives", text) and re.search(r"\d+ min", text), "objectives with time estimates"
     assert "<details>" in text, "at least one question with a hidden answer"
@@ -75,15 +77,18 @@ def test_forms_split_exercises_and_solutions(source):
     assert not any("solution" in t or "exercise" in t for t in s_tags)
     assert not any("require_pass()" in c.source for c in student.cells)
     assert sum("raises-exception" in t for t in s_tags) == sum(
-        "exercise" in c.metadata.get("tags", []) for c in jupytext.read(source).cells)
-    assert not any("NotImplementedError(\"Exercise" in c.source for c in solution.cells)
+        "exercise" in c.metadata.get("tags", []) for c in jupytext.read(source).cells
+    )
+    assert not any('NotImplementedError("Exercise' in c.source for c in solution.cells)
 
 
 def test_builder_on_a_fixture(tmp_path, monkeypatch):
     src = tmp_path / "sources" / "07_fixture.py"
     src.parent.mkdir()
-    src.write_text('# %% [markdown]\n# # Fixture\n\n# %% tags=["exercise"]\nraise NotImplementedError("Exercise 7.1")\n\n'
-                   '# %% tags=["solution"]\nx = 1\n\n# %% tags=["nbval-ignore-output"]\nprint(x)\n')
+    src.write_text(
+        '# %% [markdown]\n# # Fixture\n\n# %% tags=["exercise"]\nraise NotImplementedError("Exercise 7.1")\n\n'
+        '# %% tags=["solution"]\nx = 1\n\n# %% tags=["nbval-ignore-output"]\nprint(x)\n'
+    )
     monkeypatch.setattr(build_lessons, "ROOT", tmp_path)
     monkeypatch.setattr(build_lessons, "SOURCES", tmp_path / "sources")
     monkeypatch.setattr(build_lessons, "FORMS", {"student": tmp_path / "lessons", "solution": tmp_path / "solutions"})
@@ -137,10 +142,12 @@ def test_exercise_stub_and_solution_define_the_same_signature(source):
 
 def test_signature_check_catches_a_mismatch(tmp_path):
     src = tmp_path / "09_fixture.py"
-    src.write_text('# %% tags=["exercise"]\ndef f(x, alpha=2):\n    raise NotImplementedError("Exercise 9.1")\n\n\n'
-                   'f(1)\n\n# %% tags=["solution"]\ndef f(x, alpha=3):\n    return x\n\n\nf(1)\n\n'
-                   '# %% tags=["exercise"]\ndef g(x):\n    raise NotImplementedError("Exercise 9.2")\n\n'
-                   '# %% tags=["solution"]\ndef h(x):\n    return x\n')
+    src.write_text(
+        '# %% tags=["exercise"]\ndef f(x, alpha=2):\n    raise NotImplementedError("Exercise 9.1")\n\n\n'
+        'f(1)\n\n# %% tags=["solution"]\ndef f(x, alpha=3):\n    return x\n\n\nf(1)\n\n'
+        '# %% tags=["exercise"]\ndef g(x):\n    raise NotImplementedError("Exercise 9.2")\n\n'
+        '# %% tags=["solution"]\ndef h(x):\n    return x\n'
+    )
     problems = signature_mismatches(src)
     assert any("f: stub (x, alpha=2) != solution (x, alpha=3)" in p for p in problems), problems
     assert any("['g']" in p and "['h']" in p for p in problems), problems
@@ -150,8 +157,10 @@ def test_solution_namespace_runs_the_solution_cells_only(tmp_path, monkeypatch):
     """The exercise tests get the source's own solution functions; the calls on lesson data are dropped."""
     src = tmp_path / "sources" / "08_fixture.py"
     src.parent.mkdir()
-    src.write_text('# %%\nimport math\n\n# %% tags=["exercise"]\ndef f(x):\n    raise NotImplementedError("Exercise 8.1")\n\n'
-                   '# %% tags=["solution"]\ndef f(x):\n    return math.sqrt(x) + OFFSET\n\n\nf(lesson_data)\n')
+    src.write_text(
+        '# %%\nimport math\n\n# %% tags=["exercise"]\ndef f(x):\n    raise NotImplementedError("Exercise 8.1")\n\n'
+        '# %% tags=["solution"]\ndef f(x):\n    return math.sqrt(x) + OFFSET\n\n\nf(lesson_data)\n'
+    )
     monkeypatch.setattr(build_lessons, "SOURCES", tmp_path / "sources")
     ns = build_lessons.solution_namespace("08")
     ns["OFFSET"] = 1.0  # a lesson variable the solution reads, supplied by the test

@@ -6,6 +6,7 @@ runs to the end with its exercise stub raising NotImplementedError and the check
 saying "not solved yet"; the solution form runs with ``require_pass()`` on, so
 its check must pass.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -59,15 +60,22 @@ def test_template_follows_the_lesson_conventions(course):
     widget_cells = [c for c in solution.cells if c.cell_type == "code" and "demo(" in c.source]
     assert widget_cells and all(c.source.splitlines()[0] == "# NBVAL_IGNORE_OUTPUT" for c in widget_cells)
     markdown = "\n".join(c.source for c in solution.cells if c.cell_type == "markdown")
-    for needed in ("## Objectives", "<details><summary>Answer</summary>", "Paper vs. your run", "## Summary",
-                   "## Further reading", "mybinder.org"):
+    for needed in (
+        "## Objectives",
+        "<details><summary>Answer</summary>",
+        "Paper vs. your run",
+        "## Summary",
+        "## Further reading",
+        "mybinder.org",
+    ):
         assert needed in markdown, f"template lacks '{needed}'"
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
     return nb
 
@@ -81,8 +89,12 @@ def outputs_text(nb) -> str:
 
 
 def errors(nb) -> list[tuple[int, str, list[str]]]:
-    return [(i, out.ename, tags(cell)) for i, cell in enumerate(nb.cells)
-            for out in cell.get("outputs", []) if out.output_type == "error"]
+    return [
+        (i, out.ename, tags(cell))
+        for i, cell in enumerate(nb.cells)
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
 
 
 @pytest.mark.parametrize("form", ["lessons", "solutions"])
@@ -101,8 +113,9 @@ def test_both_forms_pass_as_pairs_and_execute(course, form, monkeypatch):
         assert "⏳ not solved yet — Exercise 1.1" in text
     assert "CLIP initial τ" in text, "the lesson must run to its last section"
     demo_cells = [c for c in nb.cells if c.cell_type == "code" and "demo(" in c.source]
-    assert demo_cells and all(any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-                                  for o in c.outputs) for c in demo_cells), "the demo cell must display a widget"
+    assert demo_cells and all(
+        any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.outputs) for c in demo_cells
+    ), "the demo cell must display a widget"
     assert cell_images(nb) == 1, "only the static fallback draws into the cell outputs"
     # the demo draws into one Image widget; no Output widget (headless clients stall on it, issue 14 §3)
     assert widget_models(nb, "OutputModel") == [], "the demo must not use an Output widget"

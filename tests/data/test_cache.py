@@ -3,6 +3,7 @@
 Downloads run against a local HTTP server (``file_server``); "no network" is simulated by a resolver that
 hangs, sockets whose packets vanish, and a port nobody listens on.
 """
+
 from __future__ import annotations
 
 import functools
@@ -267,13 +268,16 @@ def test_fetch_404_is_data_unavailable(data_root, online, file_server):
         cache.fetch(base + "nothing.bin", "0" * 64, "nothing.bin")
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"sha256": "abc"}, "sha256 must be 64 hex"),
-    ({"sha256": "g" * 64}, "sha256 must be 64 hex"),
-    ({"sha256": None}, "sha256 must be 64 hex"),
-    ({"fname": "../evil.bin"}, "fname must be a plain file name"),
-    ({"fname": ""}, "fname must be a plain file name"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"sha256": "abc"}, "sha256 must be 64 hex"),
+        ({"sha256": "g" * 64}, "sha256 must be 64 hex"),
+        ({"sha256": None}, "sha256 must be 64 hex"),
+        ({"fname": "../evil.bin"}, "fname must be a plain file name"),
+        ({"fname": ""}, "fname must be a plain file name"),
+    ],
+)
 def test_fetch_bad_arguments(data_root, kwargs, match):
     args = {"url": "https://example.org/a.bin", "sha256": "0" * 64, "fname": "a.bin", **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -356,8 +360,11 @@ def test_progress_bar_follows_tqdm_disable(tmp_path, file_server, disable):
     root, base = file_server
     sha = _serve(root, "big.bin", bytes(200_000))
     env = {k: v for k, v in os.environ.items() if k not in ("TQDM_DISABLE", "MODGAP_OFFLINE", "HF_HUB_OFFLINE")}
-    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2]), MODGAP_DATA_DIR=str(tmp_path / "c"),
-               **({"TQDM_DISABLE": disable} if disable else {}))
+    env.update(
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+        MODGAP_DATA_DIR=str(tmp_path / "c"),
+        **({"TQDM_DISABLE": disable} if disable else {}),
+    )
     code = f"from modgap_edu.data import cache; cache.fetch({base + 'big.bin'!r}, {sha!r}, 'big.bin', progress=True)"
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -1,4 +1,5 @@
 """The data command line (``python -m modgap_edu.data`` = ``liang_features.main``): every problem is one line."""
+
 from __future__ import annotations
 
 import os
@@ -95,11 +96,15 @@ def test_offline_download_is_one_line(tmp_path, monkeypatch, capsys):
 def test_python_dash_m_modgap_edu_data(tmp_path):
     """The module entry point runs, and a bad folder is one line on stderr with exit status 2."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "MODGAP_DATA_DIR": str(tmp_path), "MODGAP_OFFLINE": "1"}
-    ok = subprocess.run([sys.executable, "-m", "modgap_edu.data"], env=env, capture_output=True, text=True,
-                        timeout=120)
+    ok = subprocess.run([sys.executable, "-m", "modgap_edu.data"], env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0 and ok.stdout.count("missing") == len(liang_features.NAMES)
-    bad = subprocess.run([sys.executable, "-m", "modgap_edu.data", "--seed-from", str(tmp_path / "nope")],
-                         env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "modgap_edu.data", "--seed-from", str(tmp_path / "nope")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "no such folder" in bad.stderr
 
 
@@ -107,7 +112,8 @@ def test_python_dash_m_modgap_edu_data(tmp_path):
 def test_seed_then_list_real_files(tmp_path, capsys):
     assert liang_features.main(["--seed-from", str(SHARED), "--dest", str(tmp_path)]) == 0
     assert liang_features.main(["--dest", str(tmp_path)]) == 0
-    listing = capsys.readouterr().out.strip().splitlines()[-len(liang_features.NAMES):]
-    expected = ["cached" if (SHARED / liang_features.FILES[n][0]).is_file() else "missing"
-                for n in liang_features.NAMES]
+    listing = capsys.readouterr().out.strip().splitlines()[-len(liang_features.NAMES) :]
+    expected = [
+        "cached" if (SHARED / liang_features.FILES[n][0]).is_file() else "missing" for n in liang_features.NAMES
+    ]
     assert [line.split()[1] for line in listing] == expected

@@ -2,6 +2,7 @@
 
 The CLI-level refusals (one row per payload kind) are in tests/cli/test_bad_inputs.py; here the loader itself.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,16 @@ def test_npz_paired_round_trip(tmp_path, xy):
 def test_pt_of_tensors_and_of_numpy_arrays(tmp_path, xy):
     x, y = xy
     torch.save({"image": torch.from_numpy(x), "text": torch.from_numpy(y)}, tmp_path / "t.pt")
-    torch.save({"image": x, "text": y, "text_to_image": np.repeat(np.arange(8), 2).astype(np.int32),
-                "half": np.zeros(3, np.float16), "flags": np.zeros(2, bool)}, tmp_path / "n.pt")
+    torch.save(
+        {
+            "image": x,
+            "text": y,
+            "text_to_image": np.repeat(np.arange(8), 2).astype(np.int32),
+            "half": np.zeros(3, np.float16),
+            "flags": np.zeros(2, bool),
+        },
+        tmp_path / "n.pt",
+    )
     for name in ("t.pt", "n.pt"):
         d = ef.load_embeddings(tmp_path / name)
         np.testing.assert_array_equal(d["image"], x)
@@ -57,17 +66,26 @@ def test_pt_written_with_numpy_1_names_loads(tmp_path, xy):
     torch.save({"image": x, "text": y}, tmp_path / "new.pt")
     _as_numpy1_pickle(tmp_path / "new.pt", tmp_path / "old.pt")
     assert "numpy.core.multiarray._reconstruct" in torch.serialization.get_unsafe_globals_in_checkpoint(
-        tmp_path / "old.pt")
+        tmp_path / "old.pt"
+    )
     d = ef.load_embeddings(tmp_path / "old.pt")
     np.testing.assert_array_equal(d["image"], x)
 
 
 def test_allow_list_is_exact():
     names = ef._allowed_names()
-    assert {"numpy._core.multiarray._reconstruct", "numpy.core.multiarray._reconstruct", "numpy.ndarray",
-            "numpy.dtype"} <= names
+    assert {
+        "numpy._core.multiarray._reconstruct",
+        "numpy.core.multiarray._reconstruct",
+        "numpy.ndarray",
+        "numpy.dtype",
+    } <= names
     others = {n for n in names if not n.startswith("numpy.dtypes.")} - {
-        "numpy._core.multiarray._reconstruct", "numpy.core.multiarray._reconstruct", "numpy.ndarray", "numpy.dtype"}
+        "numpy._core.multiarray._reconstruct",
+        "numpy.core.multiarray._reconstruct",
+        "numpy.ndarray",
+        "numpy.dtype",
+    }
     assert others == set()
     assert not any(word in n for n in names for word in ("runstring", "savetxt", "load", "Object", "Str", "Void"))
 
@@ -83,8 +101,11 @@ class _Touch:
 @pytest.mark.parametrize("where", ["image", "nested"])
 def test_pt_payload_refused_without_running(tmp_path, where):
     marker = tmp_path / "ran"
-    obj = {"image": _Touch(marker), "text": np.zeros((2, 2))} if where == "image" else \
-        {"image": np.zeros((2, 2)), "text": np.zeros((2, 2)), "extra": [{"deep": _Touch(marker)}]}
+    obj = (
+        {"image": _Touch(marker), "text": np.zeros((2, 2))}
+        if where == "image"
+        else {"image": np.zeros((2, 2)), "text": np.zeros((2, 2)), "extra": [{"deep": _Touch(marker)}]}
+    )
     torch.save(obj, tmp_path / "evil.pt")
     with pytest.raises(ValueError, match=r"evil\.pt was refused: loading it needs (posix|os)\.system"):
         ef.load_embeddings(tmp_path / "evil.pt")

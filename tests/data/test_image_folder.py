@@ -1,4 +1,5 @@
 """modgap_edu.data.image_folder: captions files read without losing or merging lines (issue 14 §4)."""
+
 from __future__ import annotations
 
 import csv

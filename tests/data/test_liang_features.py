@@ -4,11 +4,12 @@ The fixture ``liang_data_dir`` seeds a temporary ``MODGAP_DATA_DIR`` from ``<rep
 (skips when that folder is absent), so the real path, checksum included, runs offline.
 Downloads are tested against a local HTTP server that serves the same files.
 """
+
 from __future__ import annotations
 
 import functools
-import os
 import http.server
+import os
 import socket
 import threading
 import time
@@ -17,14 +18,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modgap_edu.data import cache, liang_features
 from modgap_edu.core import metrics
+from modgap_edu.data import cache, liang_features
 from modgap_edu.models import fallback_features
 
 # same location rule as tests/conftest.py (``shared_data_dir``)
 SHARED = Path(os.environ.get("MODGAP_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
-SHAPES = {"clip": (500, 512), "clip_random": (500, 512), "convirt": (500, 512), "videoclip": (100, 768),
-          "clasp": (99, 768)}  # documented in shared/data/SOURCE.md
+SHAPES = {
+    "clip": (500, 512),
+    "clip_random": (500, 512),
+    "convirt": (500, 512),
+    "videoclip": (100, 768),
+    "clasp": (99, 768),
+}  # documented in shared/data/SOURCE.md
 
 
 def _shared_available() -> bool:

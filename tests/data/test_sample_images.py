@@ -1,4 +1,5 @@
 """modgap_edu.data.sample_images: scikit-image's conversions give the pixels the course always used (lesson 02)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The check machinery and lesson 01's checks: PASS, FAIL with the right hint, not solved, strict mode."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,35 +61,44 @@ def clip_raw(x, y, tau):
     return (ce(logits, labels) + ce(logits.T, labels)) / 2
 
 
-@pytest.mark.parametrize("fn, expected, hint", [
-    (clip_both, "PASS", ""),
-    (clip_one_way, "FAIL", "one direction"),
-    (clip_raw, "FAIL", "normalize"),
-    (lambda x, y, tau: clip_both(x, y, 1 / tau), "FAIL", "divide"),
-])
+@pytest.mark.parametrize(
+    "fn, expected, hint",
+    [
+        (clip_both, "PASS", ""),
+        (clip_one_way, "FAIL", "one direction"),
+        (clip_raw, "FAIL", "normalize"),
+        (lambda x, y, tau: clip_both(x, y, 1 / tau), "FAIL", "divide"),
+    ],
+)
 def test_clip_check_hints(fn, expected, hint, capsys):
     L1.check_clip_loss(fn)
     assert status("Exercise 1.1 (CLIP loss)") == expected
     assert hint in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("fn, expected, hint", [
-    (lambda x, y, alpha=2: (unit(x) - unit(y)).norm(dim=1).pow(alpha).mean(), "PASS", ""),
-    (lambda x, y, alpha=2: (x - y).norm(dim=1).pow(alpha).mean(), "FAIL", "normalize"),
-    (lambda x, y, alpha=2: (unit(x) - unit(y)).norm(dim=1).mean(), "FAIL", "power"),
-])
+@pytest.mark.parametrize(
+    "fn, expected, hint",
+    [
+        (lambda x, y, alpha=2: (unit(x) - unit(y)).norm(dim=1).pow(alpha).mean(), "PASS", ""),
+        (lambda x, y, alpha=2: (x - y).norm(dim=1).pow(alpha).mean(), "FAIL", "normalize"),
+        (lambda x, y, alpha=2: (unit(x) - unit(y)).norm(dim=1).mean(), "FAIL", "power"),
+    ],
+)
 def test_align_check_hints(fn, expected, hint, capsys):
     L1.check_align_loss(fn)
     assert status("Exercise 3.1 (alignment)") == expected
     assert hint in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("fn, expected, hint", [
-    (lambda x, t=2: torch.pdist(unit(x)).pow(2).mul(-t).exp().mean().log(), "PASS", ""),
-    (lambda x, t=2: torch.cdist(unit(x), unit(x)).pow(2).mul(-t).exp().mean().log(), "FAIL", "i < j"),
-    (lambda x, t=2: torch.pdist(unit(x)).mul(-t).exp().mean().log(), "FAIL", "square"),
-    (lambda x, t=2: torch.pdist(unit(x)).pow(2).mul(-t).exp().mean(), "FAIL", "log"),
-])
+@pytest.mark.parametrize(
+    "fn, expected, hint",
+    [
+        (lambda x, t=2: torch.pdist(unit(x)).pow(2).mul(-t).exp().mean().log(), "PASS", ""),
+        (lambda x, t=2: torch.cdist(unit(x), unit(x)).pow(2).mul(-t).exp().mean().log(), "FAIL", "i < j"),
+        (lambda x, t=2: torch.pdist(unit(x)).mul(-t).exp().mean().log(), "FAIL", "square"),
+        (lambda x, t=2: torch.pdist(unit(x)).pow(2).mul(-t).exp().mean(), "FAIL", "log"),
+    ],
+)
 def test_uniform_check_hints(fn, expected, hint, capsys):
     L1.check_uniform_loss(fn)
     assert status("Exercise 3.2 (uniformity)") == expected

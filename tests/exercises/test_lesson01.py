@@ -1,16 +1,20 @@
 """Lesson 01 exercise checks: the lesson's own solutions pass, stubs say "not solved", mistakes get their hint."""
+
 from __future__ import annotations
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 import pytest
 import torch
 
-import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises as E
 from modgap_edu.exercises import lesson01 as C
 
 SOLUTIONS = build_lessons.solution_namespace("01")  # the cells tagged `solution` of sources/01_*.py
-CHECKS = {"Exercise 1.1": (C.check_clip_loss, "my_clip_loss"), "Exercise 3.1": (C.check_align_loss, "my_align_loss"),
-          "Exercise 3.2": (C.check_uniform_loss, "my_uniform_loss")}
+CHECKS = {
+    "Exercise 1.1": (C.check_clip_loss, "my_clip_loss"),
+    "Exercise 3.1": (C.check_align_loss, "my_align_loss"),
+    "Exercise 3.2": (C.check_uniform_loss, "my_uniform_loss"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +58,14 @@ def one_direction(x, y, tau):
     return torch.nn.functional.cross_entropy(logits, torch.arange(len(x)))
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (one_direction, "one direction"),
-    (lambda x, y, tau: 2 * SOLUTIONS["my_clip_loss"](x, y, tau), "summed"),
-    (lambda x, y, tau: SOLUTIONS["my_clip_loss"](x, y, 1 / tau), "multiplied"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (one_direction, "one direction"),
+        (lambda x, y, tau: 2 * SOLUTIONS["my_clip_loss"](x, y, tau), "summed"),
+        (lambda x, y, tau: SOLUTIONS["my_clip_loss"](x, y, 1 / tau), "multiplied"),
+    ],
+)
 def test_clip_loss_mistakes(wrong, hint):
     C.check_clip_loss(wrong)
     r = result("Exercise 1.1")

@@ -1,10 +1,11 @@
 """Lesson 02 exercise checks: solutions pass, stubs say "not solved", common mistakes get the right hint."""
+
 from __future__ import annotations
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 import numpy as np
 import pytest
 
-import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises as E
 from modgap_edu.exercises import lesson02 as C
 
@@ -67,14 +68,23 @@ def test_strict_mode_raises_on_failure():
 
 
 # ------------------------------------------------------------------ Exercise 2.1 mistakes
-@pytest.mark.parametrize("wrong,hint", [
-    (lambda emb, d=False: (lambda c: c.mean() if d else c[~np.eye(len(c), dtype=bool)].mean())(emb @ emb.T),
-     "normalize"),
-    (lambda emb, d=False: good_mean_cosine(emb, True), "still averaged the diagonal"),
-    (lambda emb, d=False: (lambda u: ((u @ u.T).sum() - len(u)) / len(u) ** 2 if not d else (u @ u.T).mean())(
-        emb / np.linalg.norm(emb, axis=1, keepdims=True)), "n(n-1)"),
-    (lambda emb, d=False: good_mean_cosine(emb, False), "full n x n"),
-])
+@pytest.mark.parametrize(
+    "wrong,hint",
+    [
+        (
+            lambda emb, d=False: (lambda c: c.mean() if d else c[~np.eye(len(c), dtype=bool)].mean())(emb @ emb.T),
+            "normalize",
+        ),
+        (lambda emb, d=False: good_mean_cosine(emb, True), "still averaged the diagonal"),
+        (
+            lambda emb, d=False: (lambda u: ((u @ u.T).sum() - len(u)) / len(u) ** 2 if not d else (u @ u.T).mean())(
+                emb / np.linalg.norm(emb, axis=1, keepdims=True)
+            ),
+            "n(n-1)",
+        ),
+        (lambda emb, d=False: good_mean_cosine(emb, False), "full n x n"),
+    ],
+)
 def test_mean_cosine_mistakes(wrong, hint):
     C.check_mean_cosine(wrong)
     r = result("2.1")
@@ -86,12 +96,15 @@ def _cos(a, b):
     return a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
-@pytest.mark.parametrize("wrong,hint", [
-    (lambda u, v, W, b: _cos(W @ u + b, W @ v + b), "ReLU"),
-    (lambda u, v, W, b: _cos(np.maximum(W @ u, 0), np.maximum(W @ v, 0)), "bias"),
-    (lambda u, v, W, b: np.maximum(W @ u + b, 0) @ np.maximum(W @ v + b, 0), "norms"),
-    (lambda u, v, W, b: _cos(u, v), "expected"),
-])
+@pytest.mark.parametrize(
+    "wrong,hint",
+    [
+        (lambda u, v, W, b: _cos(W @ u + b, W @ v + b), "ReLU"),
+        (lambda u, v, W, b: _cos(np.maximum(W @ u, 0), np.maximum(W @ v, 0)), "bias"),
+        (lambda u, v, W, b: np.maximum(W @ u + b, 0) @ np.maximum(W @ v + b, 0), "norms"),
+        (lambda u, v, W, b: _cos(u, v), "expected"),
+    ],
+)
 def test_relu_mistakes(wrong, hint):
     C.check_relu_layer_cosine(wrong)
     r = result("2.2")
@@ -99,17 +112,22 @@ def test_relu_mistakes(wrong, hint):
 
 
 def test_relu_crash_is_reported():
-    C.check_relu_layer_cosine(lambda u, v, W, b: (u.T @ W))  # shape error
+    C.check_relu_layer_cosine(lambda u, v, W, b: u.T @ W)  # shape error
     assert result("2.2").status == E.FAIL and "raised" in result("2.2").message
 
 
 # ------------------------------------------------------------------ Exercise 2.3 mistakes
-@pytest.mark.parametrize("wrong,hint", [
-    (lambda e: e.var(axis=1).sum(axis=-1).mean() / e.reshape(-1, e.shape[-1]).var(axis=0).sum(), "data share"),
-    (lambda e: e.mean(axis=1).var(axis=0, ddof=1).sum() / e.reshape(-1, e.shape[-1]).var(axis=0, ddof=1).sum(),
-     "ddof"),
-    (lambda e: 1.7, "[0, 1]"),
-])
+@pytest.mark.parametrize(
+    "wrong,hint",
+    [
+        (lambda e: e.var(axis=1).sum(axis=-1).mean() / e.reshape(-1, e.shape[-1]).var(axis=0).sum(), "data share"),
+        (
+            lambda e: e.mean(axis=1).var(axis=0, ddof=1).sum() / e.reshape(-1, e.shape[-1]).var(axis=0, ddof=1).sum(),
+            "ddof",
+        ),
+        (lambda e: 1.7, "[0, 1]"),
+    ],
+)
 def test_init_share_mistakes(wrong, hint):
     C.check_init_share(wrong)
     r = result("2.3")

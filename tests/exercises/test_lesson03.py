@@ -1,10 +1,11 @@
 """Lesson 03 exercise checks: the solutions pass, unsolved stubs say so, and common mistakes get the right hint."""
+
 from __future__ import annotations
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 import numpy as np
 import pytest
 
-import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises as E
 from modgap_edu.exercises import lesson03 as C
 
@@ -57,19 +58,40 @@ def test_unsolved_stub_is_not_solved():
     assert result("3.1").status == E.NOT_SOLVED
 
 
-@pytest.mark.parametrize("mistake, hint", [
-    (lambda x, y, a: (unit(x) - a * (unit(x).mean(0) - unit(y).mean(0)),
-                      unit(y) + a * (unit(x).mean(0) - unit(y).mean(0))), "renormalize"),
-    (lambda x, y, a: good_shift(x, y, -a), "wrong direction"),
-    (lambda x, y, a: (unit(unit(x) - a * (unit(x).mean(0) - unit(y).mean(0))
-                           / np.linalg.norm(unit(x).mean(0) - unit(y).mean(0))),
-                      unit(unit(y) + a * (unit(x).mean(0) - unit(y).mean(0))
-                           / np.linalg.norm(unit(x).mean(0) - unit(y).mean(0)))), "unit direction"),
-    (lambda x, y, a: (unit(x - a * (x.mean(0) - y.mean(0))), unit(y + a * (x.mean(0) - y.mean(0)))),
-     "normalize the rows first"),
-    (lambda x, y, a: (unit(unit(x) - a * (unit(x) - unit(y))), unit(unit(y) + a * (unit(x) - unit(y)))),
-     "per-pair"),
-])
+@pytest.mark.parametrize(
+    "mistake, hint",
+    [
+        (
+            lambda x, y, a: (
+                unit(x) - a * (unit(x).mean(0) - unit(y).mean(0)),
+                unit(y) + a * (unit(x).mean(0) - unit(y).mean(0)),
+            ),
+            "renormalize",
+        ),
+        (lambda x, y, a: good_shift(x, y, -a), "wrong direction"),
+        (
+            lambda x, y, a: (
+                unit(
+                    unit(x)
+                    - a * (unit(x).mean(0) - unit(y).mean(0)) / np.linalg.norm(unit(x).mean(0) - unit(y).mean(0))
+                ),
+                unit(
+                    unit(y)
+                    + a * (unit(x).mean(0) - unit(y).mean(0)) / np.linalg.norm(unit(x).mean(0) - unit(y).mean(0))
+                ),
+            ),
+            "unit direction",
+        ),
+        (
+            lambda x, y, a: (unit(x - a * (x.mean(0) - y.mean(0))), unit(y + a * (x.mean(0) - y.mean(0)))),
+            "normalize the rows first",
+        ),
+        (
+            lambda x, y, a: (unit(unit(x) - a * (unit(x) - unit(y))), unit(unit(y) + a * (unit(x) - unit(y)))),
+            "per-pair",
+        ),
+    ],
+)
 def test_shift_mistakes_get_hints(mistake, hint):
     C.check_shift(mistake)
     r = result("3.1")

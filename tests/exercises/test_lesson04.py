@@ -1,13 +1,14 @@
 """Lesson 04: the exercise checks accept right answers, reject typical mistakes with the right hint."""
+
 from __future__ import annotations
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 import numpy as np
 import pytest
 
-import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu import exercises
-from modgap_edu.mad import dataset
 from modgap_edu.exercises import lesson04 as L
+from modgap_edu.mad import dataset
 
 
 @pytest.fixture(autouse=True)
@@ -75,10 +76,15 @@ def _forgets_main_object(labels, k, rng, main_object="digit"):
     return dataset.make_caption(labels, k, rng, "digit")
 
 
-@pytest.mark.parametrize("fn, hint", [(_no_shuffle, "shuffle"), (_with_replacement, "twice"),
-                                      (_forgets_main_object, "main object"),
-                                      (lambda labels, k, r, m="digit": dataset.make_caption(labels, k, r, m).replace("-", " "),
-                                       "'-'")])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_no_shuffle, "shuffle"),
+        (_with_replacement, "twice"),
+        (_forgets_main_object, "main object"),
+        (lambda labels, k, r, m="digit": dataset.make_caption(labels, k, r, m).replace("-", " "), "'-'"),
+    ],
+)
 def test_check_make_caption_hints(fn, hint):
     L.check_make_caption(fn)
     status, message = _status("Exercise 2.1")
@@ -101,11 +107,14 @@ def test_check_row_entropy():
     assert L.row_entropy(np.zeros((3, 3))) == pytest.approx(np.log(3))
 
 
-@pytest.mark.parametrize("check, name, part", [
-    (L.check_conditional_entropy, "my_conditional_entropy", "Exercise 1.1"),
-    (L.check_make_caption, "my_make_caption", "Exercise 2.1"),
-    (L.check_row_entropy, "my_row_entropy", "Exercise 5.1"),
-])
+@pytest.mark.parametrize(
+    "check, name, part",
+    [
+        (L.check_conditional_entropy, "my_conditional_entropy", "Exercise 1.1"),
+        (L.check_make_caption, "my_make_caption", "Exercise 2.1"),
+        (L.check_row_entropy, "my_row_entropy", "Exercise 5.1"),
+    ],
+)
 def test_the_lessons_solution_passes_in_strict_mode(check, name, part):
     exercises.require_pass(True)
     check(SOLUTIONS[name])

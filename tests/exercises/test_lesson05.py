@@ -1,12 +1,13 @@
 """Lesson 05's exercise checks: right answers pass, the usual mistakes fail with the matching hint."""
+
 from __future__ import annotations
 
+import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 import numpy as np
 import pytest
 
-import build_lessons  # tools/ (pytest pythonpath): runs the lesson's solution cells
 from modgap_edu.core import metrics
-from modgap_edu.exercises import RESULTS, require_pass, ExerciseCheckFailed
+from modgap_edu.exercises import RESULTS, ExerciseCheckFailed, require_pass
 from modgap_edu.exercises import lesson05 as L
 
 
@@ -36,6 +37,7 @@ def rmg_variant(diag=False, halve=True, normalize=True):
 
         s = intra(xn) + intra(yn)
         return m / (m + (s / 2 if halve else s))
+
     return fn
 
 
@@ -74,6 +76,7 @@ def fast_variant(subtract=True, denom="n(n-1)"):
         s = u.sum(0)
         num = s @ s - (n if subtract else 0)
         return (1 - num / (n * (n - 1) if denom == "n(n-1)" else n * n)) / 2
+
     return fn
 
 
@@ -106,6 +109,7 @@ def moad_variant(self_pairs=False, sign=1.0):
             return s[same if self_pairs else same & off].mean() - s[~same].mean()
 
         return sign * (sep(objects) - sep(attributes))
+
     return fn
 
 

@@ -1,4 +1,5 @@
 """experiments.fixed_tau_finetune: the shipped record and its cheap live member."""
+
 import pytest
 
 from modgap_edu.experiments import fixed_tau_finetune as F

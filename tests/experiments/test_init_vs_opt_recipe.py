@@ -1,4 +1,5 @@
 """experiments.init_vs_opt: the paper's optimizer recipe beside the course's."""
+
 import pytest
 
 from modgap_edu.experiments import init_vs_opt as iv

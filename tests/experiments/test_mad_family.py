@@ -1,4 +1,5 @@
 """modgap_edu.experiments.mad_family: the lesson-05 family of small MAD CLIPs (slow: real training)."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,6 +45,14 @@ def test_retrained_member_is_close_to_its_shipped_record(retrained):
     report of issue 14), so this compares to a tolerance well below the family's spread, not bit for bit."""
     stored = next(r for r in mad_family.load_family() if r["name"] == MEMBER)
     assert retrained["parameters"] == stored["parameters"] and retrained["source"] == stored["source"]
-    for key, tol in (("rmg", 0.01), ("l2m", 0.01), ("moad_image", 0.01), ("moad_text", 0.01), ("l2i", 0.01),
-                     ("zero_shot_digit", 0.01), ("zero_shot_color", 0.01), ("temperature", 0.001)):
+    for key, tol in (
+        ("rmg", 0.01),
+        ("l2m", 0.01),
+        ("moad_image", 0.01),
+        ("moad_text", 0.01),
+        ("l2i", 0.01),
+        ("zero_shot_digit", 0.01),
+        ("zero_shot_color", 0.01),
+        ("temperature", 0.001),
+    ):
         assert retrained[key] == pytest.approx(stored[key], abs=tol), key

@@ -1,5 +1,6 @@
 """Every asset producer in modgap_edu.experiments: main() before ``__main__``, runnable with ``python -m``,
 listed in ``make assets``, and its reader validates what it reads (issue 10)."""
+
 from __future__ import annotations
 
 import ast
@@ -31,8 +32,9 @@ def test_main_is_defined_before_the_main_guard(name):
 
 @pytest.mark.parametrize("name", PRODUCERS)
 def test_runs_as_a_module(name):
-    out = subprocess.run([sys.executable, "-m", f"modgap_edu.experiments.{name}", "--help"], capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", f"modgap_edu.experiments.{name}", "--help"], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "usage:" in out.stdout and "--out" in out.stdout
 
@@ -51,13 +53,20 @@ def test_make_assets_lists_every_producer():
 
 def test_init_vs_opt_reader_rejects_damaged_files(tmp_path):
     doc = init_vs_opt.load_asset()
-    cases = {"no results": lambda d: d.pop("results"),
-             "short curve": lambda d: d["results"][0]["gap_per_epoch"].pop(),
-             "variant": lambda d: d["results"][0].update(variant="fixed"),
-             "nan": lambda d: d["results"][1].update(gap_trained=float("nan")),
-             "stale summary": lambda d: d["summary"]["original.gap_init"].update(mean=9.0)}
-    messages = {"no results": "lacks 'results'", "short curve": "gap_per_epoch must list", "variant": "variant must be",
-                "nan": "non-finite", "stale summary": "does not match the results"}
+    cases = {
+        "no results": lambda d: d.pop("results"),
+        "short curve": lambda d: d["results"][0]["gap_per_epoch"].pop(),
+        "variant": lambda d: d["results"][0].update(variant="fixed"),
+        "nan": lambda d: d["results"][1].update(gap_trained=float("nan")),
+        "stale summary": lambda d: d["summary"]["original.gap_init"].update(mean=9.0),
+    }
+    messages = {
+        "no results": "lacks 'results'",
+        "short curve": "gap_per_epoch must list",
+        "variant": "variant must be",
+        "nan": "non-finite",
+        "stale summary": "does not match the results",
+    }
     for case, damage in cases.items():
         bad = copy.deepcopy(doc)
         damage(bad)
@@ -83,10 +92,12 @@ def test_init_vs_opt_main_writes_a_file_its_reader_accepts(tmp_path):
 def test_family_reader_rejects_damaged_files(tmp_path):
     doc = json.loads(mad_family.ASSET.read_text())
     assert len(mad_family.load_family()) == len(doc["models"])
-    for damage, match in ((lambda d: d["models"][0].update(name="k9-huge"), "unknown family member"),
-                          (lambda d: d["models"][1].update(rmg=float("nan")), "rmg is missing or not a finite"),
-                          (lambda d: d["models"][2].update(k=4), "k is 4"),
-                          (lambda d: d.update(models=[]), "no 'models' list")):
+    for damage, match in (
+        (lambda d: d["models"][0].update(name="k9-huge"), "unknown family member"),
+        (lambda d: d["models"][1].update(rmg=float("nan")), "rmg is missing or not a finite"),
+        (lambda d: d["models"][2].update(k=4), "k is 4"),
+        (lambda d: d.update(models=[]), "no 'models' list"),
+    ):
         bad = copy.deepcopy(doc)
         damage(bad)
         path = tmp_path / "family.json"

@@ -1,11 +1,12 @@
 """Lesson 02 inputs: the bundled image-caption pairs and the shipped Fig. 2c embeddings."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from modgap_edu.experiments import random_init_cones
 from modgap_edu.data import sample_images
+from modgap_edu.experiments import random_init_cones
 
 
 @pytest.fixture(scope="module")

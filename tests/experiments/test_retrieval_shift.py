@@ -1,4 +1,5 @@
 """experiments.retrieval_shift: R@1 and zero-shot accuracy vs Liang's lam shift (Table 1)."""
+
 import numpy as np
 import pytest
 

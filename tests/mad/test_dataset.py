@@ -1,4 +1,5 @@
 """Tests for modgap_edu.mad.dataset, mad_factors and mad_data (lesson 04): captions, factors, dataset, MNIST path."""
+
 from __future__ import annotations
 
 import gzip
@@ -108,8 +109,14 @@ def test_bad_arguments():
 
 
 def test_attribute_matrix_layout():
-    lab = {"digit": np.array([3, 0]), "thickthinning": np.array([2, 0]), "swelling": np.array([1, 0]),
-           "fracture": np.array([0, 1]), "scaling": np.array([1, 0]), "colors": np.array([6, 0])}
+    lab = {
+        "digit": np.array([3, 0]),
+        "thickthinning": np.array([2, 0]),
+        "swelling": np.array([1, 0]),
+        "fracture": np.array([0, 1]),
+        "scaling": np.array([1, 0]),
+        "colors": np.array([6, 0]),
+    }
     m = dataset.attribute_matrix(lab)
     assert m.shape == (2, 16)
     assert np.flatnonzero(m[0]).tolist() == [2, 4, 5, 8, 15]  # 0-2 thick, 3-4 swell, 5-6 frac, 7-8 scale, 9-15 colour
@@ -179,14 +186,19 @@ def test_swelling_changes_shape_locally(digits):
 def test_colorize_matches_official_rules():
     gray = np.array([[[0.0, 0.5], [1.0, 0.25]]], dtype=np.float32)
     expect = {  # (R, G, B) on a stroke pixel of gray value g; background stays 0
-        "gray": lambda g: (g, g, g), "red": lambda g: (g, 0, 0), "green": lambda g: (0, g, 0),
-        "blue": lambda g: (0, 0, g), "cyan": lambda g: (g, 1, 1), "magenta": lambda g: (1, g, 1),
-        "yellow": lambda g: (1, 1, g)}
+        "gray": lambda g: (g, g, g),
+        "red": lambda g: (g, 0, 0),
+        "green": lambda g: (0, g, 0),
+        "blue": lambda g: (0, 0, g),
+        "cyan": lambda g: (g, 1, 1),
+        "magenta": lambda g: (1, g, 1),
+        "yellow": lambda g: (1, 1, g),
+    }
     for c, name in enumerate(dataset.FACTORS["colors"]):
         out = factors.colorize(gray, np.array([c]))[0]
         assert out.shape == (3, 2, 2)
         assert np.all(out[:, 0, 0] == 0)
-        for (i, j) in [(0, 1), (1, 0), (1, 1)]:
+        for i, j in [(0, 1), (1, 0), (1, 1)]:
             np.testing.assert_allclose(out[:, i, j], expect[name](gray[0, i, j]))
         t = factors.colorize(torch.from_numpy(gray), torch.tensor([c]))
         np.testing.assert_allclose(t.numpy(), out[None])
@@ -380,8 +392,14 @@ def test_sklearn_split_sizes():
 
 
 def test_attribute_matrix_for_another_main_object_drops_it_and_adds_the_digit():
-    lab = {"digit": np.array([3, 0]), "thickthinning": np.array([2, 0]), "swelling": np.array([1, 0]),
-           "fracture": np.array([0, 1]), "scaling": np.array([1, 0]), "colors": np.array([6, 0])}
+    lab = {
+        "digit": np.array([3, 0]),
+        "thickthinning": np.array([2, 0]),
+        "swelling": np.array([1, 0]),
+        "fracture": np.array([0, 1]),
+        "scaling": np.array([1, 0]),
+        "colors": np.array([6, 0]),
+    }
     assert dataset.attribute_layout("digit") == dataset.ATTRIBUTE_OFFSETS
     layout = dataset.attribute_layout("colors")
     assert list(layout) == ["digit", "thickthinning", "swelling", "fracture", "scaling"]

@@ -3,6 +3,7 @@
 Every tampered file below must be re-rendered (the result equals a fresh render) and replaced by a file
 that verifies, so the next load comes from disk again.
 """
+
 from __future__ import annotations
 
 import json
@@ -136,9 +137,19 @@ def _tamper_pickle(path):
     np.savez(path, **arrays)
 
 
-TAMPERS = [_tamper_truncate, _tamper_garbage, _tamper_empty, _tamper_invert, _tamper_invert_and_rehash,
-           _tamper_short, _tamper_one_label, _tamper_out_of_range_label, _tamper_old_format, _tamper_other_inputs,
-           _tamper_pickle]
+TAMPERS = [
+    _tamper_truncate,
+    _tamper_garbage,
+    _tamper_empty,
+    _tamper_invert,
+    _tamper_invert_and_rehash,
+    _tamper_short,
+    _tamper_one_label,
+    _tamper_out_of_range_label,
+    _tamper_old_format,
+    _tamper_other_inputs,
+    _tamper_pickle,
+]
 
 
 @pytest.mark.parametrize("tamper", TAMPERS, ids=lambda f: f.__name__.removeprefix("_tamper_"))

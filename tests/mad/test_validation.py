@@ -1,4 +1,5 @@
 """Out-of-range factor values and non-integer indices are errors, not silent wraps (lesson 04, issue 14 §7)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,10 @@ def _labels(n=3):
     return {f: rng.integers(0, len(v), size=n) for f, v in dataset.FACTORS.items()}
 
 
-@pytest.mark.parametrize("factor,value", [("thickthinning", -1), ("thickthinning", 3), ("colors", 7),
-                                          ("colors", -1), ("digit", 10), ("scaling", 2)])
+@pytest.mark.parametrize(
+    "factor,value",
+    [("thickthinning", -1), ("thickthinning", 3), ("colors", 7), ("colors", -1), ("digit", 10), ("scaling", 2)],
+)
 def test_attribute_matrix_rejects_out_of_range(factor, value):
     lab = _labels()
     lab[factor] = lab[factor].copy()
@@ -32,13 +35,16 @@ def test_attribute_matrix_rejects_out_of_range(factor, value):
         dataset.attribute_matrix(lab)
 
 
-@pytest.mark.parametrize("change,match", [
-    (lambda lab: lab.update(colors=lab["colors"].astype(float)), "integer indices"),
-    (lambda lab: lab.update(swelling=lab["swelling"][:2]), "has 2 values"),
-    (lambda lab: lab.update(fracture=lab["fracture"].reshape(3, 1)), "1-D"),
-    (lambda lab: lab.pop("scaling"), "missing the factor"),
-    (lambda lab: lab.update(digit=np.array([True, False, True])), "integer indices"),
-])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        (lambda lab: lab.update(colors=lab["colors"].astype(float)), "integer indices"),
+        (lambda lab: lab.update(swelling=lab["swelling"][:2]), "has 2 values"),
+        (lambda lab: lab.update(fracture=lab["fracture"].reshape(3, 1)), "1-D"),
+        (lambda lab: lab.pop("scaling"), "missing the factor"),
+        (lambda lab: lab.update(digit=np.array([True, False, True])), "integer indices"),
+    ],
+)
 def test_attribute_matrix_rejects_bad_labels(change, match):
     lab = _labels()
     change(lab)
@@ -60,10 +66,17 @@ def digit():
     return mad_digits.sklearn_digits("test")[0][0]
 
 
-@pytest.mark.parametrize("args,match", [
-    ((-1, 0, 0, 0), "thickthinning"), ((3, 0, 0, 0), "thickthinning"), ((1.0, 0, 0, 0), "thickthinning"),
-    ((0, 2, 0, 0), "swelling"), ((0, 0, -1, 0), "fracture"), ((0, 0, 0, True), "scaling"),
-])
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        ((-1, 0, 0, 0), "thickthinning"),
+        ((3, 0, 0, 0), "thickthinning"),
+        ((1.0, 0, 0, 0), "thickthinning"),
+        ((0, 2, 0, 0), "swelling"),
+        ((0, 0, -1, 0), "fracture"),
+        ((0, 0, 0, True), "scaling"),
+    ],
+)
 def test_render_rejects_bad_factor_values(digit, args, match):
     with pytest.raises(ValueError, match=f"{match} must be an integer index"):
         factors.render(digit, *args, np.random.default_rng(0))
@@ -82,8 +95,9 @@ def test_render_rejects_bad_image_and_rng(digit):
     assert out.shape == (28, 28)
 
 
-@pytest.mark.parametrize("colours,match", [([-1], "holds -1"), ([7], "holds 7"), ([1.0], "integer"),
-                                           ([0, 1], "one colour index per image")])
+@pytest.mark.parametrize(
+    "colours,match", [([-1], "holds -1"), ([7], "holds 7"), ([1.0], "integer"), ([0, 1], "one colour index per image")]
+)
 def test_colorize_rejects_bad_colours(colours, match):
     gray = np.full((1, 4, 4), 0.5, dtype=np.float32)
     with pytest.raises(ValueError, match=match):

@@ -1,4 +1,5 @@
 """modgap_edu.models.openclip: offline open_clip building, local-dir round trip, embedding helpers."""
+
 from __future__ import annotations
 
 import json
@@ -285,5 +286,6 @@ def test_embed_folder_uses_build_and_is_seeded(tmp_path):
     assert not np.allclose(a["image"], c["image"])
     assert a["text_to_image"].tolist() == [0, 1, 2, 0] and a["text"].shape == (4, 64)
     bundle = openclip.build(name, seed=0)
-    np.testing.assert_allclose(a["text"], openclip.encode_texts(bundle, ["a", "b", "c", "d"], normalize=False),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        a["text"], openclip.encode_texts(bundle, ["a", "b", "c", "d"], normalize=False), atol=1e-6
+    )

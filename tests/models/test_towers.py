@@ -1,4 +1,5 @@
 """modgap_edu.models.towers: the small towers, SmallCLIP and the lesson-03 towers (MLP, rotated)."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,15 @@ from scipy.stats import ortho_group
 
 from modgap_edu.core import losses
 from modgap_edu.models import towers
-from modgap_edu.models.towers import (BagOfWordsTower, ImageTower, MLPImageTower, RotatedTower, SmallCLIP, Vocabulary,
-                                      clip_loss_scaled)
+from modgap_edu.models.towers import (
+    BagOfWordsTower,
+    ImageTower,
+    MLPImageTower,
+    RotatedTower,
+    SmallCLIP,
+    Vocabulary,
+    clip_loss_scaled,
+)
 
 
 def test_vocabulary_encode_and_errors():
@@ -38,7 +46,9 @@ def test_towers_shapes_and_bad_input():
     img, txt, scale = m(x, tok)
     assert img.shape == (5, 16) and txt.shape == (5, 16)
     torch.testing.assert_close(img.norm(dim=1), torch.ones(5))
-    assert math.isclose(m.temperature, 0.07, rel_tol=1e-6) and math.isclose(float(scale.detach()), 1 / 0.07, rel_tol=1e-6)
+    assert math.isclose(m.temperature, 0.07, rel_tol=1e-6) and math.isclose(
+        float(scale.detach()), 1 / 0.07, rel_tol=1e-6
+    )
     with pytest.raises(ValueError, match="images must have shape"):
         m.encode_image(torch.rand(5, 1, 28, 28))
     with pytest.raises(ValueError, match="no words"):
@@ -107,4 +117,3 @@ def test_rotated_tower_keeps_norms_and_its_rotation_is_not_trained():
         RotatedTower(inner, np.ones((4, 3)))
     with pytest.raises(ValueError, match="orthogonal"):
         RotatedTower(inner, np.eye(4) * 2)
-

@@ -1,4 +1,5 @@
 """modgap_edu.models.training (the one training and embed loop), models.mad_clip and the sweep reader (lessons 03-05)."""
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from modgap_edu._runtime import threads
-from modgap_edu.mad import dataset
 from modgap_edu.experiments import mad_sweep
+from modgap_edu.mad import dataset
 from modgap_edu.models import mad_clip, training
 from modgap_edu.models.towers import BagOfWordsTower, MLPImageTower, SmallCLIP, clip_loss_scaled
 
@@ -177,9 +178,17 @@ def test_sweep_finetune_part_alone_trains_its_starting_point(tmp_path, monkeypat
 
     def fake_run(kind, **kwargs):
         calls.append((kind, kwargs.get("k"), "init" in kwargs))
-        return {"kind": kind, "k": kwargs.get("k"), "main_object": "digit", "seed": kwargs.get("seed", 0),
-                "learnable_temperature": kwargs.get("learnable_temperature", True), "train_seconds": 1.0,
-                "train_cpu_seconds": 1.0, **scalars, "history": []}, object()
+        return {
+            "kind": kind,
+            "k": kwargs.get("k"),
+            "main_object": "digit",
+            "seed": kwargs.get("seed", 0),
+            "learnable_temperature": kwargs.get("learnable_temperature", True),
+            "train_seconds": 1.0,
+            "train_cpu_seconds": 1.0,
+            **scalars,
+            "history": [],
+        }, object()
 
     monkeypatch.setattr(mad_sweep, "_run", fake_run)
     monkeypatch.setattr(mad_clip, "evaluate_mad", lambda model: scalars)
@@ -201,8 +210,12 @@ def _digit_like(seed: int = 0, n: int = 96, batch: int = 32, epochs: int = 3):
 
 def _digit_model():
     torch.manual_seed(3)
-    return SmallCLIP(MLPImageTower(), BagOfWordsTower(8, embed_dim=32, word_dim=16, hidden=32), temperature=0.01,
-                     learnable_temperature=False)
+    return SmallCLIP(
+        MLPImageTower(),
+        BagOfWordsTower(8, embed_dim=32, word_dim=16, hidden=32),
+        temperature=0.01,
+        learnable_temperature=False,
+    )
 
 
 def test_adam_constant_recipe_is_the_plain_lesson03_loop():
@@ -226,8 +239,20 @@ def test_adam_constant_recipe_is_the_plain_lesson03_loop():
                 total += float(loss.detach())
             ref_losses.append(total / 3)
     model = _digit_model()
-    hist = training.train_clip(model, batches, 3, lr=1e-3, weight_decay=0.0, optimizer="adam", betas=(0.9, 0.98),
-                               eps=1e-6, schedule="constant", loss=training.unit_clip_loss, progress=False, threads=1)
+    hist = training.train_clip(
+        model,
+        batches,
+        3,
+        lr=1e-3,
+        weight_decay=0.0,
+        optimizer="adam",
+        betas=(0.9, 0.98),
+        eps=1e-6,
+        schedule="constant",
+        loss=training.unit_clip_loss,
+        progress=False,
+        threads=1,
+    )
     for (name, p), q in zip(ref.state_dict().items(), model.state_dict().values()):
         assert torch.equal(p, q), name
     assert [h["loss"] for h in hist] == pytest.approx(ref_losses, rel=1e-12)
@@ -249,8 +274,12 @@ def test_unit_clip_loss_matches_clip_loss_scaled_on_unit_rows():
 
 def test_bad_recipe_arguments():
     batches = _digit_like()
-    for kwargs, match in (({"optimizer": "sgd"}, "optimizer must be one of"), ({"schedule": "step"}, "schedule must be"),
-                          ({"threads": "auto"}, "'auto' was removed"), ({"threads": 0}, "threads must be a positive")):
+    for kwargs, match in (
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"schedule": "step"}, "schedule must be"),
+        ({"threads": "auto"}, "'auto' was removed"),
+        ({"threads": 0}, "threads must be a positive"),
+    ):
         with pytest.raises(ValueError, match=match):
             training.train_clip(_digit_model(), batches, 1, progress=False, **kwargs)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
@@ -305,15 +334,21 @@ PROGRESS_SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("tqdm_disable, progress, shown", [("1", None, False), (None, None, True), (None, False, False),
-                                                           ("1", True, True)])
+@pytest.mark.parametrize(
+    "tqdm_disable, progress, shown", [("1", None, False), (None, None, True), (None, False, False), ("1", True, True)]
+)
 def test_progress_none_defers_to_tqdms_own_env_switch(tqdm_disable, progress, shown):
     """``progress=None``: tqdm decides (``TQDM_DISABLE``), also for tqdm.notebook, which drops that env default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TQDM_")}
     if tqdm_disable is not None:
         env["TQDM_DISABLE"] = tqdm_disable
-    out = subprocess.run([sys.executable, "-c", PROGRESS_SCRIPT.replace("PROGRESS", repr(progress))], env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PROGRESS_SCRIPT.replace("PROGRESS", repr(progress))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert ("BAR-LABEL" in out.stderr) is shown
     assert f"notebook-disabled {not shown}" in out.stdout
@@ -333,7 +368,9 @@ def _mad_like_run() -> tuple[dict, list, list]:
     def watch(epoch, m):
         from threadpoolctl import threadpool_info
 
-        seen.append((torch.get_num_threads(), sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})))
+        seen.append(
+            (torch.get_num_threads(), sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}))
+        )
 
     hist = training.train_clip(model, mad_clip._mad_batches(ds, vocab, 64, 0), 2, progress=False, on_epoch_end=watch)
     return {k: v.clone() for k, v in model.state_dict().items()}, [h["loss"] for h in hist], seen

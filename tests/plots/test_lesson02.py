@@ -1,4 +1,5 @@
 """Lesson 02 figures and the depth-slider widget, driven headlessly."""
+
 from __future__ import annotations
 
 import statistics
@@ -46,9 +47,12 @@ def test_gap_pca_reports_l2m():
 
 
 def test_sigmoid_toy_widget_headless():
-    w = ipywidgets.interactive(P.plot_sigmoid_toy, depth=int_slider("depth L (layers)", 0, 6, 1),
-                               weight_std=float_slider("weight std", 0.5, 4.0, 2.0, 0.25),
-                               seed=int_slider("seed", 0, 9, 1))
+    w = ipywidgets.interactive(
+        P.plot_sigmoid_toy,
+        depth=int_slider("depth L (layers)", 0, 6, 1),
+        weight_std=float_slider("weight std", 0.5, 4.0, 2.0, 0.25),
+        seed=int_slider("seed", 0, 9, 1),
+    )
     times = []
     for depth in (1, 2, 3, 4, 5, 6, 0):
         t0 = time.perf_counter()
@@ -93,8 +97,10 @@ def test_cones_by_seed_and_theorem_plot():
 
 def test_liang_fig1_one_panel_per_file():
     rng = np.random.default_rng(3)
-    feats = {f"m{k}": (rng.standard_normal((12, 5)) + 2 * np.eye(5)[0], rng.standard_normal((12, 5)) - 2 * np.eye(5)[0])
-             for k in range(4)}
+    feats = {
+        f"m{k}": (rng.standard_normal((12, 5)) + 2 * np.eye(5)[0], rng.standard_normal((12, 5)) - 2 * np.eye(5)[0])
+        for k in range(4)
+    }
     fig = P.plot_liang_fig1(feats)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 4

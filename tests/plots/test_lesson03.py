@@ -4,6 +4,7 @@ the titles are the ones the package computes; figures are not registered with py
 Latency is measured, not asserted (the machine is shared): run
 ``python tests/test_lesson03_widgets.py`` to print the median callback times.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,11 +14,11 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from modgap_edu.experiments import init_vs_opt
 from modgap_edu.core import shift
-from modgap_edu.toys import six_pairs
+from modgap_edu.experiments import init_vs_opt
 from modgap_edu.plots import lesson03 as P
 from modgap_edu.plots.widgets import float_slider, log_slider, to_png
+from modgap_edu.toys import six_pairs
 
 
 def small_pairs(n=100, d=12, seed=0):
@@ -41,8 +42,11 @@ def test_shift_demo_sliders_headless(demo_state):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    w = W.interactive(demo_state.plot, alpha=float_slider("shift α", -1.0, 3.0, 0.0, 0.05),
-                      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
+    w = W.interactive(
+        demo_state.plot,
+        alpha=float_slider("shift α", -1.0, 3.0, 0.0, 0.05),
+        temperature=log_slider("temperature τ", 0.01, 1.0, 0.01),
+    )
     for alpha, tau in ((0.5, 0.01), (1.25, 0.1), (-0.4, 1.0)):
         w.children[0].value = alpha
         w.children[1].value = tau
@@ -65,13 +69,15 @@ def test_shift_demo_grid_and_off_grid_points_agree(demo_state):
     assert on["official"] == pytest.approx(shift.batched_clip_loss(xs, ys, 0.01), rel=1e-10)
     off = demo_state.point(0.4321, 0.0314)  # neither on the alpha grid nor on the tau grid
     xs, ys = shift.shift_embeddings(demo_state.x, demo_state.y, alpha=0.4321)
-    assert off["symmetric"] == pytest.approx(shift.batched_clip_loss(xs, ys, 0.0314, protocol="symmetric"),
-                                             rel=1e-10)
+    assert off["symmetric"] == pytest.approx(shift.batched_clip_loss(xs, ys, 0.0314, protocol="symmetric"), rel=1e-10)
 
 
 def test_sphere_demo_sliders_headless():
-    w = W.interactive(P.plot_sphere_toy, delta_theta_deg=float_slider("Δθ (degrees)", -90, 90, 30, 5),
-                      temperature=log_slider("temperature τ", 0.01, 1.0, 0.01))
+    w = W.interactive(
+        P.plot_sphere_toy,
+        delta_theta_deg=float_slider("Δθ (degrees)", -90, 90, 30, 5),
+        temperature=log_slider("temperature τ", 0.01, 1.0, 0.01),
+    )
     for d, tau in ((0, 0.01), (75, 0.01), (-45, 1.0)):
         w.children[0].value = d
         w.children[1].value = tau

@@ -1,4 +1,5 @@
 """Lesson 04 figures and the slider callback, driven headlessly from the shipped sweep."""
+
 from __future__ import annotations
 
 import statistics
@@ -34,9 +35,11 @@ def test_sweep_plots(sweep):
 def test_slider_callback_headless(sweep):
     import ipywidgets as W
 
-    w = W.interactive(lambda k, temperature: P.sweep_explorer(k, temperature, sweep),
-                      k=int_slider("caption information k (0 = object only)", 0, 5, 1),
-                      temperature=log_slider("frozen temperature τ", 0.01, 0.3, 0.03))
+    w = W.interactive(
+        lambda k, temperature: P.sweep_explorer(k, temperature, sweep),
+        k=int_slider("caption information k (0 = object only)", 0, 5, 1),
+        temperature=log_slider("frozen temperature τ", 0.01, 0.3, 0.03),
+    )
     w.update()
     times = []
     for k, tau in ((0, 0.01), (5, 0.3), (3, 0.1)):

@@ -1,4 +1,5 @@
 """Lesson 05's figures and its slider demo, driven headlessly (ipywidgets.interactive)."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,8 @@ from matplotlib.figure import Figure
 from modgap_edu.core import dimensions
 from modgap_edu.experiments import mad_family
 from modgap_edu.plots import lesson05
-from modgap_edu.toys import paired_cones
 from modgap_edu.plots.widgets import float_slider, log_slider
+from modgap_edu.toys import paired_cones
 
 
 def suptitle_numbers(fig: Figure) -> dict:
@@ -23,13 +24,17 @@ def suptitle_numbers(fig: Figure) -> dict:
 
 
 def test_demo_sliders_update_all_three_metrics():
-    w = W.interactive(lesson05.plot_metric_demo,
-                      spread_image=log_slider("image spread s_img", 0.02, 3.0, 0.6),
-                      spread_text=log_slider("text spread s_txt", 0.02, 3.0, 0.6),
-                      distance=float_slider("axis distance", 0.0, 1.9, 0.8, 0.05))
+    w = W.interactive(
+        lesson05.plot_metric_demo,
+        spread_image=log_slider("image spread s_img", 0.02, 3.0, 0.6),
+        spread_text=log_slider("text spread s_txt", 0.02, 3.0, 0.6),
+        distance=float_slider("axis distance", 0.0, 1.9, 0.8, 0.05),
+    )
     w.update()
     first = suptitle_numbers(w.result)
-    expected = paired_cones.gap_metrics(*paired_cones.paired_cones(n=300, d=3, spread_image=0.6, spread_text=0.6, distance=0.8))
+    expected = paired_cones.gap_metrics(
+        *paired_cones.paired_cones(n=300, d=3, spread_image=0.6, spread_text=0.6, distance=0.8)
+    )
     for key in ("L2M", "L2I", "RMG"):
         assert first[key] == pytest.approx(expected[key.lower()], abs=6e-4)
     w.children[0].value = 0.02  # collapse the images
@@ -98,8 +103,9 @@ def test_family_figures_and_asset():
             assert np.isfinite(r[key])
     fig = lesson05.plot_moad_by_k([{**r, "label": r["name"]} for r in family])
     assert len(fig.axes[0].patches) == 2 * len(family)
-    fig = lesson05.plot_gap_vs_performance([r["rmg"] for r in family], [r["zero_shot_attributes"] for r in family],
-                                            groups=[r["capacity"] for r in family])
+    fig = lesson05.plot_gap_vs_performance(
+        [r["rmg"] for r in family], [r["zero_shot_attributes"] for r in family], groups=[r["capacity"] for r in family]
+    )
     assert len(fig.axes[0].collections) == len({r["capacity"] for r in family})
     with pytest.raises(ValueError, match="one value per model"):
         lesson05.plot_gap_vs_performance([1, 2], [1])

@@ -5,6 +5,7 @@ For every in-place demo of the lessons, render a sequence of slider positions wi
 built figure at the same values, laid out at the same positions. Only anti-aliasing at the edges
 of the redrawn artists (drawn last, above the static ones) may differ.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,10 +15,10 @@ import pytest
 import torch
 from PIL import Image
 
-from modgap_edu.toys import sphere as toy
 from modgap_edu.experiments import mad_sweep
 from modgap_edu.plots import widgets
 from modgap_edu.plots.live_figure import BlitRenderer, LiveFigure
+from modgap_edu.toys import sphere as toy
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -40,31 +41,69 @@ def demos():
     torch.set_num_threads(1)
     sweep01 = {"temperature": np.array(toy.TEMPERATURE_GRID[:4])}
     sweep01.update({k: np.linspace(0, 1, 4) for k in ("align", "uniform_image", "uniform_text", "gap", "loss")})
-    yield "lesson04 sweep explorer", lesson04.SweepExplorer(mad_sweep.load_sweep(validate=False)), [
-        {"k": 1, "temperature": 0.03}, {"k": 0, "temperature": 0.03}, {"k": 5, "temperature": 0.3},
-        {"k": 3, "temperature": 0.01}]
+    yield (
+        "lesson04 sweep explorer",
+        lesson04.SweepExplorer(mad_sweep.load_sweep(validate=False)),
+        [
+            {"k": 1, "temperature": 0.03},
+            {"k": 0, "temperature": 0.03},
+            {"k": 5, "temperature": 0.3},
+            {"k": 3, "temperature": 0.01},
+        ],
+    )
+    from modgap_edu.plots import lesson03, lesson05
     from modgap_edu.plots.lesson01 import TemperatureDemo
-
-    from modgap_edu.plots import lesson05, lesson03
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(80, 12)) + 2.0
     y = x + rng.normal(size=(80, 12)) - 1.0
-    yield "lesson03 shift", lesson03.ShiftDemo(x, y, alphas=np.round(np.arange(-1, 1.01, 0.25), 2),
-                                                  temperatures=(0.01, 0.1, 1.0), n_show=40, label="test pairs"), [
-        {"alpha": 0.0, "temperature": 0.01}, {"alpha": 0.5, "temperature": 0.01}, {"alpha": 0.5, "temperature": 1.0},
-        {"alpha": -0.75, "temperature": 1.0}, {"alpha": 0.25, "temperature": 0.1}]
-    yield "lesson03 sphere", lesson03.SphereToyDemo(), [
-        {"delta_theta_deg": 30, "temperature": 0.01}, {"delta_theta_deg": -45, "temperature": 0.01},
-        {"delta_theta_deg": -45, "temperature": 1.0}, {"delta_theta_deg": 80, "temperature": 0.2}]
-    yield "lesson05 metrics", lesson05.MetricDemo(n=120), [
-        {"spread_image": 0.6, "spread_text": 0.6, "distance": 0.8}, {"spread_image": 0.02, "spread_text": 0.6,
-                                                                     "distance": 0.8},
-        {"spread_image": 3.0, "spread_text": 0.1, "distance": 1.9}, {"spread_image": 0.6, "spread_text": 0.6,
-                                                                    "distance": 0.0}]
-    yield "lesson01 temperature", TemperatureDemo(sweep01), [
-        {"temperature": toy.TEMPERATURE_GRID[0]}, {"temperature": toy.TEMPERATURE_GRID[3]},
-        {"temperature": toy.TEMPERATURE_GRID[1]}]
+    yield (
+        "lesson03 shift",
+        lesson03.ShiftDemo(
+            x,
+            y,
+            alphas=np.round(np.arange(-1, 1.01, 0.25), 2),
+            temperatures=(0.01, 0.1, 1.0),
+            n_show=40,
+            label="test pairs",
+        ),
+        [
+            {"alpha": 0.0, "temperature": 0.01},
+            {"alpha": 0.5, "temperature": 0.01},
+            {"alpha": 0.5, "temperature": 1.0},
+            {"alpha": -0.75, "temperature": 1.0},
+            {"alpha": 0.25, "temperature": 0.1},
+        ],
+    )
+    yield (
+        "lesson03 sphere",
+        lesson03.SphereToyDemo(),
+        [
+            {"delta_theta_deg": 30, "temperature": 0.01},
+            {"delta_theta_deg": -45, "temperature": 0.01},
+            {"delta_theta_deg": -45, "temperature": 1.0},
+            {"delta_theta_deg": 80, "temperature": 0.2},
+        ],
+    )
+    yield (
+        "lesson05 metrics",
+        lesson05.MetricDemo(n=120),
+        [
+            {"spread_image": 0.6, "spread_text": 0.6, "distance": 0.8},
+            {"spread_image": 0.02, "spread_text": 0.6, "distance": 0.8},
+            {"spread_image": 3.0, "spread_text": 0.1, "distance": 1.9},
+            {"spread_image": 0.6, "spread_text": 0.6, "distance": 0.0},
+        ],
+    )
+    yield (
+        "lesson01 temperature",
+        TemperatureDemo(sweep01),
+        [
+            {"temperature": toy.TEMPERATURE_GRID[0]},
+            {"temperature": toy.TEMPERATURE_GRID[3]},
+            {"temperature": toy.TEMPERATURE_GRID[1]},
+        ],
+    )
 
 
 def panels_3d(fig) -> np.ndarray:
@@ -75,7 +114,7 @@ def panels_3d(fig) -> np.ndarray:
     for ax in fig.axes:
         if ax.name == "3d":
             x0, y0, x1, y1 = ax.get_window_extent().extents
-            mask[int(h - y1):int(h - y0) + 1, int(x0):int(x1) + 1] = True
+            mask[int(h - y1) : int(h - y0) + 1, int(x0) : int(x1) + 1] = True
     return mask
 
 

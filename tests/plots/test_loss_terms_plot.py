@@ -1,4 +1,5 @@
 """plots.loss_terms: the numerator-vs-denominator figure."""
+
 import numpy as np
 import pytest
 

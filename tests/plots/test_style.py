@@ -3,6 +3,7 @@
 Two checks: no plotting module spells a red or blue colour itself (a lexical scan of every string
 literal), and the figures the lessons show draw their image and text artists in the style's colours.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,10 +31,27 @@ def is_red_or_blue(literal: str) -> bool:
     return s > 0.4 and v > 0.3 and (h < 0.02 or h > 0.95 or 0.54 <= h <= 0.70)
 
 
-@pytest.mark.parametrize("literal,expected", [
-    ("C0", True), ("C3", True), ("tab:red", True), ("tab:blue", True), ("r", True), ("blue", True),
-    ("#d62728", True), ("#1f77b4", True), ("navy", True), ("0.5", False), ("tab:orange", False),
-    ("#8c564b", False), ("tab:cyan", False), ("k", False), ("images (after shift)", False), ("o-", False)])
+@pytest.mark.parametrize(
+    "literal,expected",
+    [
+        ("C0", True),
+        ("C3", True),
+        ("tab:red", True),
+        ("tab:blue", True),
+        ("r", True),
+        ("blue", True),
+        ("#d62728", True),
+        ("#1f77b4", True),
+        ("navy", True),
+        ("0.5", False),
+        ("tab:orange", False),
+        ("#8c564b", False),
+        ("tab:cyan", False),
+        ("k", False),
+        ("images (after shift)", False),
+        ("o-", False),
+    ],
+)
 def test_the_scan_recognises_red_and_blue(literal, expected):
     assert is_red_or_blue(literal) is expected
 
@@ -57,15 +75,22 @@ def test_every_plotting_module_is_scanned():
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
 def test_no_plotting_module_hard_codes_a_modality_colour(module):
     hits = [f"{module.name}:{line}: {text!r}" for line, text in string_literals(module) if is_red_or_blue(text)]
-    assert not hits, ("red and blue are the modality colours: take IMAGE_COLOR / TEXT_COLOR from "
-                      "modgap_edu.plots.style, or another colour (style.palette) for anything else: " + "; ".join(hits))
+    assert not hits, (
+        "red and blue are the modality colours: take IMAGE_COLOR / TEXT_COLOR from "
+        "modgap_edu.plots.style, or another colour (style.palette) for anything else: " + "; ".join(hits)
+    )
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
 def test_no_plotting_module_defines_its_own_modality_constants(module):
     tree = ast.parse(module.read_text())
-    own = [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
-           if isinstance(t, ast.Name) and any(k in t.id.upper() for k in ("IMAGE", "TEXT", "IMG", "TXT"))]
+    own = [
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name) and any(k in t.id.upper() for k in ("IMAGE", "TEXT", "IMG", "TXT"))
+    ]
     assert not own, f"{module.name} defines {own}: import the modality colours from plots.style"
 
 
@@ -100,8 +125,13 @@ def test_palette_rejects_bad_counts(bad):
 
 
 def test_other_reserved_colours_are_not_modality_colours():
-    for colour in (style.HIGHLIGHT_COLOR, style.LIVE_COLOR, style.METRIC_COLORS["l2m"], style.METRIC_COLORS["rmg"],
-                   style.METRIC_COLORS["l2i"]):
+    for colour in (
+        style.HIGHLIGHT_COLOR,
+        style.LIVE_COLOR,
+        style.METRIC_COLORS["l2m"],
+        style.METRIC_COLORS["rmg"],
+        style.METRIC_COLORS["l2i"],
+    ):
         assert not is_red_or_blue(colour), colour
     assert style.metric_color("moad_image") == style.IMAGE_COLOR
     assert style.metric_color("moad_text") == style.TEXT_COLOR
@@ -197,8 +227,12 @@ def fig_two_dimensions():
 def fig_moad():
     from modgap_edu.plots.lesson05 import plot_moad_by_k
 
-    return plot_moad_by_k([{"label": "k = 1", "moad_image": 0.2, "moad_text": 0.1},
-                           {"label": "k = 5", "moad_image": -0.1, "moad_text": 0.3}])
+    return plot_moad_by_k(
+        [
+            {"label": "k = 1", "moad_image": 0.2, "moad_text": 0.1},
+            {"label": "k = 5", "moad_image": -0.1, "moad_text": 0.3},
+        ]
+    )
 
 
 FIGURES = [fig_objectives, fig_gap_pca, fig_shift, fig_sphere_toy, fig_metric_demo, fig_two_dimensions, fig_moad]
@@ -212,4 +246,6 @@ def test_figures_draw_images_red_and_texts_blue(make):
     for label, rgb, modality in found:
         if modality is not None:
             want = mcolors.to_rgb(style.modality_color(modality))
-            assert rgb == pytest.approx(want, abs=1e-3), f"{label!r} drawn in {mcolors.to_hex(rgb)}, not {modality}s' colour"
+            assert rgb == pytest.approx(want, abs=1e-3), (
+                f"{label!r} drawn in {mcolors.to_hex(rgb)}, not {modality}s' colour"
+            )

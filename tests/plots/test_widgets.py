@@ -1,4 +1,5 @@
 """Widgets are thin shells: headless slider moves re-run the pure function; no figure is duplicated."""
+
 from __future__ import annotations
 
 import ipywidgets as W
@@ -7,9 +8,9 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from modgap_edu.toys import sphere as toy
 from modgap_edu.plots import widgets
 from modgap_edu.plots.lesson01 import plot_objectives, plot_softmax_weights, plot_temperature_demo
+from modgap_edu.toys import sphere as toy
 
 
 def test_demo_outside_a_notebook_calls_once_with_defaults():
@@ -41,8 +42,10 @@ def test_temperature_slider_callback_headless():
     torch.set_num_threads(1)
     sweep = {"temperature": np.array(toy.TEMPERATURE_GRID[:3])}
     sweep.update({k: np.zeros(3) for k in ("align", "uniform_image", "uniform_text", "gap", "loss")})
-    w = W.interactive(lambda temperature: plot_temperature_demo(temperature, sweep),
-                      temperature=widgets.log_slider("temperature τ", 0.005, 1.0, 0.01))
+    w = W.interactive(
+        lambda temperature: plot_temperature_demo(temperature, sweep),
+        temperature=widgets.log_slider("temperature τ", 0.005, 1.0, 0.01),
+    )
     w.children[0].value = 0.0063
     title = w.result.axes[1].get_title()
     assert title.startswith(f"τ = {toy.nearest_grid_temperature(0.0063):.3g}")
@@ -86,8 +89,10 @@ def test_sweep_explorer_slider_changes_the_figure_at_every_step():
     from modgap_edu.plots import lesson04 as P
 
     sweep = mad_sweep.load_sweep(validate=False)
-    w = W.interactive(lambda temperature: P.sweep_explorer(1, temperature, sweep),
-                      temperature=widgets.choice_slider("τ", mad_sweep.TEMPERATURES, 0.03))
+    w = W.interactive(
+        lambda temperature: P.sweep_explorer(1, temperature, sweep),
+        temperature=widgets.choice_slider("τ", mad_sweep.TEMPERATURES, 0.03),
+    )
     titles = []
     for i in range(len(mad_sweep.TEMPERATURES)):
         w.children[0].index = i
@@ -130,8 +135,11 @@ BAD_SLIDERS = [
 ]
 
 
-@pytest.mark.parametrize("factory,args,error,message", BAD_SLIDERS,
-                         ids=[f"{f.__name__}-{m.split()[0]}-{i}" for i, (f, _, _, m) in enumerate(BAD_SLIDERS)])
+@pytest.mark.parametrize(
+    "factory,args,error,message",
+    BAD_SLIDERS,
+    ids=[f"{f.__name__}-{m.split()[0]}-{i}" for i, (f, _, _, m) in enumerate(BAD_SLIDERS)],
+)
 def test_slider_factories_reject_bad_arguments(factory, args, error, message):
     with pytest.raises(error, match=message) as info:
         factory(*args)
@@ -218,8 +226,9 @@ def test_live_figure_demo_carries_its_blit_frame(fake_kernel):
     from modgap_edu.plots.lesson05 import MetricDemo
 
     live = MetricDemo(n=40)
-    w = widgets.demo(live, spread_image=widgets.log_slider("image spread s_img", 0.02, 3.0, 0.6),
-                     spread_text=0.6, distance=0.8)
+    w = widgets.demo(
+        live, spread_image=widgets.log_slider("image spread s_img", 0.02, 3.0, 0.6), spread_text=0.6, distance=0.8
+    )
     bundle = w._repr_mimebundle_()
     assert not fake_kernel and base64.b64decode(bundle["image/png"]) == bytes(w.image.value)
     assert w.result is live.fig

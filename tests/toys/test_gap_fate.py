@@ -2,6 +2,7 @@
 
 Total runtime ~25 s on one core: the runs are shared through a module-level cache.
 """
+
 from __future__ import annotations
 
 import functools
@@ -133,16 +134,27 @@ def test_learnable_temperature_is_clamped_like_clip():
     assert 0.01 - 1e-12 <= r["tau_end"] < 0.07
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(tau=0.0), ValueError, "tau"), (dict(tau=-1.0), ValueError, "tau"), (dict(tau="hot"), ValueError, "tau"),
-    (dict(tau=True), ValueError, "tau"), (dict(tau=0.1, dim=2.0), ValueError, "dim"),
-    (dict(tau=0.1, dim=True), ValueError, "dim"), (dict(tau=0.1, dim=1), ValueError, "dim"),
-    (dict(tau=0.1, share=5), ValueError, "divide"), (dict(tau=0.1, share=48), ValueError, "2 captions"),
-    (dict(tau=0.1, mismatch=1.5), ValueError, "mismatch"), (dict(tau=0.1, mismatch=-0.1), ValueError, "mismatch"),
-    (dict(tau=0.1, mismatch=True), ValueError, "mismatch"), (dict(tau=0.1, n=47.0), ValueError, "n"),
-    (dict(tau=0.1, seed=1.5), ValueError, "seed"), (dict(tau=0.1, max_steps=0), ValueError, "max_steps"),
-    (dict(tau=0.1, mismatch=1.0), ValueError, "mismatch"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(tau=0.0), ValueError, "tau"),
+        (dict(tau=-1.0), ValueError, "tau"),
+        (dict(tau="hot"), ValueError, "tau"),
+        (dict(tau=True), ValueError, "tau"),
+        (dict(tau=0.1, dim=2.0), ValueError, "dim"),
+        (dict(tau=0.1, dim=True), ValueError, "dim"),
+        (dict(tau=0.1, dim=1), ValueError, "dim"),
+        (dict(tau=0.1, share=5), ValueError, "divide"),
+        (dict(tau=0.1, share=48), ValueError, "2 captions"),
+        (dict(tau=0.1, mismatch=1.5), ValueError, "mismatch"),
+        (dict(tau=0.1, mismatch=-0.1), ValueError, "mismatch"),
+        (dict(tau=0.1, mismatch=True), ValueError, "mismatch"),
+        (dict(tau=0.1, n=47.0), ValueError, "n"),
+        (dict(tau=0.1, seed=1.5), ValueError, "seed"),
+        (dict(tau=0.1, max_steps=0), ValueError, "max_steps"),
+        (dict(tau=0.1, mismatch=1.0), ValueError, "mismatch"),
+    ],
+)
 def test_bad_inputs(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         gap_fate.gap_fate(**kwargs)
@@ -180,6 +192,7 @@ def test_shipped_asset_is_valid():
 
 def test_plots_draw():
     from modgap_edu.plots.gap_fate import plot_gap_fate_trajectory, plot_phase_diagram
+
     fig = plot_phase_diagram(gap_fate_grid.load_phase_grid())
     assert len(fig.axes) == 4  # three (share, mismatch) panels and the colour bar
     fig = plot_gap_fate_trajectory(gap_fate.gap_fate(0.1, max_steps=100, history=True))
@@ -188,8 +201,15 @@ def test_plots_draw():
         plot_gap_fate_trajectory(gap_fate.gap_fate(0.1, max_steps=10))
 
 
-@pytest.mark.parametrize("axis, bad, match", [("taus", [1.0, 0.0], "tau"), ("seeds", [0, -1], "seed"),
-                                              ("shares", [1, 5], "divide"), ("mismatches", [0.0, 1.0], "mismatch")])
+@pytest.mark.parametrize(
+    "axis, bad, match",
+    [
+        ("taus", [1.0, 0.0], "tau"),
+        ("seeds", [0, -1], "seed"),
+        ("shares", [1, 5], "divide"),
+        ("mismatches", [0.0, 1.0], "mismatch"),
+    ],
+)
 def test_phase_grid_checks_every_run_before_training(monkeypatch, axis, bad, match):
     """A bad value at the end of an axis fails at once: no run of the grid trains first."""
     trained = []
@@ -206,4 +226,5 @@ def test_checked_kernels_give_the_public_answers():
     assert gap_fate.loss_floor(cap) == gap_fate._floor(cap) > 0
     x, y = torch.randn(12, 4, dtype=torch.float64), torch.randn(len(used), 4, dtype=torch.float64)
     assert float(gap_fate.shared_caption_loss(x, y, cap, 0.1)) == float(
-        gap_fate._shared_caption_loss(x, y, torch.from_numpy(cap), 0.1))
+        gap_fate._shared_caption_loss(x, y, torch.from_numpy(cap), 0.1)
+    )

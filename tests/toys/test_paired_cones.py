@@ -1,4 +1,5 @@
 """Tests of modgap_edu.toys.paired_cones (lesson 05's controllable two-cone embeddings)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -54,16 +55,19 @@ def test_sweep_matches_single_calls():
     assert sw["l2m"][1] == pytest.approx(single["l2m"])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(distance=2.0), "must be < 2"),
-    (dict(distance=-0.1), ">= 0"),
-    (dict(spread_image=float("nan")), "finite"),
-    (dict(match=1.5), r"\[0, 1\]"),
-    (dict(n=1), "n must be"),
-    (dict(d=2), "d must be"),
-    (dict(seed=-1), "seed"),
-    (dict(spread_text="wide"), "number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(distance=2.0), "must be < 2"),
+        (dict(distance=-0.1), ">= 0"),
+        (dict(spread_image=float("nan")), "finite"),
+        (dict(match=1.5), r"\[0, 1\]"),
+        (dict(n=1), "n must be"),
+        (dict(d=2), "d must be"),
+        (dict(seed=-1), "seed"),
+        (dict(spread_text="wide"), "number"),
+    ],
+)
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         paired_cones.paired_cones(**kwargs)

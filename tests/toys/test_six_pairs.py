@@ -1,4 +1,5 @@
 """Tests for modgap_edu.toys.six_pairs: the 3-D sphere toy (lesson 03; Liang et al. 2022, Fig. 3e-g, Supp. Fig. 9)."""
+
 from __future__ import annotations
 
 import math

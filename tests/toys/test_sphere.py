@@ -1,12 +1,13 @@
 """Lesson 01 toy: objectives behave as Wang & Isola describe; determinism; bad input; the slider."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from modgap_edu.toys import sphere as toy
 from modgap_edu.core import losses
+from modgap_edu.toys import sphere as toy
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def test_each_objective_does_what_it_says():
     unif_only = toy.train_toy("uniformity", steps=200).final
     both = toy.train_toy("align+uniform", steps=200).final
     assert align_only["align"] < 1e-3 < start["align"][0]
-    assert unif_only["align"] > 1.0                       # pairs not matched
+    assert unif_only["align"] > 1.0  # pairs not matched
     assert unif_only["uniform_image"] < align_only["uniform_image"] - 0.5
     assert both["align"] < 1e-3 and both["uniform_image"] < align_only["uniform_image"] - 0.5
 
@@ -69,15 +70,18 @@ def test_grid_and_softmax_weights():
     assert np.all(np.isfinite(toy.softmax_weights([1.0, -1.0], 1e-4)))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"objective": "contrast"}, "objective"),
-    ({"temperature": 0}, "temperature"),
-    ({"temperature": -1}, "temperature"),
-    ({"n": 1}, "n must"),
-    ({"steps": 0}, "steps"),
-    ({"lr": 0}, "lr"),
-    ({"width_deg": 0}, "width_deg"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"objective": "contrast"}, "objective"),
+        ({"temperature": 0}, "temperature"),
+        ({"temperature": -1}, "temperature"),
+        ({"n": 1}, "n must"),
+        ({"steps": 0}, "steps"),
+        ({"lr": 0}, "lr"),
+        ({"width_deg": 0}, "width_deg"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         toy.train_toy(**kwargs)
