@@ -264,11 +264,12 @@ def embedding_pca(image_emb: np.ndarray, text_emb: np.ndarray, colour: np.ndarra
     p = dimensions.pca(np.concatenate([image_emb[:n], text_emb[:n]]), 2)[0]
     fig = new_figure(9, 3.6)
     axes = fig.subplots(1, 2)
+    # MAD's data colours, drawn in their own colour
     rgb = {
         "gray": "0.5",
-        "red": "red",
+        "red": "red",  # not a modality
         "green": "green",
-        "blue": "blue",  # MAD data colours: not a modality
+        "blue": "blue",  # not a modality
         "cyan": "c",
         "magenta": "m",
         "yellow": "y",
