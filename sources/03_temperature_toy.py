@@ -805,8 +805,9 @@ print(f"lesson wall time so far: {time.perf_counter() - LESSON_START:.1f} s")
 # %% [markdown]
 # ## Summary
 #
-# * The shift experiment is a 1-D scan of a *fixed* model's loss: with CLIP's τ = 1/100, closing the gap
-#   raises the loss, so a trained CLIP has no incentive to close it; at τ = 1 it would.
+# * The shift experiment is a 1-D scan of a *fixed* model's loss: with CLIP's τ = 1/100, closing more than a few
+#   percent of the gap raises the loss (Section 1's fine scan), so a trained CLIP has no incentive to close it;
+#   at τ = 1 closing almost all of it lowers the loss.
 # * The paper's equation is the symmetric loss; the released code plots image→text only. Your table in
 #   Section 1 prints where each one has its minimum, and whether they agree on your features.
 # * The sphere toy explains the pull: mismatched pairs make the low-temperature loss repel the two
@@ -828,7 +829,7 @@ print(f"lesson wall time so far: {time.perf_counter() - LESSON_START:.1f} s")
 #
 # * W. Liang, Y. Zhang, Y. Kwon, S. Yeung, J. Zou. *Mind the Gap: Understanding the Modality Gap in
 #   Multi-modal Contrastive Representation Learning.* NeurIPS 2022, Sec. 4 (code: `Weixin-Liang/Modality-Gap`).
-# * T. Wang, plots. Isola. *Understanding Contrastive Representation Learning through Alignment and
+# * T. Wang, P. Isola. *Understanding Contrastive Representation Learning through Alignment and
 #   Uniformity on the Hypersphere.* ICML 2020 (lesson 01: temperature and uniformity).
 # * S. Schrodi et al. *Two Effects, One Trigger: On the Modality Gap, Object Bias, and Information
 #   Imbalance in Contrastive Vision-Language Models.* ICLR 2025 (lesson 04).
