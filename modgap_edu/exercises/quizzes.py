@@ -514,7 +514,17 @@ class QuizWidget:
         return {**data, "text/plain": quiz_text(self.lesson)}
 
 
-def quiz(lesson: str) -> QuizWidget:
+class QuizText:
+    """The quiz as text only: what ``quiz`` returns with ``MODGAP_WIDGETS=static`` (front ends without widgets)."""
+
+    def __init__(self, lesson: str):
+        self.lesson = lesson
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return {"text/plain": quiz_text(self.lesson)}
+
+
+def quiz(lesson: str) -> QuizWidget | QuizText:
     """The lesson's quiz as a widget (RadioButtons per question, a Check button, feedback).
 
     Parameters
@@ -524,8 +534,11 @@ def quiz(lesson: str) -> QuizWidget:
 
     Returns
     -------
-    QuizWidget
-        Displays as the widget in JupyterLab and as plain text elsewhere.
+    QuizWidget or QuizText
+        Displays as the widget in JupyterLab and as plain text elsewhere; with ``MODGAP_WIDGETS=static``
+        the text only (``QuizText``).
     """
+    from modgap_edu.plots.widgets import static_mode
+
     questions(lesson)  # validate before importing ipywidgets
-    return QuizWidget(lesson)
+    return QuizText(lesson) if static_mode() else QuizWidget(lesson)

@@ -134,3 +134,10 @@ def test_widget_mimebundle_has_a_text_fallback_with_every_question():
 def test_quiz_rejects_an_unknown_lesson_before_building_widgets():
     with pytest.raises(ValueError, match="no quiz"):
         quizzes.quiz("99")
+
+
+def test_static_mode_gives_the_text_only(monkeypatch):
+    monkeypatch.setenv("MODGAP_WIDGETS", "static")
+    shown = quizzes.quiz("03")
+    assert isinstance(shown, quizzes.QuizText)
+    assert shown._repr_mimebundle_() == {"text/plain": quizzes.quiz_text("03")}
