@@ -416,7 +416,7 @@ def verdicts(lesson: str, answers: Mapping[Any, Any]) -> list[tuple[int, str, st
     return out
 
 
-def check_quiz(lesson: str, answers: Mapping[Any, Any]) -> int:
+def check_quiz(lesson: str, answers: Mapping[Any, Any]) -> None:
     """Print a verdict with its explanation for each typed answer; the lesson's quiz cell.
 
     An empty ``answers`` prints "not answered yet" (the student form). With ``require_pass()`` on (the solution
@@ -431,8 +431,8 @@ def check_quiz(lesson: str, answers: Mapping[Any, Any]) -> int:
 
     Returns
     -------
-    int
-        The number of right answers.
+    None
+        The verdicts are printed (as the exercise checks do); ``verdicts`` gives them as data.
     """
     qs = questions(lesson)
     results = verdicts(lesson, answers)
@@ -440,7 +440,7 @@ def check_quiz(lesson: str, answers: Mapping[Any, Any]) -> int:
         print(f"⏳ Quiz {lesson}: not answered yet — fill in answers = {{1: 'a', ...}} (questions 1..{len(qs)}).")
         if strict():
             raise ExerciseCheckFailed(f"Quiz {lesson}: no answers")
-        return 0
+        return None
     for number, verdict, why in results:
         mark = "✅ right" if verdict == "right" else "❌ wrong"
         print(f"{mark} — question {number}: {why}")
@@ -450,7 +450,7 @@ def check_quiz(lesson: str, answers: Mapping[Any, Any]) -> int:
     print(summary + (f"; not answered: {', '.join(map(str, missing))}" if missing else "") + ".")
     if strict() and right < len(qs):
         raise ExerciseCheckFailed(summary)
-    return right
+    return None
 
 
 def quiz_text(lesson: str) -> str:
