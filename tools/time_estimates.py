@@ -131,8 +131,13 @@ def count_words(markdown: str) -> int:
     return len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
 
 
+def _course_on_path() -> None:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
 def quiz_questions(lesson: str) -> int:
-    sys.path.insert(0, str(ROOT))
+    _course_on_path()
     from modgap_edu.exercises import quizzes
 
     return len(quizzes.questions(lesson))
@@ -148,83 +153,103 @@ def budget_cell_seconds(budget: Path | None, stem: str) -> dict[int, float]:
     raise ValueError(f"{budget}: no entry for lessons/{stem}.ipynb")
 
 
+class _Walk:
+    """One pass over a lesson's cells: which section each word, code cell and exercise belongs to."""
+
+    def __init__(self, run_s: dict[int, float]):
+        self.run_s = run_s
+        self.preamble = Section("(before section 1)")
+        self.current = self.preamble
+        self.sections: list[Section] = []
+        self.title, self.stated_total = "", None
+        self.exercise: Exercise | None = None
+        self.prose: list[str] = []
+        self.reading: list[str] = []
+        self.student_index = 0  # index in the student form; cell 0 there is the generated banner
+
+    def code_cell(self, tags: list[str]) -> None:
+        if "solution" in tags:  # the learner does not read the solution
+            return
+        self.student_index += 1
+        self.current.code_cells += 1
+        self.current.run_s += self.run_s.get(self.student_index, 0.0)
+
+    def flush(self) -> None:
+        self.current.words += count_words("\n".join(self.prose))
+        self.prose = []
+
+    def markdown_cell(self, text: str) -> None:
+        self.student_index += 1
+        self.exercise = None  # an exercise's statement and hint are in its heading's markdown cell
+        for line in text.splitlines():
+            self.line(line)
+        self.flush()
+
+    def line(self, line: str) -> None:
+        header, heading, ex = HEADER.match(line), HEADING.match(line), EXERCISE.match(line)
+        if header:
+            self.stated_total = int(header.group("min"))
+        if line.startswith("# ") and not self.title:
+            self.title = line[2:].strip()
+        if self.reading:
+            self.reading.append(line)
+        if heading and not heading.group("title").startswith(UNTIMED):
+            self.flush()
+            self.exercise = None
+            self.current = Section(heading.group("title"), stated=int(heading.group("min") or 0) or None)
+            self.sections.append(self.current)
+        elif heading and heading.group("title").startswith("Further reading"):
+            self.exercise, self.reading = None, [line]
+            self.prose.append(line)
+        elif ex:
+            self.flush()
+            bonus = ex.group("bonus") == "Bonus e"
+            self.exercise = Exercise(ex.group("id"), ex.group("title").strip(), "", DEFAULT_EXERCISE_MIN, bonus, False)
+            self.current.exercises.append(self.exercise)
+        elif self.exercise is not None and not re.match(r"^#{1,3} ", line):
+            kind = KIND.match(line.strip())
+            if kind and not self.exercise.stated:
+                self.exercise.kind, self.exercise.minutes = kind.group("kind"), float(kind.group("min"))
+                self.exercise.stated = True
+        else:
+            self.exercise = None
+            self.prose.append(line)
+
+
 def analyse(source: Path, budget: Path | None = None) -> Lesson:
-    """Sections of one lesson with their words, code cells, exercises and stated times."""
-    nb = jupytext.read(source)
-    run_s = budget_cell_seconds(budget, source.stem)
-    preamble, sections, title, stated_total = Section("(before section 1)"), [], "", None
-    current, exercise, reading = preamble, None, []
-    student_index = 0  # index in the student form; cell 0 there is the generated banner
-    for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
+    """Sections of one lesson with their words, code cells, exercises and stated times (see the module docstring).
+
+    Parameters
+    ----------
+    source : Path
+        ``sources/NN_topic.py``.
+    budget : Path, optional
+        A ``tools/budget.py --json`` report; its measured cell times are added.
+
+    Returns
+    -------
+    Lesson
+        The timed sections in order; what precedes section 1 is counted in section 1.
+    """
+    walk = _Walk(budget_cell_seconds(budget, source.stem))
+    for cell in jupytext.read(source).cells:
         if cell.cell_type == "code":
-            if "solution" not in tags:
-                student_index += 1
-                current.code_cells += 1
-                current.run_s += run_s.get(student_index, 0.0)
-            continue
-        if cell.cell_type != "markdown":
-            continue
-        student_index += 1
-        prose, exercise = [], None  # an exercise's statement and hint are its heading's markdown cell
-        for line in cell.source.splitlines():
-            header = HEADER.match(line) or HEADER.match("# " + line)
-            if header:
-                stated_total = int(header.group("min"))
-            if line.startswith("# ") and not title:
-                title = line[2:].strip()
-            heading = HEADING.match(line)
-            if heading and not heading.group("title").startswith(UNTIMED):
-                current.words += count_words("\n".join(prose))
-                prose, exercise = [], None
-                current = Section(heading.group("title"), stated=int(heading.group("min") or 0) or None)
-                sections.append(current)
-                continue
-            if heading and heading.group("title").startswith("Further reading"):
-                reading = [line]
-                current.words += count_words("\n".join(prose))
-                prose, exercise = [], None
-                prose.append(line)
-                continue
-            if reading:
-                reading.append(line)
-            ex = EXERCISE.match(line)
-            if ex:
-                current.words += count_words("\n".join(prose))
-                prose = []
-                exercise = Exercise(
-                    ex.group("id"),
-                    ex.group("title").strip(),
-                    "",
-                    DEFAULT_EXERCISE_MIN,
-                    bool(ex.group("bonus") == "Bonus e"),
-                    False,
-                )
-                current.exercises.append(exercise)
-                continue
-            if exercise is not None and re.match(r"^#{1,3} ", line):
-                exercise = None
-            if exercise is not None:
-                kind = KIND.match(line.strip())
-                if kind and not exercise.stated:
-                    exercise.kind, exercise.minutes, exercise.stated = (
-                        kind.group("kind"),
-                        float(kind.group("min")),
-                        True,
-                    )
-                continue
-            prose.append(line)
-        current.words += count_words("\n".join(prose))
+            walk.code_cell(cell.metadata.get("tags", []))
+        elif cell.cell_type == "markdown":
+            walk.markdown_cell(cell.source)
+    sections = walk.sections
     if not sections or sections[0].number != 1:
         raise ValueError(f"{source.name}: expected '## 1. ...' as the first timed section")
-    first = sections[0]
-    first.words += preamble.words
-    first.code_cells += preamble.code_cells
-    first.run_s += preamble.run_s
+    first, pre = sections[0], walk.preamble
+    first.words, first.code_cells, first.run_s = (
+        first.words + pre.words,
+        first.code_cells + pre.code_cells,
+        first.run_s + pre.run_s,
+    )
     for section in sections:
         if section.title.startswith("Quiz"):
             section.extra_min += quiz_questions(source.name[:2]) * QUIZ_QUESTION_MIN
-    return Lesson(source, title, sections, stated_total, "\n".join(reading).strip())
+    return Lesson(source, walk.title, sections, walk.stated_total, "\n".join(walk.reading).strip())
 
 
 def all_lessons(budget: Path | None = None) -> list[Lesson]:
@@ -437,7 +462,7 @@ def seminar_plan(lesson: Lesson) -> str:
 
 
 def quiz_key(lesson: str) -> list[str]:
-    sys.path.insert(0, str(ROOT))
+    _course_on_path()
     from modgap_edu.exercises import quizzes
 
     return [
