@@ -242,7 +242,9 @@ def test_launch_links_all_use_the_one_constant():
     assert "README.md" in found, "README.md needs a Binder launch link (badge)"
     assert "docs/lesson_template.py" in found, "the lesson template shows the Binder badge"
     generated = [f for f in found if f.startswith(("lessons/", "solutions/"))]
-    assert len(generated) == 2 * 2 * len(bl.all_sources()), f"every generated lesson file has a header link: {generated}"
+    assert len(generated) == 2 * 2 * len(bl.all_sources()), (
+        f"every generated lesson file has a header link: {generated}"
+    )
     wrong = {f: links for f, links in found.items() if any(link != wanted for link in links)}
     assert not wrong, f"Binder links must use {'/'.join(wanted)} (tools/build_lessons.py): {wrong}"
 
