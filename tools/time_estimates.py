@@ -12,7 +12,8 @@ The estimate of one ``## `` section of ``sources/NN_*.py`` is the sum of
   readers in a second language. Study-reading math-dense technical text is slower still; 130 wpm, below the
   bottom of that range, is the course's choice for it (a choice, not a measured value). Words are runs of
   letters/digits after LaTeX commands, HTML tags and link targets are removed. The words of an exercise
-  (its heading up to the next heading, hint included) are not counted here but in the exercise's minutes;
+  (from its heading to its first code cell or the next heading, hint included) are not counted here but in
+  the exercise's minutes;
 * each **exercise**'s minutes from its kind/time line ``*Kind: transcription · about 5 min*`` (an exercise
   without one counts ``DEFAULT_EXERCISE_MIN`` = 10 min). Bonus exercises are optional and not counted;
 * **code cells** of the student form (``solution`` cells are not read by a learner): ``CODE_CELL_MIN`` = 0.3 min
@@ -168,6 +169,7 @@ class _Walk:
         self.student_index = 0  # index in the student form; cell 0 there is the generated banner
 
     def code_cell(self, tags: list[str]) -> None:
+        self.exercise = None  # an exercise's statement and hint end where its first code cell starts
         if "solution" in tags:  # the learner does not read the solution
             return
         self.student_index += 1
@@ -180,7 +182,6 @@ class _Walk:
 
     def markdown_cell(self, text: str) -> None:
         self.student_index += 1
-        self.exercise = None  # an exercise's statement and hint are in its heading's markdown cell
         for line in text.splitlines():
             self.line(line)
         self.flush()

@@ -115,6 +115,7 @@ def test_exercise_minutes_come_from_the_kind_line_default_10_and_bonus_not_count
     extra = (
         "# %% [markdown]\n# ### Exercise 1.9 — a timed one\n#\n# *Kind: derivation · about 7 min*\n#\n# Derive it.\n\n"
         "# %% [markdown]\n# ### Exercise 1.10 — no time line\n#\n# Do it.\n\n"
+        "# %% [markdown]\n# <details><summary>Hint</summary> a hint in its own cell </details>\n\n"
         "# %% [markdown]\n# ### Bonus exercise 1.11 — optional\n#\n# *Kind: bonus · about 30 min*\n"
     )
     lesson = _lesson_with(tmp_path, extra)
