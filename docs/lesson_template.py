@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Lesson NN — Template: temperature sharpens the contrastive softmax
 #
-# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/modgap-edu/modgap_edu/v0.1.0?urlpath=lab/tree/lessons)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/modgap-edu/modgap_edu/main?urlpath=lab/tree/lessons)
 #
 # *This is the template for a new lesson (see `docs/instructors.md`, "Adding a lesson").
 # Copy it to `sources/NN_topic.py`, replace the content, keep the structure.

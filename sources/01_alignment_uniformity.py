@@ -8,17 +8,17 @@
 # definitions, writes the CLIP loss, and trains a toy whose only knob is the temperature τ —
 # the knob that, in lessons 02–05, decides whether CLIP's *modality gap* survives training.
 #
-# **Objectives** (about 90 minutes)
+# **Objectives** (about 75 min)
 #
 # | # | you will … | time |
 # |---|---|---|
 # | 1 | write the CLIP (InfoNCE) loss and check it against `modgap_edu` and `open_clip` | 15 min |
-# | 2 | see what τ = 0.01 does to the loss's denominator | 10 min |
-# | 3 | write Wang & Isola's alignment and uniformity | 15 min |
-# | 4 | train two point sets with alignment only, uniformity only, both, and the CLIP loss | 15 min |
-# | 5 | move the temperature and watch alignment, uniformity and the gap early in training | 10 min |
-# | 6 | train to convergence: when does the gap survive? (temperature × dimension × shared captions) | 15 min |
-# | 7 | measure a real CLIP (or the course's fallback) with the same two numbers | 10 min |
+# | 2 | see what τ = 0.01 does to the loss's denominator | 5 min |
+# | 3 | write Wang & Isola's alignment and uniformity | 25 min |
+# | 4 | train two point sets with alignment only, uniformity only, both, and the CLIP loss | 5 min |
+# | 5 | move the temperature and watch alignment, uniformity and the gap early in training | 5 min |
+# | 6 | train to convergence: when does the gap survive? (temperature × dimension × shared captions) | 5 min |
+# | 7 | measure a real CLIP (or the course's fallback) with the same two numbers | 5 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or
 # **not solved yet**. Unsolved exercises never stop the lesson: later cells use the reference
@@ -47,7 +47,7 @@ from modgap_edu.exercises import require_pass
 require_pass()
 
 # %% [markdown]
-# ## 1. The CLIP loss
+# ## 1. The CLIP loss (about 15 min)
 #
 # A batch holds $N$ matched pairs $(x_i, y_i)$: image $i$ and its caption. Both encoders end with an
 # L2 normalisation, $\hat x = x/\lVert x\rVert$, so the similarity of image $i$ and text $j$ is the cosine
@@ -116,7 +116,7 @@ print(f"modgap_edu.clip_loss = {float(ours):.6f}   open_clip.ClipLoss = {float(t
 print(f"a random batch of N = 8 at τ = 1 scores ≈ log N = {np.log(8):.3f}: {float(losses.clip_loss(x, y, 1.0)):.3f}")
 
 # %% [markdown]
-# ## 2. What τ = 0.01 does to the denominator
+# ## 2. What τ = 0.01 does to the denominator (about 5 min)
 #
 # CLIP learns its temperature; the trained model ends at τ = 1/100 (`logit_scale = ln 100 = 4.6052`,
 # Liang et al. 2022). Dividing cosines by 0.01 turns a difference of 0.05 between two candidates into
@@ -152,7 +152,7 @@ show(plot_softmax_weights(row))
 # </details>
 
 # %% [markdown]
-# ## 3. Alignment and uniformity (Wang & Isola 2020)
+# ## 3. Alignment and uniformity (Wang & Isola 2020) (about 25 min)
 #
 # For normalised embeddings $f$,
 #
@@ -243,7 +243,7 @@ print(
 )
 
 # %% [markdown]
-# ## 4. A toy: two modalities on the sphere
+# ## 4. A toy: two modalities on the sphere (about 5 min)
 #
 # 48 "images" and 48 "texts" are points on the unit sphere in 3-D; point $i$ of each set is a matched pair.
 # They start in two narrow caps whose centres are 140° apart — the way random encoders start (lesson 02:
@@ -292,7 +292,7 @@ show(plot_objectives(runs))
 # next, and the answer depends on the dimension and on the captions.
 
 # %% [markdown]
-# ## 5. Move the temperature
+# ## 5. Move the temperature (about 5 min)
 #
 # The next cell trains the CLIP toy at 24 temperatures from 0.005 to 1 on a log grid, 300 steps each — still
 # **early in training** (a few seconds; cached). The slider then shows the run at the grid point nearest your
@@ -348,7 +348,7 @@ print(
 # </details>
 
 # %% [markdown]
-# ## 6. Train to convergence: when does the gap survive?
+# ## 6. Train to convergence: when does the gap survive? (about 5 min)
 #
 # Liang et al. (2022, Sec. 4) write that contrastive learning at a low temperature *preserves* the gap;
 # section 5 shows a gap that closes at τ = 0.01 when the toy trains long enough. Both can be true: it depends
@@ -475,7 +475,7 @@ show(plot_gap_fate_trajectory(live[16]))
 # </details>
 
 # %% [markdown]
-# ## 7. Paper vs. your run: a real CLIP
+# ## 7. Paper vs. your run: a real CLIP (about 5 min)
 #
 # The same two numbers on real embeddings: Liang et al. published CLIP ViT-B/16 embeddings of 500 MSCOCO
 # image–caption pairs. The course downloads them (checksummed) when it can; offline, it falls back to
@@ -505,8 +505,31 @@ print(
 # retrieves the right caption most of the time (lesson 05 measures it): the ranking, not the distance, is
 # what the loss at τ = 0.01 asks for. With the fallback (an untrained model) the numbers describe the random
 # cones of lesson 02 instead.
+
+# %% [markdown]
+# ## Quiz (about 5 min)
 #
-# ## Summary
+# A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type
+# your answers into `answers` (question number → letter, e.g. `{1: "b"}`) and run the check cell: every
+# answer gets its explanation.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from modgap_edu.exercises.quizzes import check_quiz, quiz
+
+quiz("01")
+
+# %%
+answers = {}  # your answers: question number -> letter
+
+# %% tags=["solution"]
+answers = {1: "b", 2: "d", 3: "a", 4: "c", 5: "d"}
+
+# %%
+check_quiz("01", answers)
+
+# %% [markdown]
+# ## Summary (about 5 min)
 #
 # * The CLIP loss is two cross-entropies over the similarity matrix divided by τ; `modgap_edu.core.losses.clip_loss`
 #   equals `open_clip.ClipLoss`.

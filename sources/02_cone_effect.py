@@ -11,15 +11,15 @@
 # check Theorems 1 and 2 numerically.
 
 # %% [markdown]
-# ## Objectives (about 95 min)
+# ## Objectives (about 80 min)
 #
 # | # | you will | time |
 # |---|---|---|
-# | 1 | measure the gap (centroid difference, L2M) on real CLIP features and see it in a PCA with pair lines; Liang's Fig. 1 for five models | 15 min |
-# | 2 | watch a 2-D sigmoid network squeeze the plane into a cone, layer by layer (depth slider) | 10 min |
+# | 1 | measure the gap (centroid difference, L2M) on real CLIP features and see it in a PCA with pair lines; Liang's Fig. 1 for five models | 10 min |
+# | 2 | watch a 2-D sigmoid network squeeze the plane into a cone, layer by layer (depth slider) | 5 min |
 # | 3 | implement the mean pairwise cosine with and without the diagonal (Exercise 2.1) | 10 min |
-# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone | 10 min |
-# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise; the two towers' cones and the gap in one picture | 15 min |
+# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone | 5 min |
+# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise; the two towers' cones and the gap in one picture | 5 min |
 # | 6 | reproduce Fig. 2c: every random init makes its own cone; split the variance (Exercise 2.3); check Theorem 2's bound | 20 min |
 # | 7 | check Theorem 1 numerically (Exercise 2.2) | 15 min |
 
@@ -52,7 +52,7 @@ torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
 LESSON_START = time.perf_counter()
 
 # %% [markdown]
-# ## 1. The gap itself
+# ## 1. The gap itself (about 10 min)
 #
 # Liang et al. publish (MIT licence) the embeddings of 500 MSCOCO val2017 image–caption pairs by
 # the pretrained OpenAI CLIP ViT-B/16. `fallback_features.real_or_fallback_features` downloads that file from
@@ -193,7 +193,7 @@ else:
 # </details>
 
 # %% [markdown]
-# ## 2. The cone effect in two dimensions
+# ## 2. The cone effect in two dimensions (about 5 min)
 #
 # Take 2-D inputs covering every direction (the unit circle) and push them through random layers
 # $h^{(l)} = \sigma(W^{(l)} h^{(l-1)} + b^{(l)})$ with the sigmoid $\sigma$. After one layer all points
@@ -227,7 +227,7 @@ for k, h in enumerate(toy):
 # </details>
 
 # %% [markdown]
-# ## 3. Measuring a cone: the mean pairwise cosine
+# ## 3. Measuring a cone: the mean pairwise cosine (about 10 min)
 #
 # Liang measures how narrow a cone is by the average cosine similarity between the embeddings of
 # *different* inputs. A subtlety: the paper's histograms (Fig. 2a) use only the pairs $i\ne j$,
@@ -271,7 +271,7 @@ check_mean_cosine(my_mean_cosine)
 # </details>
 
 # %% [markdown]
-# ## 4. Nonlinearity and depth (Liang Fig. 2b)
+# ## 4. Nonlinearity and depth (Liang Fig. 2b) (about 5 min)
 #
 # The paper's protocol: 1,024 inputs drawn from $\mathcal N(0, I_{512})$, then 25 layers, each a
 # *fresh* `Linear(512, 512)` with weights and biases from $\mathcal N(0, 1/512)$, followed by an
@@ -342,7 +342,7 @@ print(
 # </details>
 
 # %% [markdown]
-# ## 5. Random-init encoders on real images and on noise (Liang Fig. 2a)
+# ## 5. Random-init encoders on real images and on noise (Liang Fig. 2a) (about 5 min)
 #
 # Now real encoders: the image tower and the text tower of a **randomly initialised** open_clip
 # model. The paper uses CLIP ViT-B/32 (151 M parameters) on 5,000 COCO images; we use the smaller
@@ -491,7 +491,7 @@ print(
 # </details>
 
 # %% [markdown]
-# ## 6. Different random inits, different cones (Liang Fig. 2c)
+# ## 6. Different random inits, different cones (Liang Fig. 2c) (about 20 min)
 #
 # Liang et al. use 25 random initialisations of CLIP's towers; we use 6 (enough to see six separate cones,
 # and small enough to ship). Build the *same* architecture with 6 different seeds, embed the *same* 25 photos with each, and
@@ -656,7 +656,7 @@ for tower, prev in (("image", img_prev), ("text", txt_prev)):
 # </details>
 
 # %% [markdown]
-# ## 7. Theory, checked numerically: Theorem 1
+# ## 7. Theory, checked numerically: Theorem 1 (about 15 min)
 #
 # **Theorem 1** (Liang et al. 2022). Let $u, v\in\mathbb R^{d_{in}}$ with $\lVert u\rVert = r\lVert v\rVert$,
 # and $W_{kl}, b_k \sim\mathcal N(0, 1/d_{out})$. If $\cos(u,v) < \big(\tfrac12(r+\tfrac1r)\big)^{-1}$, then with
@@ -754,7 +754,29 @@ print(
 # </details>
 
 # %% [markdown]
-# ## Summary
+# ## Quiz (about 5 min)
+#
+# A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type
+# your answers into `answers` (question number → letter, e.g. `{1: "b"}`) and run the check cell: every
+# answer gets its explanation.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from modgap_edu.exercises.quizzes import check_quiz, quiz
+
+quiz("02")
+
+# %%
+answers = {}  # your answers: question number -> letter
+
+# %% tags=["solution"]
+answers = {1: "d", 2: "c", 3: "b", 4: "b", 5: "d"}
+
+# %%
+check_quiz("02", answers)
+
+# %% [markdown]
+# ## Summary (about 5 min)
 #
 # * The **modality gap** is the distance between the centroids of a contrastive model's
 #   normalized image and text embeddings (L2M). Liang measures 0.82 for CLIP ViT-B/32 on 5,000 COCO

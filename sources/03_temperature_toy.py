@@ -16,18 +16,18 @@
 # what did they report about fairness.
 
 # %% [markdown]
-# ## Objectives (about 90 min)
+# ## Objectives (about 95 min)
 #
-# | # | you will | time |
-# |---|---|---|
-# | 1 | implement the shift along the gap in the seminar's α form (Exercise 3.1) and relate it to Liang's λ | 10 min |
-# | 2 | predict (Exercise 3.2), then compute, the loss as the gap closes at τ = 1/100, 1/50 and 1, and locate each minimum: Fig. 3b–d | 15 min |
-# | 3 | split the loss into numerator and denominator and see which term does the work | 10 min |
-# | 4 | explore α and τ with sliders; compare the official image→text loss with the symmetric one | 5 min |
-# | 5 | write a numerically stable CLIP loss for the sphere toy (Exercise 3.3) and reproduce Fig. 3e–g | 15 min |
-# | 6 | compute the Procrustes rotation (Exercise 3.4); compare random vs amended init with the paper's and our recipe | 15 min |
-# | 7 | read the fixed-τ fine-tuning table beside the paper's (Supp. Fig. 8) | 10 min |
-# | 8 | check "either direction can help" on retrieval and zero-shot accuracy (Table 1); read the fairness box (Table 2) | 10 min |
+# | # | you will |
+# |---|---|
+# | 1 | implement the shift along the gap in the seminar's α form (Exercise 3.1) and relate it to Liang's λ |
+# | 2 | predict (Exercise 3.2), then compute, the loss as the gap closes at τ = 1/100, 1/50 and 1, and locate each minimum: Fig. 3b–d |
+# | 3 | split the loss into numerator and denominator and see which term does the work |
+# | 4 | explore α and τ with sliders; compare the official image→text loss with the symmetric one |
+# | 5 | write a numerically stable CLIP loss for the sphere toy (Exercise 3.3) and reproduce Fig. 3e–g |
+# | 6 | compute the Procrustes rotation (Exercise 3.4); compare random vs amended init with the paper's and our recipe |
+# | 7 | read the fixed-τ fine-tuning table beside the paper's (Supp. Fig. 8) |
+# | 8 | check "either direction can help" on retrieval and zero-shot accuracy (Table 1); read the fairness box (Table 2) |
 
 # %%
 import modgap_edu
@@ -58,7 +58,7 @@ torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
 LESSON_START = time.perf_counter()
 
 # %% [markdown]
-# ## 1. The embedding-shift experiment (Liang Fig. 3a–d)
+# ## 1. The embedding-shift experiment (Liang Fig. 3a–d) (about 40 min)
 #
 # We need the embeddings of a *trained* contrastive model. The real ones are Liang et al.'s
 # published features of 500 MSCOCO val2017 image–caption pairs by the pretrained OpenAI CLIP
@@ -383,7 +383,7 @@ for tau in plots.SLIDER_TAUS[::2]:
     )
 
 # %% [markdown]
-# ## 2. Why: mismatched pairs on a sphere (Liang Fig. 3e–g)
+# ## 2. Why: mismatched pairs on a sphere (Liang Fig. 3e–g) (about 15 min)
 #
 # Six images sit on the equator of the unit sphere at azimuths −20°, 0°, 20°, …, 80°. Six texts
 # sit at polar angle 90° + Δθ: Δθ = 0 puts them on the equator, Δθ = ±90° on a pole. In the
@@ -491,7 +491,7 @@ demo(
 # by moving apart.
 # </details>
 #
-# ## 3. Initialization vs optimization (Liang Sec. 4.4)
+# ## 3. Initialization vs optimization (Liang Sec. 4.4) (about 20 min)
 #
 # If the gap starts at the init (lesson 02), what if we remove it at the init? Liang encode the
 # training pairs with the *initial* model, take the L2-normalized features $X$ (images) and $Y$
@@ -684,7 +684,7 @@ show(plots.plot_gap_per_epoch(asset, live=live))
 # </details>
 
 # %% [markdown]
-# ## 4. Fine-tuning at fixed temperatures (Liang Supp. Fig. 8)
+# ## 4. Fine-tuning at fixed temperatures (Liang Supp. Fig. 8) (about 5 min)
 #
 # Liang fine-tune a pretrained CLIP at fixed τ ∈ {1/100, 1/50, 1/30, 1/20, 1/10, 1} and report that the gap
 # "decreases monotonically with increasing temperature". **Quirk:** their `logit_scale` stays in
@@ -731,7 +731,7 @@ print(
 # 1/100 ends at 0.0123, 1 at 0.80), so the "fixed-τ" arm of the released code is only approximately fixed; the
 # gaps of the two arms stay close at every τ except 1/20.
 #
-# ## 5. Implications (Liang Sec. 5): does moving along the gap help?
+# ## 5. Implications (Liang Sec. 5): does moving along the gap help? (about 5 min)
 #
 # Liang shift both modalities by ±λ/2 along the unit gap direction, λ ∈ `np.arange(-5, 5, 0.25)`, and report the
 # best zero-shot accuracy next to the default (their Table 1): on some datasets closing the gap helps, on others
@@ -803,7 +803,29 @@ print(f"overall accuracy (notebook): {ACC[0]:.4f} -> {ACC[1]:.4f}, drop {ACC[0] 
 print(f"lesson wall time so far: {time.perf_counter() - LESSON_START:.1f} s")
 
 # %% [markdown]
-# ## Summary
+# ## Quiz (about 5 min)
+#
+# A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type
+# your answers into `answers` (question number → letter, e.g. `{1: "b"}`) and run the check cell: every
+# answer gets its explanation.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from modgap_edu.exercises.quizzes import check_quiz, quiz
+
+quiz("03")
+
+# %%
+answers = {}  # your answers: question number -> letter
+
+# %% tags=["solution"]
+answers = {1: "b", 2: "a", 3: "a", 4: "d", 5: "b"}
+
+# %%
+check_quiz("03", answers)
+
+# %% [markdown]
+# ## Summary (about 5 min)
 #
 # * The shift experiment is a 1-D scan of a *fixed* model's loss: with CLIP's τ = 1/100, closing more than a few
 #   percent of the gap raises the loss (Section 1's fine scan), so a trained CLIP has no incentive to close it;

@@ -9,16 +9,16 @@
 # number *k* of image attributes the caption names. In this lesson you build MAD, train a small CLIP on it
 # live, and check both effects against a precomputed sweep over *k* and three seeds.
 #
-# **Objectives** (about 80 minutes)
+# **Objectives** (about 75 min)
 #
 # | # | you will … | time |
 # |---|---|---|
 # | 1 | quantify "an image holds more than its caption" with conditional entropy and mutual information | 15 min |
 # | 2 | build MAD: the factors, the grid, the caption rule (exercise: `make_caption`) | 15 min |
-# | 3 | train a small CLIP live, then read the gap (RMG, L2M), MOAD and zero-shot accuracy vs *k* | 20 min |
-# | 4 | move the always-named word from the digit to the colour and watch the bias follow it | 10 min |
-# | 5 | fine-tune on poorer captions with a learnable vs a frozen temperature; logit entropy | 10 min |
-# | 6 | explore the cached sweep with sliders; questions and summary | 10 min |
+# | 3 | train a small CLIP live, then read the gap (RMG, L2M), MOAD and zero-shot accuracy vs *k* | 5 min |
+# | 4 | move the always-named word from the digit to the colour and watch the bias follow it | 5 min |
+# | 5 | fine-tune on poorer captions with a learnable vs a frozen temperature; logit entropy | 15 min |
+# | 6 | explore the cached sweep with sliders; questions and summary | 5 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or **not solved yet**.
 # Later cells use the reference implementations in `modgap_edu`, whatever you wrote.
@@ -57,7 +57,7 @@ from modgap_edu.exercises import require_pass
 require_pass()
 
 # %% [markdown]
-# ## 1. An image holds more than its caption
+# ## 1. An image holds more than its caption (about 15 min)
 #
 # Treat the image's content as a random variable $X$ and its caption as $C$. Two quantities say how much the
 # caption tells about the image:
@@ -129,7 +129,7 @@ for k in mad_sweep.MODES:
 # determines the image's factors completely; with fewer attributes, several bits stay unsaid. The paper's claim, in
 # one line: *the more bits stay unsaid, the larger the modality gap and the stronger the object bias.*
 #
-# ## 2. MAD: digits with attributes
+# ## 2. MAD: digits with attributes (about 15 min)
 #
 # MAD (Schrodi et al. 2025, `mad_dataset/prepare_MAD.py`) renders every MNIST digit under four Morpho-MNIST
 # perturbations and then colours its strokes. `modgap_edu.mad.dataset.FACTORS` holds the literal caption words of the
@@ -252,7 +252,7 @@ for k in mad_sweep.MODES:
     print(f"{mad_sweep.mode_name(k):<12}", dataset.make_caption(lab, k, np.random.default_rng(1)))
 
 # %% [markdown]
-# ## 3. A small CLIP, trained live
+# ## 3. A small CLIP, trained live (about 5 min)
 #
 # Image tower: 3 conv blocks (16/32/64 channels) and an MLP; text tower: the mean of the caption's word
 # embeddings and an MLP (order-free, which suits shuffled captions); embedding width 32; the symmetric CLIP loss
@@ -386,7 +386,7 @@ print(
 #   so the digit — one word in six, averaged by the bag-of-words tower — gets less training signal. That would be a
 #   property of our small recipe, not evidence against the paper; question 3 asks you to think about it.
 #
-# ## 4. Caption presence, not frequency
+# ## 4. Caption presence, not frequency (about 5 min)
 #
 # Which factor counts as "the object" is not about pixels: it is whatever the caption **always** names. MAD's
 # `main_object` switch makes the colour the always-present word (`"red-thickening"`, `"blue-7"`…), and the digit
@@ -408,7 +408,7 @@ for kind, main in (("sweep", "digit"), ("presence", "colors")):
 # in the caption, not the factor that is visually largest — Schrodi et al.'s explanation of object bias in
 # web data, where object nouns are the words nearly every caption contains.
 #
-# ## 5. Bug or feature? Entropy and temperature
+# ## 5. Bug or feature? Entropy and temperature (about 15 min)
 #
 # With poorer captions several images in a batch share one caption, so the right answer of the contrastive
 # "classification" is ambiguous and the best achievable logits are *less confident*: higher entropy. A model can
@@ -478,7 +478,7 @@ print(
 # entropies end up close. That is the paper's reading: with τ frozen, the gap does the temperature's job. (Our
 # fine-tuning is short and the learnable τ needed a 20× learning rate to move; treat the size of the effect with care.)
 #
-# ## 6. Explore the sweep
+# ## 6. Explore the sweep (about 5 min)
 #
 # The sliders only read cached results, so they answer instantly. Left: RMG and image MOAD versus caption
 # information (0 = object only). Right: runs trained with a **frozen** temperature τ ∈ {0.01, 0.03, 0.1, 0.3}
@@ -498,7 +498,7 @@ for kk in (1, 5):
     print(f"k={kk}: " + "   ".join(f"τ={x['fixed_temperature']:g}: RMG {x['rmg']:.3f}" for x in rs))
 
 # %% [markdown]
-# ## Questions
+# ## Questions (about 5 min)
 #
 # 1. At k = 5 the caption determines every factor of the image. Why is the RMG still not 0?
 #
@@ -542,8 +542,31 @@ for kk in (1, 5):
 # modalities closer, so the gap the random initialisation started with survives. A larger τ keeps every pair in the
 # softmax and keeps pulling matched pairs together. Imbalance (k) and temperature both set how much gap is left.
 # </details>
+
+# %% [markdown]
+# ## Quiz (about 5 min)
 #
-# ## Summary
+# A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type
+# your answers into `answers` (question number → letter, e.g. `{1: "b"}`) and run the check cell: every
+# answer gets its explanation.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from modgap_edu.exercises.quizzes import check_quiz, quiz
+
+quiz("04")
+
+# %%
+answers = {}  # your answers: question number -> letter
+
+# %% tags=["solution"]
+answers = {1: "d", 2: "c", 3: "a", 4: "d", 5: "c", 6: "b"}
+
+# %%
+check_quiz("04", answers)
+
+# %% [markdown]
+# ## Summary (about 5 min)
 #
 # * Information imbalance is $H(\text{image} \mid \text{caption}) > 0$: many images share one caption, and the text
 #   side cannot follow the image side everywhere.

@@ -10,15 +10,15 @@
 # checks them against the official code's definitions, and ends with `modgap-edu measure`, a command
 # that measures the gap of *your* model's embeddings.
 #
-# **Objectives** (about 90 minutes)
+# **Objectives** (about 75 min)
 #
 # | # | you will … | time |
 # |---|---|---|
-# | 1 | compute L2M, L2I and RMG side by side; write RMG from its definition and make it O(N·d) | 25 min |
-# | 2 | move two synthetic modalities and see which metric reacts to what | 10 min |
-# | 3 | find the few dimensions that drive the gap, and remove them | 15 min |
+# | 1 | compute L2M, L2I and RMG side by side; write RMG from its definition and make it O(N·d) | 30 min |
+# | 2 | move two synthetic modalities and see which metric reacts to what | 5 min |
+# | 3 | find the few dimensions that drive the gap, and remove them | 5 min |
 # | 4 | compute MOAD by hand; meet the official code's quirk | 15 min |
-# | 5 | correlate gap and performance over a family of models, with a confounder controlled | 15 min |
+# | 5 | correlate gap and performance over a family of models, with a confounder controlled | 5 min |
 # | 6 | measure any embeddings from the command line | 5 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or
@@ -60,7 +60,7 @@ from modgap_edu.exercises import require_pass
 require_pass()
 
 # %% [markdown]
-# ## 1. Three ways to measure a gap
+# ## 1. Three ways to measure a gap (about 30 min)
 #
 # All three start from L2-normalised embeddings $\hat x_i$ (images) and $\hat y_i$ (texts), row $i$ of
 # each being a matched pair.
@@ -237,7 +237,7 @@ release_memory()  # the N x N matrices are gone: hand their memory back (Binder'
 # fixed costs). The repository's `tools/benchmark_metrics.py` runs the same comparison up to $N$ = 20,000 and our
 # metrics at 1,000,000 × 512.
 #
-# ## 2. Which metric reacts to what
+# ## 2. Which metric reacts to what (about 5 min)
 #
 # Two synthetic modalities (`modgap_edu.toys.paired_cones.paired_cones`): each is a cone of unit vectors around
 # its own axis. A pair shares a "content" value, so caption $i$ sits near image $i$; each modality adds its own
@@ -298,7 +298,7 @@ for label, m in (("images collapsed (s_img = 0.02)", collapsed), ("images spread
 # both move towards the origin), without any pair getting closer.
 # </details>
 #
-# ## 3. A few dimensions drive the gap
+# ## 3. A few dimensions drive the gap (about 5 min)
 #
 # Schrodi et al. (2025, Fig. 4) look at the gap dimension by dimension: the per-dimension difference of the
 # two centroids is exactly Liang's gap vector, so its squared entries add up to L2M².
@@ -402,7 +402,7 @@ print(
 # together. Lesson 03's shift experiment makes the same point from the other side.
 # </details>
 #
-# ## 4. Object bias: MOAD
+# ## 4. Object bias: MOAD (about 15 min)
 #
 # Schrodi et al. call a model *object-biased* when its embeddings separate objects (e.g. which digit) more
 # clearly than attributes (e.g. which colour). **MOAD** (Matching Object Attribute Distance) measures this on one
@@ -570,7 +570,7 @@ print(
 # read the numbers — a single small family can agree or disagree, and section 5 asks how confident we can be.
 # </details>
 #
-# ## 5. Does a smaller gap mean better performance?
+# ## 5. Does a smaller gap mean better performance? (about 5 min)
 #
 # Schrodi et al. correlate gap and performance over 101 OpenCLIP models with **Kendall's τ** and a **permutation
 # test** (`scipy.stats.permutation_test`, pairings), and control a confounder (the training set) by computing τ
@@ -642,7 +642,7 @@ for key in ("rmg", "l2m", "moad_image", "moad_image_official", "zero_shot_digit"
     print(f"{key:<24}{stored[key]:>9.3f}{live[key]:>9.3f}")
 
 # %% [markdown]
-# ## 6. Measure your own model: `modgap-edu measure`
+# ## 6. Measure your own model: `modgap-edu measure` (about 5 min)
 #
 # Everything in sections 1 and 3 is available as a command. Save your embeddings as `.npz` (arrays `image` and
 # `text`, optional `text_to_image` when several captions share an image) or `.pt`, or point it at a folder of
@@ -670,7 +670,29 @@ with tempfile.TemporaryDirectory() as tmp:
 print("exit code", exit_code)
 
 # %% [markdown]
-# ## Summary
+# ## Quiz (about 5 min)
+#
+# A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type
+# your answers into `answers` (question number → letter, e.g. `{1: "b"}`) and run the check cell: every
+# answer gets its explanation.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from modgap_edu.exercises.quizzes import check_quiz, quiz
+
+quiz("05")
+
+# %%
+answers = {}  # your answers: question number -> letter
+
+# %% tags=["solution"]
+answers = {1: "c", 2: "c", 3: "d", 4: "c", 5: "a", 6: "a"}
+
+# %%
+check_quiz("05", answers)
+
+# %% [markdown]
+# ## Summary (about 5 min)
 #
 # * **L2M** compares centroids, **L2I** matched pairs, **RMG** matched pairs *relative to the space each modality
 #   uses*. A modality that collapses or spreads moves RMG even when L2M barely changes.
