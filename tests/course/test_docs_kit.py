@@ -608,3 +608,14 @@ if __name__ == "__main__":  # print every key: current asset value beside what t
     stated = {key: value + pct for name in NUMBER_DOCS for key, value, pct in doc_numbers(name)}
     for key in ASSET_NUMBERS:
         print(f"{key:45s} {float(ASSET_NUMBERS[key]()):+.4f}   docs: {stated.get(key, '—')}")
+
+
+HEDGES = ("whatever sign", "read the numbers", "printed line says what", "says whether", "whatever you get")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_no_hedges_on_deterministic_outputs(source):
+    """Issue 13 §4: a lesson states what its deterministic output shows, it does not tell the reader to look."""
+    text = "\n".join(markdown_lines(source)).lower()
+    found = [h for h in HEDGES if h in text]
+    assert not found, f"{source.name}: replace {found} by a statement bound to the printed numbers"
