@@ -184,6 +184,32 @@ def _cones_decomposition(tower: str) -> dict:
     return {"init_share": float(d["init_share"]), "corrected": float(init_hat / (init_hat + d["data"] * n / (n - 1)))}
 
 
+@functools.lru_cache(maxsize=None)
+def _cones_geometry() -> dict:
+    """Lesson 02 §6: how separate the six inits' cones are (the cells after the Fig. 2c picture)."""
+    from modgap_edu.core import cone
+    from modgap_edu.experiments import random_init_cones
+
+    emb = random_init_cones.load()["image"]
+    unit = emb / np.linalg.norm(emb, axis=2, keepdims=True)
+    nearest = np.argmax(unit @ unit.mean(axis=1).T, axis=2)
+    same_photo = np.mean([cone.mean_pairwise_cosine(unit[:, k]) for k in range(unit.shape[1])])
+    return {"own_axis": float(np.mean(nearest == np.arange(len(unit))[:, None])), "same_photo": float(same_photo)}
+
+
+def _sweep_run(kind: str, field: str, **match) -> float:
+    from modgap_edu.experiments import mad_sweep
+
+    return float(np.mean([x[field] for x in mad_sweep.runs(_sweep(), kind, **match)]))
+
+
+def _fixed_temperature_rmg(k: int, tau: float) -> float:
+    from modgap_edu.experiments import mad_sweep
+
+    (run,) = [x for x in mad_sweep.runs(_sweep(), "temperature", k=k) if x["fixed_temperature"] == tau]
+    return run["rmg"]
+
+
 ASSET_NUMBERS = {
     # lesson 01 §6, modgap_edu/assets/lesson01/gap_fate.json (final gap / initial gap)
     "l01.fate.max_ratio_3d": lambda: max(_fate("ratio_max", t, 3) for t in _fate_grid()["settings"]["taus"]),
@@ -210,6 +236,8 @@ ASSET_NUMBERS = {
     "l02.cones.init_share_text": lambda: _cones_decomposition("text")["init_share"],
     "l02.cones.corrected_image": lambda: _cones_decomposition("image")["corrected"],
     "l02.cones.corrected_text": lambda: _cones_decomposition("text")["corrected"],
+    "l02.cones.own_axis": lambda: _cones_geometry()["own_axis"],
+    "l02.cones.same_photo_cos": lambda: _cones_geometry()["same_photo"],
     # lesson 03 §3, modgap_edu/assets/lesson03/init_vs_opt*.json (gap on 450 held-out pairs)
     **{
         f"l03.ivo.{recipe}.{variant}.{stage}": functools.partial(_ivo_mean, recipe, f"{variant}.gap_{stage}")
@@ -247,6 +275,12 @@ ASSET_NUMBERS = {
         for name, k in (("obj", None), ("k1", 1), ("k2", 2), ("k5", 5))
     },
     "l04.sweep.first_negative_moad_image_k": _first_negative_moad,
+    "l04.presence.moad_image": lambda: _sweep_run("presence", "moad_image", k=1, main_object="colors"),
+    **{
+        f"l04.temperature.k{k}.tau{name}": functools.partial(_fixed_temperature_rmg, k, tau)
+        for k in (1, 5)
+        for name, tau in (("001", 0.01), ("003", 0.03), ("01", 0.1), ("03", 0.3))
+    },
     "l04.finetune.rmg_frozen": lambda: _finetune(False, "rmg"),
     "l04.finetune.rmg_learnable": lambda: _finetune(True, "rmg"),
     # lesson 05 §4-§5, modgap_edu/assets/lesson05/family.json
