@@ -330,9 +330,9 @@ print(
 )
 
 # %% [markdown]
-# The ReLU verdict line compares the two ReLU lines above it: the paper's values come from one unseeded run, and so
-# do yours, so a difference no larger than the seed-to-seed spread is what one random network gives. Tanh at layer 25
-# is different: every one of our three seeds lands above the ≈0.52 we read off the paper's figure (the last line).
+# Our ReLU curve differs from the paper's run by less than our own three seeds differ from each other (the verdict
+# line compares the two ReLU lines above it): the paper's values come from one unseeded run, and so do yours, so one
+# random network explains the difference. Tanh at layer 25 is different: every one of our three seeds lands above the ≈0.52 we read off the paper's figure (the last line).
 # Tanh drifts slowly, so a small difference in the protocol (or in reading the figure) shows up most there; the
 # official notebook's Tanh numbers are not printed, so we could not pin it down. The qualitative ordering — Sigmoid ≫ ReLU ≈ LeakyReLU ≫ Tanh ≫ Linear — is the
 # paper's.

@@ -397,7 +397,7 @@ print(
 print(
     f"the minimum first lies beyond α = {step:.2f} at τ = {left[0]:.4f}"
     if left
-    else "the minimum never leaves α ≤ step"
+    else f"the minimum never lies beyond α = {step:.2f}"
 )
 
 # %% [markdown]
