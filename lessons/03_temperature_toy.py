@@ -347,10 +347,13 @@ demo(
 #
 # <details><summary>Answer</summary>
 #
-# 1. The right panel's title prints the loss at your point. At τ = 1/100 the ▼ sits at or next to the
-#    unshifted line (the fine scan of Section 1 put it at α\* = a few hundredths, official loss). The next
-#    cell scans every τ of the slider and prints where the minimum is: it moves toward zero gap as τ grows. The lower τ, the more a
-#    hard negative's cosine counts, and the more a uniform shift of all pairs hurts.
+# 1. The right panel's title prints the loss at your point; the last two lines of the next cell print the same
+#    numbers without the slider: the official loss at α = 0 and at α = 0.5 for τ = 1/100, and their difference (on
+#    the real features it rises: the clouds meet and every wrong caption comes close). At τ = 1/100 the ▼ sits on the
+#    grid point next to the unshifted line (the fine scan of Section 1 put it at α\* = a few hundredths, official
+#    loss); the next cell scans every τ of the slider, and its last line names the first τ at which the minimum moves
+#    further. From there it moves toward zero gap as τ grows. The lower τ, the more a hard negative's cosine counts,
+#    and the more a uniform shift of all pairs hurts.
 # 2. Far past zero the two clouds are again separated, with image and text swapped along PC1. The
 #    *relative* arrangement inside each cloud is roughly kept, so the matched pairs are again the
 #    closest candidates in each row, and the loss falls again ("back to back" in Liang's words).
@@ -364,6 +367,21 @@ for tau in plots.SLIDER_TAUS[::2]:
         f"τ = {tau:6.4f}: minimum at α = {a_min:+.2f}, signed remaining gap {gap_min:+.3f} "
         f"(unshifted: {shift_demo.gap0:.3f})"
     )
+# Question 1, in numbers: the loss rise at α = 0.5 and the first τ whose minimum is beyond the grid point next to α = 0
+a_grid = shift_demo.land.shifts
+off01 = shift_demo.land.loss_at(0.01, "official")
+k0, k_half = int(np.argmin(np.abs(a_grid))), int(np.argmin(np.abs(a_grid - 0.5)))
+step = float(np.min(np.diff(a_grid)))
+left = [t for t in plots.SLIDER_TAUS if shift_demo.land.minimum(t, "official")[0] > step + 1e-9]
+print(
+    f"τ = 0.01, official loss: {off01[k0]:.4f} at α = 0 -> {off01[k_half]:.4f} at α = 0.5 "
+    f"({off01[k_half] - off01[k0]:+.4f})"
+)
+print(
+    f"the minimum first lies beyond α = {step:.2f} at τ = {left[0]:.4f}"
+    if left
+    else f"the minimum never lies beyond α = {step:.2f}"
+)
 
 # %% [markdown]
 # ## 2. Why: mismatched pairs on a sphere (Liang Fig. 3e–g) (about 15 min)
@@ -629,7 +647,7 @@ show(plots.plot_gap_per_epoch(asset, live=live))
 # model memorised. To see the training-pairs number, call `metrics.l2m(*init_vs_opt.embed(model, train_set))`
 # on a model of your own.
 #
-# <details><summary>Question: the amended gap at init is not 0 here (about 0.24, see the tables), but ≈ 0.04 in the paper. Why?</summary>
+# <details><summary>Question: the amended gap at init is not 0 here (the "amended" rows of the tables, "ours: init"), but ≈ 0.04 in the paper. Why?</summary>
 #
 # A rotation can only lay one cloud onto the other if their shapes match. Our text tower sees only 30
 # distinct captions, so its cloud is 30 points, while the image cloud is a spread of 1,347 images in
