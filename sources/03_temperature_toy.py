@@ -125,9 +125,7 @@ print(f"{img.shape[0]} pairs, {img.shape[1]}-d; gap ||mean(x̂) − mean(ŷ)|| =
 # %% tags=["exercise"]
 def my_shift(image_emb, text_emb, alpha):
     """Return (image_shifted, text_shifted): the α form of the shift along the gap, unit rows."""
-    raise NotImplementedError(
-        "Exercise 3.1: return the image and text embeddings moved toward each other along the gap"
-    )
+    raise NotImplementedError("Exercise 3.1: return both modalities moved toward each other along the gap")
 
 
 my_shift(img, txt, 0.25)
