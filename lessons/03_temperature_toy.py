@@ -43,8 +43,8 @@
 # | 2 | predict (Exercise 3.2), then compute, the loss as the gap closes at τ = 1/100, 1/50 and 1, and locate each minimum: Fig. 3b–d |
 # | 3 | split the loss into numerator and denominator and see which term does the work |
 # | 4 | explore α and τ with sliders; compare the official image→text loss with the symmetric one |
-# | 5 | write a numerically stable CLIP loss for the sphere toy (Exercise 3.3) and reproduce Fig. 3e–g |
-# | 6 | compute the Procrustes rotation (Exercise 3.4); compare random vs amended init with the paper's and our recipe |
+# | 5 | write a numerically stable CLIP loss for the sphere toy (Exercise 3.3), reproduce Fig. 3e–g, derive when Δθ = 0 is a bump (Exercise 3.4) and test the toy's mechanism on noisy captions (Exercise 3.5) |
+# | 6 | compute the Procrustes rotation (Exercise 3.6; bonus: the proper rotation, Exercise 3.7); compare random vs amended init with the paper's and our recipe |
 # | 7 | read the fixed-τ fine-tuning table beside the paper's (Supp. Fig. 8) |
 # | 8 | check "either direction can help" on retrieval and zero-shot accuracy (Table 1); read the fairness box (Table 2) |
 
@@ -61,7 +61,14 @@ import numpy as np
 import torch
 
 from modgap_edu.core import metrics, procrustes, shift
-from modgap_edu.exercises.lesson03 import check_loss_change_prediction, check_procrustes, check_shift, check_sphere_loss
+from modgap_edu.exercises.lesson03 import (
+    check_curvature,
+    check_loss_change_prediction,
+    check_procrustes,
+    check_proper_rotation,
+    check_shift,
+    check_sphere_loss,
+)
 from modgap_edu.experiments import init_vs_opt
 from modgap_edu.plots import lesson03 as plots
 from modgap_edu.plots.loss_terms import plot_loss_terms
@@ -116,14 +123,23 @@ print(f"{img.shape[0]} pairs, {img.shape[1]}-d; gap ||mean(x̂) − mean(ŷ)|| =
 # (Liang's Fig. 3 x-axis).
 #
 # ### Exercise 3.1 — implement the α shift
+# *Kind: transcription · about 5 min*
 #
 # Write `my_shift(image_emb, text_emb, alpha)` returning `(image_shifted, text_shifted)` as numpy
-# arrays. Normalize the rows first, compute $g$ from the normalized rows, shift, renormalize.
+# arrays, the α form above. Normalize the rows first, compute $g$ from the normalized rows, shift, renormalize.
+#
+# <details><summary>Hint</summary>
+#
+# Three stages, each on whole arrays: unit rows, one gap vector (a single row of length D, not one per pair),
+# then the move and a second normalization. Check the signs on paper: with α > 0 each image must move toward
+# the text centroid and each text toward the image centroid. The check feeds rows of different lengths, so the
+# first normalization matters.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_shift(image_emb, text_emb, alpha):
-    """Shift images by -alpha*g and texts by +alpha*g (g = mean(x̂) - mean(ŷ)), then renormalize."""
-    raise NotImplementedError("Exercise 3.1: normalize rows, g = mean(x̂) − mean(ŷ), shift by ∓α·g, renormalize")
+    """Return (image_shifted, text_shifted): the α form of the shift along the gap, unit rows."""
+    raise NotImplementedError("Exercise 3.1: return both modalities moved toward each other along the gap")
 
 
 my_shift(img, txt, 0.25)
@@ -163,15 +179,24 @@ for lam, d_paper in zip(PAPER_LAMS, PAPER_DIST):
 
 # %% [markdown]
 # ### Exercise 3.2 — predict before you compute
+# *Kind: derivation · about 5 min*
 #
-# Close the gap a little (α = 0.25, i.e. λ = 2α‖g‖ printed below the check) and measure the loss of Liang's protocol (batches of 50,
-# image→text cross-entropy). Will the loss go **up** or **down** at τ = 1/100 (CLIP's learned
-# temperature)? And at τ = 1? Write your prediction; the check measures it on your features.
+# Close the gap a little (α = 0.25, i.e. λ = 2α‖g‖ printed below the check) and measure the loss of Liang's
+# protocol (batches of 50, image→text cross-entropy). Will the loss go **up** or **down** at τ = 1/100 (CLIP's
+# learned temperature)? And at τ = 1? Reason it out on paper, then return your prediction as a dict keyed by the
+# two temperatures (numbers), with the values `'up'` or `'down'`; the check measures it on your features.
+#
+# <details><summary>Hint</summary>
+#
+# Look at one row of logits, cosine / τ. At τ = 1/100 a cosine difference of 0.01 is a logit difference of 1:
+# which captions carry that row's softmax? At τ = 1 all logits lie within 2 of each other and the softmax is
+# nearly flat. A shift along the gap followed by renormalization does not move every cosine by the same amount.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_prediction():
     """Return {0.01: 'up' or 'down', 1.0: 'up' or 'down'}: the loss change when the gap closes by alpha = 0.25."""
-    raise NotImplementedError("Exercise 3.2: return {0.01: 'up' or 'down', 1.0: 'up' or 'down'}")
+    raise NotImplementedError("Exercise 3.2: return your prediction, up or down, for each of the two temperatures")
 
 
 my_prediction()
@@ -401,17 +426,25 @@ print("texts  (Δθ = 0, mismatched: T0 on I1, T1 on I0):\n", T_pts)
 
 # %% [markdown]
 # ### Exercise 3.3 — a CLIP loss that survives τ = 0.001
+# *Kind: transcription · about 10 min*
 #
 # Write `my_clip_loss(image_points, text_points, temperature)` in numpy: L2-normalize the rows (the
 # check also feeds it points off the sphere), logits $z_{ij} = \hat x_i^\top\hat y_j/\tau$,
 # the image→text cross-entropy over rows, the text→image one over columns, their mean. Compute
 # $\log\sum_j e^{z_{ij}}$ as $m + \log\sum_j e^{z_{ij}-m}$ with $m = \max_j z_{ij}$, otherwise
 # `exp` overflows at small τ (the check tries τ = 0.001).
+#
+# <details><summary>Hint</summary>
+#
+# Subtracting the same constant from every logit of a row leaves that row's softmax unchanged; choose the
+# constant so that the largest exponent is exp(0), and remember to add it back after the log. The two
+# directions differ only in the axis along which you take the log-sum-exp; the matched logits are the diagonal.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_clip_loss(image_points, text_points, temperature):
     """Symmetric CLIP loss of matched rows (numpy), stable for tiny temperature."""
-    raise NotImplementedError("Exercise 3.3: logits = x̂ ŷᵀ / τ; mean of row-wise and column-wise CE, via log-sum-exp")
+    raise NotImplementedError("Exercise 3.3: return the symmetric CLIP loss of the paired points, stable at tiny τ")
 
 
 my_clip_loss(I_pts, T_pts, 0.01)
@@ -446,6 +479,57 @@ for tau in six_pairs.PAPER_TEMPERATURES:
     )
 print("paper, τ = 1/100 mismatched: L(0) ≈ 2.0, L(±75°) ≈ 0.8, minima near ±65–80°")
 
+
+# %% [markdown]
+# ### Exercise 3.4 — valley or bump at Δθ = 0?
+# *Kind: derivation · about 10 min*
+#
+# The images lie on the equator and every text keeps its azimuth, so lifting the texts by Δθ multiplies every
+# image–text cosine by $c = \cos\Delta\theta$: with $a_{ij}$ the cosines at Δθ = 0 the logits are
+# $c\,a_{ij}/\tau$, and the symmetric loss is a function $L(c)$ of $c$ alone. By symmetry $dL/d\Delta\theta = 0$
+# at Δθ = 0, so whether Δθ = 0 is a valley or the bump of Fig. 3g is decided by the **second** derivative.
+# On paper, derive $d^2L/d\Delta\theta^2$ at Δθ = 0 (Δθ in radians) in terms of $a$, τ and the softmax
+# probabilities at Δθ = 0. Then write `my_curvature(cosines, temperature)` that evaluates your formula on an
+# N × N cosine matrix (rows images, columns texts). Positive means a valley at 0, negative a bump.
+#
+# <details><summary>Hint</summary>
+#
+# Chain rule through $c = \cos\Delta\theta$: evaluate $dc/d\Delta\theta$ and $d^2c/d\Delta\theta^2$ at 0 first;
+# one of the two terms of $d^2L/d\Delta\theta^2$ then drops out, and you only need $dL/dc$ at $c = 1$. The
+# derivative of a log-sum-exp with respect to a common scale of its arguments is an average of those arguments:
+# which weights? Do the rows (image→text) and the columns (text→image) separately.
+# </details>
+
+# %% tags=["raises-exception"]
+def my_curvature(cosines, temperature):
+    """Second derivative of the symmetric CLIP loss in Δθ (radians) at Δθ = 0, from the cosines at Δθ = 0."""
+    raise NotImplementedError("Exercise 3.4: return the curvature of the loss at zero lift, from your derivation")
+
+
+my_curvature(I_pts @ T_pts.T, 0.01)
+
+# %%
+check_curvature(my_curvature)
+
+# %% [markdown]
+# The reference (`six_pairs.sphere_toy_curvature`) at Liang's five temperatures, beside the table's argmin:
+
+# %%
+print(f"{'τ':>7s} | {'mismatched: d²L/dΔθ²':>21s} {'argmin Δθ':>10s} | {'matched: d²L/dΔθ²':>18s}")
+for tau in six_pairs.PAPER_TEMPERATURES:
+    mis = six_pairs.sphere_toy_curves([tau], mismatched=True)[0]
+    k_mis, k_mat = six_pairs.sphere_toy_curvature(tau, True), six_pairs.sphere_toy_curvature(tau, False)
+    print(
+        f"{'1/%d' % round(1 / tau):>7s} | {k_mis:+14.3f} ({'bump' if k_mis < 0 else 'valley'}) "
+        f"{'±%d°' % abs(deltas[np.argmin(mis)]) if deltas[np.argmin(mis)] else '0°':>10s} | {k_mat:+10.3f} ({'bump' if k_mat < 0 else 'valley'})"
+    )
+
+# %% [markdown]
+# A negative curvature makes Δθ = 0 a local *maximum*, so the minimum must lie off zero: in the mismatched rows
+# the softmax at a cold τ sits on the wrong, closer text, its weighted cosine exceeds the own one, and the margin
+# $a_{ii} - \sum_j p_{ij} a_{ij}$ turns negative. With matched pairs every margin is ≥ 0 at every τ (the own
+# cosine is the largest of its row), so the matched curvature cannot be negative: Supp. Fig. 9's minimum at 0.
+
 # %% [markdown]
 # ### Explore: Δθ and τ
 #
@@ -475,7 +559,31 @@ demo(
 # differences barely matter, so the best place is Δθ = 0; with no mismatch there is nothing to gain
 # by moving apart.
 # </details>
+
+# %% [markdown]
+# ### Exercise 3.5 — do noisy captions keep the gap open on real features?
+# *Kind: open · about 10 min*
 #
+# The toy says: a few mismatched pairs make the low-temperature loss push the modalities apart. Test it on the
+# lesson's features `img`, `txt`. Give a fraction p of the pairs wrong captions (choose p·N pairs at random and
+# pass their captions round among them by one place, as T0 and T1 were swapped), then scan the loss along the gap
+# with `shift.loss_landscape(img, noisy_txt, temperatures=(0.01, 1.0), alphas=...)` and read
+# `land.minimum(tau, "symmetric")` and `land.loss_at(tau, "symmetric")`. Try p ∈ {0, 0.05, 0.1, 0.2} at τ = 1/100
+# and τ = 1, α from −0.5 to 0.5 in steps of 0.1. Where is the minimum, and does widening (α < 0) or closing
+# (α > 0) the gap lower the loss? Explain what you see with Section 2's mechanism and say what it suggests for
+# real, noisy captions. Mind the grid's edges.
+#
+# <details><summary>Hint</summary>
+#
+# A seeded random generator chooses the pairs; rolling the chosen indices by one gives each chosen pair its
+# neighbour's caption. Keep the α grid coarse: one landscape then takes under a second. Compare the loss one
+# step on either side of α = 0 with the loss at α = 0, per p and τ, and note where the minimum sits.
+# </details>
+
+# %%
+# Exercise 3.5: your experiment here
+
+# %% [markdown]
 # ## 3. Initialization vs optimization (Liang Sec. 4.4) (about 20 min)
 #
 # If the gap starts at the init (lesson 02), what if we remove it at the init? Liang encode the
@@ -484,14 +592,22 @@ demo(
 # $W = U V^\top$. Training then uses the text features $y W^\top$ with $W$ fixed. $YW^\top$ is the
 # rotation of the texts closest to the images, so the gap at init is nearly 0.
 #
-# ### Exercise 3.4 — the Procrustes rotation
+# ### Exercise 3.6 — the Procrustes rotation
+# *Kind: transcription · about 5 min*
 #
-# Write `my_procrustes(X, Y)` returning $W$ (D × D). Normalize the rows first.
+# Write `my_procrustes(X, Y)` returning $W$ (D × D), Liang's rotation above. Normalize the rows first.
+#
+# <details><summary>Hint</summary>
+#
+# One SVD of a D × D matrix built from the normalized images and texts, in that order. The best orthogonal map
+# keeps the two orthogonal factors and replaces the singular values by ones. Check the order of the factors
+# against the way W is used: the texts become $YW^\top$. Look up what numpy's SVD returns as its third output.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_procrustes(X, Y):
     """Orthogonal W (D x D) such that normalize(Y) @ W.T is closest to normalize(X)."""
-    raise NotImplementedError("Exercise 3.4: normalize rows; U, S, Vt = svd(Xᵀ Y); W = U Vt")
+    raise NotImplementedError("Exercise 3.6: return the rotation that best maps the texts onto the images")
 
 
 my_procrustes(img[:50], txt[:50])
@@ -512,6 +628,44 @@ print(f"W is {W.shape[0]}x{W.shape[1]}, orthogonal: {np.allclose(W @ W.T, np.eye
 print(
     f"held-out gap at init: {metrics.l2m(X_te, Y_te):.4f} (original) -> "
     f"{metrics.l2m(X_te, procrustes.apply_rotation(Y_te, W)):.4f} (texts rotated by W)"
+)
+
+
+# %% [markdown]
+# ### Bonus exercise 3.7 — a rotation, not a mirror
+# *Kind: bonus · about 15 min*
+#
+# $W = UV^\top$ is the best *orthogonal* matrix, and an orthogonal matrix may be a reflection (det W = −1):
+# the texts would then be mirrored, not rotated. Write `my_rotation(X, Y)` that returns the best **proper**
+# rotation: among all W with $WW^\top = I$ and det W = +1, the one minimising $\lVert \hat Y W^\top - \hat X\rVert_F$
+# (rows normalized as before). The check includes a mirror-image pair of clouds, where Liang's W is a reflection.
+#
+# <details><summary>Hint</summary>
+#
+# Write the objective with the SVD: minimising the residual is maximising a trace, and for W built from U and V
+# with a diagonal of signs in between, that trace is a signed sum of the singular values. Which single sign change
+# fixes the determinant at the smallest cost? Only change a sign when the determinant needs it.
+# </details>
+
+# %% tags=["raises-exception"]
+def my_rotation(X, Y):
+    """The best proper rotation W, det +1, laying normalize(Y) @ W.T onto normalize(X)."""
+    raise NotImplementedError("Bonus exercise 3.7: return the best rotation with determinant plus one")
+
+
+my_rotation(X_te, Y_te)
+
+# %%
+check_proper_rotation(my_rotation)
+W_proper = procrustes.proper_rotation(*init_vs_opt.embed(model0, train_set))
+det_w = np.linalg.det(W)
+print(
+    f"Liang's W on the course's init: det W = {det_w:+.3f} -> "
+    f"{'already a rotation: the proper rotation is the same W' if det_w > 0 else 'a reflection: the proper rotation differs'}"
+)
+print(
+    f"held-out gap at init with the proper rotation: {metrics.l2m(X_te, procrustes.apply_rotation(Y_te, W_proper)):.4f}"
+    f" (Liang's W: {metrics.l2m(X_te, procrustes.apply_rotation(Y_te, W)):.4f})"
 )
 
 # %% [markdown]

@@ -65,3 +65,28 @@ def apply_rotation(text_emb: Any, w: Any) -> np.ndarray:
             "off the sphere or onto the origin. Pass procrustes_rotation's W."
         )
     return y @ w.T
+
+
+def proper_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
+    """Lesson 03 (Bonus exercise 3.7): the best *proper* rotation (det +1) laying normalize(Y) onto normalize(X).
+
+    Liang's ``W = U Vh`` (``procrustes_rotation``) is the best orthogonal matrix and may be a reflection
+    (det -1). Restricted to rotations, the optimum flips the singular direction of the smallest singular
+    value: ``W = U diag(1, ..., 1, det(U Vh)) Vh`` (Kabsch 1976; Umeyama 1991, without scaling or centring,
+    as Liang's W has none).
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like or torch.Tensor
+        Paired embeddings of the same shape (row i <-> row i).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (D, D) float64 rotation W with W Wᵀ = I and det W = +1.
+    """
+    x, y = V.pair(image_emb, text_emb, paired=True)
+    u, _, vh = np.linalg.svd(metrics.unit_rows(x).T @ metrics.unit_rows(y))
+    signs = np.ones(len(vh))
+    signs[-1] = np.sign(np.linalg.det(u @ vh)) or 1.0
+    return (u * signs) @ vh

@@ -169,3 +169,58 @@ def sphere_toy_curves(
     diag = np.diagonal(z, axis1=-2, axis2=-1)
     lse_r, lse_c = logsumexp(z, axis=-1), logsumexp(z, axis=-2)
     return ((lse_r - diag).mean(-1) + (lse_c - diag).mean(-1)) / 2
+
+
+def lift_curvature(cosines: Any, temperature: float) -> float:
+    """Lesson 03 (Exercise 3.4): d²L/dΔθ² at Δθ = 0, per radian², for texts lifted off the images' equator.
+
+    With images on the equator and every text lifted by the same polar offset Δθ, each cosine becomes
+    ``a_ij cos Δθ`` (``a`` = the cosines at Δθ = 0), so the symmetric CLIP loss is a function of
+    ``c = cos Δθ`` only. Since dc/dΔθ = 0 and d²c/dΔθ² = -1 at Δθ = 0, the curvature there is ``-dL/dc`` at
+    c = 1: ``(1 / (2 N τ)) Σ_i [(a_ii - Σ_j P_ij a_ij) + (a_ii - Σ_j Q_ji a_ji)]`` with P the row softmax
+    and Q the column softmax of ``a / τ``. Positive: Δθ = 0 is a valley; negative: the bump of Liang Fig. 3g.
+
+    Parameters
+    ----------
+    cosines : array_like
+        The (N, N) image-text cosine matrix at Δθ = 0 (row i = image i, column j = text j; finite).
+    temperature : float
+        tau > 0.
+
+    Returns
+    -------
+    float
+        The second derivative of the loss with respect to Δθ (radians) at Δθ = 0.
+    """
+    a = V.real_array(cosines, "cosines", "an (N, N) cosine matrix").astype(np.float64)
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0 or not np.all(np.isfinite(a)):
+        raise ValueError(f"cosines must be a finite, non-empty square (N, N) matrix, got shape {a.shape}.")
+    tau = V.positive_number(temperature, "temperature")
+    z = a / tau
+    p_rows = np.exp(z - logsumexp(z, axis=1, keepdims=True))
+    p_cols = np.exp(z - logsumexp(z, axis=0, keepdims=True))
+    diag = np.diag(a)
+    margin_rows = diag - (p_rows * a).sum(axis=1)
+    margin_cols = diag - (p_cols * a).sum(axis=0)
+    return float((margin_rows.mean() + margin_cols.mean()) / (2.0 * tau))
+
+
+def sphere_toy_curvature(temperature: float, mismatched: bool = True) -> float:
+    """Lesson 03 (Exercise 3.4): curvature d²L/dΔθ² (per radian²) of the sphere toy's loss at Δθ = 0.
+
+    ``lift_curvature`` of the toy's cosine matrix at Δθ = 0 (Liang Fig. 3g: negative = a bump at 0).
+
+    Parameters
+    ----------
+    temperature : float
+        tau > 0.
+    mismatched : bool
+        Fig. 3e (True) or Supp. Fig. 9 (False).
+
+    Returns
+    -------
+    float
+        The second derivative of ``sphere_toy_loss`` in Δθ (radians) at 0.
+    """
+    images, texts = sphere_toy(0.0, mismatched)
+    return lift_curvature(images @ texts.T, temperature)
