@@ -32,7 +32,7 @@ KINDS = ("transcription", "derivation", "open", "bonus")
 # code in a stub message: a call, an assignment, a matrix product, a library name, a transpose
 CODE = re.compile(
     r"\w\(|[^=!<>]=[^=]|@|\b(?:np|torch|numpy|scipy|F)\.\w|\b[a-z_]{2,}\.[A-Za-z_]{2,}\b|\.T\b|\|\||\^\d"
-    r"|\bsvd\b|\bdef\b|\breturn\b"
+    r"|\bsvd\b|\bdef \w"
 )
 ID_IN_CODE = re.compile(r"""["']((?:Bonus e|E)xercise \d+\.\d+)""")
 
