@@ -275,7 +275,7 @@ def test_at_least_five_wrong_answers_per_checked_exercise():
 
 
 def test_diagnoses_are_specific():
-    """No two mistakes of one exercise share a diagnosis, and none gets the generic fallback."""
+    """No two mistakes of one exercise get the same message (each its own diagnosis)."""
     for exercise in CHECKS:
         messages = []
         for e, wrong, _ in WRONG_ANSWERS:
