@@ -87,15 +87,24 @@ print("modgap_edu", modgap_edu.__version__)
 # Toy MAD with two factors: a digit (10 values) and a colour (7 values), all 70 combinations equally likely.
 # The joint table `p[x, c]` has one row per image state and one column per distinct caption.
 #
-# ### Exercise 1.1 — conditional entropy
+# ### Exercise 4.1 — conditional entropy
+# *Kind: transcription · about 5 min*
+#
 # Complete `my_conditional_entropy(joint)`: $H(X\mid C)$ in **bits** for a joint probability table (rows $x$,
 # columns $c$, entries sum to 1). Zero entries contribute nothing.
+#
+# <details><summary>Hint</summary>
+#
+# Work with the formula above term by term: first get the caption's marginal $p(c)$ from the table (which
+# axis runs over the images?), then sum $-p \log_2(p/p(c))$ over the cells that are not zero. A check on the
+# toy table: naming the digit leaves the colour unknown, and the colour has 7 equally likely values.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_conditional_entropy(joint):
     """H(X | C) in bits; joint[x, c] = p(x, c)."""
     # your code here
-    raise NotImplementedError("Exercise 1.1: compute H(X | C) = -sum p(x,c) log2(p(x,c) / p(c))")
+    raise NotImplementedError("Exercise 4.1: return the bits of image content the caption leaves unknown")
 
 
 my_conditional_entropy(mad_joint(("digit",)))
@@ -127,11 +136,45 @@ for k in mad_sweep.MODES:
     hidden = [sum(np.log2(sizes[f]) for f in attrs if f not in named) for named in combinations(attrs, kk)]
     print(f"{mad_sweep.mode_name(k):<12} H(X | caption) = {np.mean(hidden):5.2f} bits left unsaid")
 
+
 # %% [markdown]
 # (Object only and k = 0 are the same caption rule; the course's sweep uses "object only".) At k = 5 the caption
 # determines the image's factors completely; with fewer attributes, several bits stay unsaid. The paper's claim, in
 # one line: *the more bits stay unsaid, the larger the modality gap and the stronger the object bias.*
+
+# %% [markdown]
+# ### Exercise 4.2 — bits left unsaid when the colour is the object
+# *Kind: derivation · about 10 min*
 #
+# Section 4 trains MAD models whose captions always name the **colour** instead of the digit (MAD's
+# `main_object` switch). Take full MAD (the six factors above, uniform and independent) with the colour as the
+# main object and **k = 1**: every caption names the colour and one of the other five factors (digit, thickness,
+# swelling, fracture, size), each drawn with probability 1/5. Derive $H(X\mid C)$ in bits **on paper**, then make
+# `my_hidden_bits()` return your result (a number with at least three decimals, or the expression you derived).
+#
+# <details><summary>Hint</summary>
+#
+# Uniform independent factors: $H(X)$ is the sum of the factors' bits, $\log_2$ of each factor's number of
+# values. The caption's words tell you *which* factors they name, so average over the five equally likely
+# kinds of caption: in each case, the bits left unsaid are the bits of the factors the caption does not name.
+# Compare your number with the digit-main line "k=1" printed above: which one should be larger, and why?
+# </details>
+
+# %% tags=["raises-exception"]
+def my_hidden_bits():
+    """H(X | C) in bits: full MAD, the colour always named, one of the other five factors drawn at random."""
+    # your derivation's result here
+    raise NotImplementedError("Exercise 4.2: return the average number of bits the caption leaves unsaid")
+
+
+my_hidden_bits()
+
+# %%
+from modgap_edu.exercises.lesson04 import check_hidden_bits
+
+check_hidden_bits(my_hidden_bits)
+
+# %% [markdown]
 # ## 2. MAD: digits with attributes (about 15 min)
 #
 # MAD (Schrodi et al. 2025, `mad_dataset/prepare_MAD.py`) renders every MNIST digit under four Morpho-MNIST
@@ -203,18 +246,28 @@ for op in (factors.thicken, factors.thin):
 
 # %% [markdown]
 #
-# ### Exercise 2.1 — the caption rule
+# ### Exercise 4.3 — the caption rule
+# *Kind: transcription · about 10 min*
+#
 # MAD's `generate_text`: start from the main object's word (the digit by default), add **k** words drawn
 # *without replacement* from the other five factors' values of this image, **shuffle**, and join with `"-"`.
 # `k=None` means the main object's word alone ("object only"). `labels` maps each factor to its value index,
 # e.g. `{"digit": 3, "thickthinning": 1, "swelling": 0, "fracture": 0, "scaling": 1, "colors": 1}`;
 # `rng` is a `numpy.random.Generator`.
+#
+# <details><summary>Hint</summary>
+#
+# Three steps: collect the words (one per factor, looked up from the image's labels in `dataset.FACTORS`),
+# pick *k* of the non-main ones with the generator (each at most once), then put the main word and the picked
+# ones together in a random order. The check draws 600 captions of one image and looks at both which words
+# appear and in which order — the main object's word must not always come first.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_make_caption(labels, k, rng, main_object="digit"):
     """MAD caption: main object + k random attribute words of this image, shuffled, joined by '-'."""
     # your code here
-    raise NotImplementedError("Exercise 2.1: build the caption from dataset.FACTORS and labels")
+    raise NotImplementedError("Exercise 4.3: build the caption of this image from the main object and k attributes")
 
 
 my_make_caption(
@@ -408,15 +461,25 @@ for kind, main in (("sweep", "digit"), ("presence", "colors")):
 # with a learnable vs a frozen τ and reports "an intriguing connection between the modality gap and the entropy of
 # the logits".
 #
-# ### Exercise 5.1 — logit entropy
+# ### Exercise 4.4 — logit entropy
+# *Kind: transcription · about 5 min*
+#
 # Complete `my_row_entropy(logits)`: the mean over rows of the Shannon entropy (natural log, nats) of
 # `softmax(row)`. Make it safe for large logits.
+#
+# <details><summary>Hint</summary>
+#
+# Work in log space: the log-softmax of a row is the row minus its log-sum-exp, and shifting a row by a constant
+# does not change its softmax, so a shift by the row's largest entry keeps every exponential at most 1. Then the
+# entropy is minus the sum of probability × log-probability, per row. Sanity checks: a row of equal logits over
+# B entries has entropy log B; a row with one huge entry has entropy 0.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_row_entropy(logits):
     """Mean entropy (nats) of the softmax of each row of a 2-D array of logits."""
     # your code here
-    raise NotImplementedError("Exercise 5.1: softmax each row, then -sum p log p, then average")
+    raise NotImplementedError("Exercise 4.4: return the mean entropy of the rows of the logits, in nats")
 
 
 my_row_entropy(np.zeros((3, 3)))
@@ -451,13 +514,70 @@ print(
     f"{max(abs(by_seed[(s_, False)]['history'][-1]['entropy'] - by_seed[(s_, True)]['history'][-1]['entropy']) for s_ in seeds):.3f} nats",
 )
 
+
 # %% [markdown]
 # Compare the printed lines and the three panels. Poorer captions open the gap in both runs (RMG jumps at epoch 1,
 # entropy rises). The learnable τ *rises* — less confident logits suit ambiguous captions — and the model then closes
 # part of the gap again; with τ frozen the model cannot raise the entropy that way, and the gap stays larger while the
 # entropies end up close. That is the paper's reading: with τ frozen, the gap does the temperature's job. (Our
 # fine-tuning is short and the learnable τ needed a 20× learning rate to move; treat the size of the effect with care.)
+
+# %% [markdown]
+# ### Exercise 4.5 — temperature, shared captions and the entropy of the logits
+# *Kind: open · about 15 min*
 #
+# Run an experiment on the model you trained live in §3 (`model`, with the test images' embeddings `img_emb`).
+# Take the first 256 test images as one batch and two caption sets for them: their **full** captions (`txt_emb`)
+# and the **object-only** captions (the digit word alone, e.g. `"3"`; embed them with
+# `model.encode_text(model.vocab.encode(captions))` under `torch.no_grad()` and normalise the rows). For both,
+# compute the mean row entropy (`row_entropy` from `modgap_edu.exercises.lesson04`) of the image→caption logits
+# $\hat x \hat y^\top/\tau$ for τ ∈ {0.01, 0.03, 0.1, 0.3, 1} and at the model's own learned τ
+# (`model.temperature`), and count the distinct captions in each set. Then explain, with your numbers:
+# (1) how the entropy depends on τ and why; (2) why the object-only captions keep the entropy high even at the
+# smallest τ, and what value it cannot go below; (3) why the two caption sets swap places at larger τ; (4) what
+# this says about §5's frozen-τ runs.
+#
+# <details><summary>Hint</summary>
+#
+# Two rows of the logit matrix are identical when their captions are identical. If 25 captions of the batch are
+# the same word, what is the best softmax row an image can have over them? For (3): when τ may not move, which
+# other quantity in $\hat x^\top \hat y/\tau$ can the model change to make its rows less confident?
+# </details>
+
+# %%
+# your experiment here (a few seconds)
+
+# %% [markdown]
+# ### Bonus exercise 4.6 — the entropy floor of repeated captions
+# *Kind: bonus · about 15 min*
+#
+# In a batch where several images share a caption, the shared caption's text embedding is the same for all of
+# them, so their columns of the image→caption logits are identical. Write `my_entropy_floor(captions)`: the
+# **lowest** mean row entropy (nats) that *any* model can reach on a batch with these captions (row $i$ = image
+# $i$, whose own caption is `captions[i]`), assuming each image's caption group gets all of the row's mass.
+#
+# <details><summary>Hint</summary>
+#
+# Identical columns get identical probabilities in every row, so the best an image's row can do is to put all its
+# mass on the entries that carry its own caption, in equal parts. Work out that row's entropy, then average over
+# the rows of the batch — every row, duplicates included.
+# </details>
+
+# %% tags=["raises-exception"]
+def my_entropy_floor(captions):
+    """Lowest mean row entropy (nats) of a contrastive batch whose i-th image has caption captions[i]."""
+    # your code here
+    raise NotImplementedError("Bonus exercise 4.6: return the lowest mean row entropy these repeated captions allow")
+
+
+my_entropy_floor(["3", "3", "7"])
+
+# %%
+from modgap_edu.exercises.lesson04 import check_entropy_floor
+
+check_entropy_floor(my_entropy_floor)
+
+# %% [markdown]
 # ## 6. Explore the sweep (about 5 min)
 #
 # The sliders only read cached results, so they answer instantly. Left: RMG and image MOAD versus caption

@@ -148,14 +148,16 @@ print(f"{'pairs / model':<34}{'5000 B/32':>10}{f'{len(img)} B/16' if features.is
 # gap is what tells you how separated the pairs are *for the space they use*.
 #
 # ### Exercise 5.1 — RMG from its definition
+# *Kind: transcription · about 10 min*
+#
 # Write `my_rmg(image_emb, text_emb)` for matched pairs (row $i$ ↔ row $i$) straight from the formula
 # above. Any correct method is fine here, including $N\times N$ matrices.
 #
 # <details><summary>Hint</summary>
 #
-# Normalise the rows; `S = xn @ xn.T` gives all image–image cosines; `(1 - S) / 2` the dissimilarities;
-# sum them, subtract the diagonal (it is 0 anyway), divide by `N * (N - 1)`. $M$ uses
-# `np.sum(xn * yn, axis=1)`, the cosine of each matched pair.
+# Three means of the same dissimilarity $d = (1-\cos)/2$: over the $N$ matched pairs, over the ordered pairs
+# $i \ne j$ of images, and over those of texts. Cosines are dot products only for unit vectors, and the
+# self-pairs do not count as pairs. Then assemble the fraction exactly as written, halving where the formula halves.
 # </details>
 
 # %%
@@ -181,6 +183,8 @@ check_rmg(my_rmg)
 
 # %% [markdown]
 # ### Exercise 5.2 — the same number without an N × N matrix
+# *Kind: transcription · about 10 min*
+#
 # COCO has 25,000 captions; research sets have millions. An $N\times N$ float64 matrix at
 # $N = 10^6$ needs 8 TB. For unit vectors,
 #
@@ -192,8 +196,10 @@ check_rmg(my_rmg)
 #
 # <details><summary>Hint</summary>
 #
-# `s = xn.sum(axis=0)`; the mean off-diagonal cosine is `(s @ s - n) / (n * (n - 1))`; then $D = (1 - \text{mean cos})/2$.
-# Convert to float64 first (`emb.astype(np.float64)`).
+# The identity needs one vector, the sum of the unit rows; its squared norm minus the diagonal's contribution is
+# the sum of all off-diagonal cosines. Divide by the number of ordered pairs to get their mean, then turn the mean
+# cosine into the mean dissimilarity (the map $\cos \mapsto (1-\cos)/2$ is linear). Sums of 200,000 float32
+# rows lose precision: work in float64.
 # </details>
 
 # %%
@@ -231,11 +237,48 @@ for n in (1000, 2000, 3000):
 del x_syn, y_syn
 release_memory()  # the N x N matrices are gone: hand their memory back (Binder's 1 GB)
 
+
 # %% [markdown]
 # The pairwise column grows roughly with $N^2$, the O(N·d) column at most with $N$ (at these sizes it is mostly
 # fixed costs). The repository's `tools/benchmark_metrics.py` runs the same comparison up to $N$ = 20,000 and our
 # metrics at 1,000,000 × 512.
+
+# %% [markdown]
+# ### Exercise 5.3 — RMG of a mirrored construction, on paper
+# *Kind: derivation · about 10 min*
 #
+# Take $N$ pairs built from orthonormal vectors $g, e_1, \dots, e_N$ (a gap direction $g$ and one content
+# direction per pair) and an angle $\alpha \in (0, \pi/2)$:
+#
+# $$\hat x_i = \cos\alpha\, g + \sin\alpha\, e_i, \qquad \hat y_i = -\cos\alpha\, g + \sin\alpha\, e_i .$$
+#
+# Images and texts share their content and sit on opposite sides of the gap. Derive RMG as a function of
+# $\alpha$ **on paper** (it does not depend on $N$), then write `my_rmg_mirrored(alpha)` returning your formula
+# (α in radians). The check compares it with `metrics.rmg` measured on the construction
+# (`modgap_edu.exercises.lesson05.mirrored_pairs`).
+#
+# <details><summary>Hint</summary>
+#
+# Everything follows from three cosines: a matched pair $\hat x_i^\top \hat y_i$, two different images
+# $\hat x_i^\top \hat x_j$, and two different texts. Expand the dot products using orthonormality (which cross
+# terms vanish?), turn each cosine into $d = (1-\cos)/2$, and put $M$, $D_X$, $D_Y$ into the RMG formula. Sanity
+# checks: what should RMG be when $\alpha \to \pi/2$ (no gap), and when $\alpha \to 0$? Then compare with L2M
+# $= 2\cos\alpha$.
+# </details>
+
+# %%
+def my_rmg_mirrored(alpha):
+    """RMG of the mirrored construction as a function of the angle alpha (radians)."""
+    c2 = np.cos(alpha) ** 2  # matched cosine = sin² - cos², so M = cos²; image-image cosine = cos², D = sin²/2
+    return 2 * c2 / (1 + c2)
+
+
+# %%
+from modgap_edu.exercises.lesson05 import check_rmg_closed_form
+
+check_rmg_closed_form(my_rmg_mirrored)
+
+# %% [markdown]
 # ## 2. Which metric reacts to what (about 5 min)
 #
 # Two synthetic modalities (`modgap_edu.toys.paired_cones.paired_cones`): each is a cone of unit vectors around
@@ -413,14 +456,18 @@ print(
 # Positive: objects are better separated than attributes. The official code pools the intra pairs of all classes
 # (total sum / total count, pairs $i<j$).
 #
-# ### Exercise 5.3 — MOAD by hand
+# ### Exercise 5.4 — MOAD by hand
+# *Kind: transcription · about 10 min*
+#
 # Eight 3-d embeddings, two digits (3, 7) and two colours: write `my_moad(emb, objects, attributes)` using
 # **all** pairs with different labels for "inter".
 #
 # <details><summary>Hint</summary>
 #
-# `S = xn @ xn.T`; `same = labels[:, None] == labels[None, :]`; `off = ~np.eye(n, dtype=bool)`;
-# intra = `S[same & off].mean()`, inter = `S[~same].mean()` (ordered pairs count each pair twice, which leaves a mean unchanged).
+# Compute the cosine of every pair once. For one labelling, split the pairs into "same label" (leaving out each
+# sample paired with itself) and "different label", and pool each group into one mean — not a mean per class.
+# Do that for the objects and for the attributes, and combine the two separations as in the formula (mind which
+# one is subtracted). Counting each pair once or twice does not change a mean.
 # </details>
 
 # %%
@@ -545,6 +592,7 @@ print(
     f"accuracy {acc_b:.3f}: {relation} the other members' {min(others):.3f} to {max(others):.3f}"
 )
 
+
 # %% [markdown]
 # Read the sign of τ (the arrow line) with the family in mind: our models differ mainly in *k*, which trades digit
 # accuracy (the digit-only prompt looks less like a training caption as captions get longer — lesson 04) against
@@ -575,7 +623,109 @@ print(
 # accuracy) is positive, as in the paper, yet not significant (the arrow line). One small family cannot settle the
 # paper's claim; section 5 asks how confident a family this small can make us.
 # </details>
+
+# %% [markdown]
+# ### Exercise 5.5 — when does the official subset matter?
+# *Kind: open · about 15 min*
 #
+# Run an experiment with `metrics.moad(emb, objects, attributes, exact_official=...)`. (a) On the tiny set, compute
+# the official MOAD for 100 random row orders that **keep the digits in blocks** (shuffle only within each digit, as
+# above) and for 100 **fully random** orders; report mean, standard deviation and range next to the all-pairs value.
+# (b) Repeat on synthetic sets with 4, 16, 64 and 256 samples per digit: two digits, a random one of two colours per
+# sample, embedding = one-hot digit + 0.6 × one-hot colour + Gaussian noise of standard deviation 0.5, in 6
+# dimensions. Explain with your numbers: (1) why the all-pairs value never moves; (2) how the official value's spread
+# changes with the set size, and why; (3) why, on the tiny set, the official value stays off the all-pairs value
+# even averaged over the within-digit orders, and which of the four means in MOAD is responsible; (4) what this
+# means for the last line printed for the MAD family above and for reproducing a paper's MOAD.
+#
+# <details><summary>Hint</summary>
+#
+# Write a small function that draws one row order (within-digit or full) and returns the official MOAD, and call it
+# in a loop; a few hundred MOADs of a few hundred rows take about a second. For (3), look at the *colour* classes:
+# with the digits kept in blocks, where do the red rows of digit 3 sit relative to the blue rows of digit 7, and
+# which entries does an above-the-diagonal subset of a red × blue block keep?
+# </details>
+
+# %%
+# your experiment here (a few seconds)
+
+# %%
+def official_orders(emb, objects, attributes, keep_blocks, n_orders=100, seed=0):
+    """Official-subset MOAD over random row orders (within each object, or fully random)."""
+    r = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n_orders):
+        if keep_blocks:
+            p = np.concatenate([r.permutation(np.flatnonzero(objects == c)) for c in np.unique(objects)])
+        else:
+            p = r.permutation(len(objects))
+        vals.append(metrics.moad(emb[p], objects[p], attributes[p], exact_official=True))
+    return np.array(vals)
+
+
+def synthetic_moad_set(n_per_digit, seed=0):
+    """Two digits, two colours: one-hot digit + 0.6 one-hot colour + N(0, 0.5²) noise, in 6 dimensions."""
+    r = np.random.default_rng(seed)
+    digit = np.repeat([0, 1], n_per_digit)
+    colour = r.integers(0, 2, 2 * n_per_digit)
+    return np.eye(6)[digit] + 0.6 * np.eye(6)[colour + 2] + 0.5 * r.standard_normal((2 * n_per_digit, 6)), digit, colour
+
+
+sets = [("tiny set (4 per digit)", (emb_tiny, digits_tiny, colours_tiny))]
+sets += [(f"synthetic, {n} per digit", synthetic_moad_set(n)) for n in (4, 16, 64, 256)]
+print(f"{'set':<25}{'all pairs':>10}   {'official, digits in blocks':>28}   {'official, any order':>22}")
+for name, (e, o, a) in sets:
+    blocks, anywhere = (official_orders(e, o, a, keep) for keep in (True, False))
+    print(
+        f"{name:<25}{metrics.moad(e, o, a):>10.4f}   {blocks.mean():>8.4f} ± {blocks.std():.4f} "
+        f"[{blocks.min():.3f}, {blocks.max():.3f}]   {anywhere.mean():>8.4f} ± {anywhere.std():.4f}"
+    )
+
+
+# %% [markdown]
+# ### Bonus exercise 5.6 — MOAD without an N × N matrix
+# *Kind: bonus · about 20 min*
+#
+# `metrics.moad` never builds the $N\times N$ cosine matrix: it extends the identity of Exercise 5.2 to classes.
+# Write `my_fast_moad(emb, objects, attributes)` (all different-label pairs, as in Exercise 5.4) in O(N·d)
+# time and memory. The check compares it with `metrics.moad` on the sets of Exercise 5.4 and then runs it on
+# 200,000 rows with 10 objects and 7 attributes.
+#
+# <details><summary>Hint</summary>
+#
+# Apply Exercise 5.2's identity to the rows of one class: their unit-row sum gives the sum of their within-class
+# cosines. Pool the sums and the pair counts over the classes for "intra". For "inter", every off-diagonal pair is
+# either same-label or different-label: subtract, both in the sums and in the counts.
+# </details>
+
+# %%
+def my_fast_moad(emb, objects, attributes):
+    """MOAD (all different-label pairs) from per-class sums of unit rows, in O(N d)."""
+    u = np.asarray(emb, dtype=np.float64)
+    u = u / np.linalg.norm(u, axis=1, keepdims=True)
+    n = len(u)
+    total = u.sum(axis=0)
+    all_sum, all_count = total @ total - n, n * (n - 1)  # every ordered pair i != j
+
+    def separation(labels):
+        labels = np.asarray(labels)
+        intra_sum = intra_count = 0.0
+        for c in np.unique(labels):
+            rows = u[labels == c]
+            s_c = rows.sum(axis=0)
+            intra_sum += s_c @ s_c - len(rows)
+            intra_count += len(rows) * (len(rows) - 1)
+        return intra_sum / intra_count - (all_sum - intra_sum) / (all_count - intra_count)
+
+    return separation(objects) - separation(attributes)
+
+
+# %%
+from modgap_edu.exercises.lesson05 import check_fast_moad
+
+check_fast_moad(my_fast_moad)
+
+# %% [markdown]
 # ## 5. Does a smaller gap mean better performance? (about 5 min)
 #
 # Schrodi et al. correlate gap and performance over 101 OpenCLIP models with **Kendall's τ** and a **permutation
