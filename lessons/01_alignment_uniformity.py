@@ -349,11 +349,12 @@ show(plot_objectives(runs))
 # *Kind: open · about 10 min*
 #
 # The toy starts the two caps 140° apart, the way random encoders start (lesson 02). Is that starting angle
-# part of why the gap is still open after 300 steps at τ = 0.01? Train the CLIP toy at τ = 0.01 for the same
-# 300 steps from caps 140°, 90° and 40° apart — `sphere.train_toy("clip", temperature=0.01, gap_deg=...)`,
-# about a second each — and print, for each run, the gap, the alignment, the two uniformities and the loss
-# (`run.final`), and the gap after 50 steps (`run.history`). Then explain, with section 2, what the starting
-# angle changes.
+# part of why the gap is still open after 300 steps at τ = 0.01? Train the CLIP toy at the temperature of the
+# last panel (`runs[-1].temperature`, the grid point nearest 0.01) for the same 300 steps from caps 90° and 40°
+# apart — `sphere.train_toy("clip", temperature=..., gap_deg=...)`, about a second each — and compare them
+# with the 140° run of the last panel (`runs[-1]`): print, for each run, the gap, the alignment, the two
+# uniformities and the loss (`run.final`), and the gap after 50 steps (`run.history`). Then explain, with
+# section 2, what the starting angle changes.
 #
 # <details><summary>Hint</summary>
 #

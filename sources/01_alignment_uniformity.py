@@ -381,11 +381,12 @@ show(plot_objectives(runs))
 # *Kind: open · about 10 min*
 #
 # The toy starts the two caps 140° apart, the way random encoders start (lesson 02). Is that starting angle
-# part of why the gap is still open after 300 steps at τ = 0.01? Train the CLIP toy at τ = 0.01 for the same
-# 300 steps from caps 140°, 90° and 40° apart — `sphere.train_toy("clip", temperature=0.01, gap_deg=...)`,
-# about a second each — and print, for each run, the gap, the alignment, the two uniformities and the loss
-# (`run.final`), and the gap after 50 steps (`run.history`). Then explain, with section 2, what the starting
-# angle changes.
+# part of why the gap is still open after 300 steps at τ = 0.01? Train the CLIP toy at the temperature of the
+# last panel (`runs[-1].temperature`, the grid point nearest 0.01) for the same 300 steps from caps 90° and 40°
+# apart — `sphere.train_toy("clip", temperature=..., gap_deg=...)`, about a second each — and compare them
+# with the 140° run of the last panel (`runs[-1]`): print, for each run, the gap, the alignment, the two
+# uniformities and the loss (`run.final`), and the gap after 50 steps (`run.history`). Then explain, with
+# section 2, what the starting angle changes.
 #
 # <details><summary>Hint</summary>
 #
@@ -400,8 +401,9 @@ show(plot_objectives(runs))
 
 # %% tags=["solution"]
 print(f"{'start':>6}{'gap @50':>9}{'gap @300':>10}{'alignment':>11}{'unif. img':>11}{'unif. txt':>11}{'loss':>8}")
-for start_deg in (140, 90, 40):
-    r = sphere.train_toy("clip", temperature=0.01, gap_deg=start_deg)
+tau_toy = runs[-1].temperature
+by_start = {140: runs[-1]} | {deg: sphere.train_toy("clip", temperature=tau_toy, gap_deg=deg) for deg in (90, 40)}
+for start_deg, r in by_start.items():
     f, gap50 = r.final, r.history["gap"][r.history["step"].index(50)]
     print(
         f"{start_deg:>5}°{gap50:>9.3f}{f['gap']:>10.3f}{f['align']:>11.3f}{f['uniform_image']:>11.3f}"
