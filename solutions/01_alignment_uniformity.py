@@ -281,7 +281,7 @@ my_uniform_loss(torch.randn(5, 3))
 check_uniform_loss(my_uniform_loss)
 
 # %% [markdown]
-# **Question 3.1.** What are the best (lowest) possible values? Alignment: 0, every pair coincides.
+# **Question 3.3.** What are the best (lowest) possible values? Alignment: 0, every pair coincides.
 # Uniformity: for the uniform distribution on the circle it is −4 + ln I₀(4), on the 2-sphere
 # ln((1 − e⁻⁸)/8) (both computed below); a finite, evenly spread set scores a little lower. What value
 # does a *collapsed* set (all points equal) get?
