@@ -37,10 +37,10 @@
 # | 1 | measure the gap (centroid difference, L2M) on real CLIP features and see it in a PCA with pair lines; Liang's Fig. 1 for five models | 10 min |
 # | 2 | watch a 2-D sigmoid network squeeze the plane into a cone, layer by layer (depth slider) | 5 min |
 # | 3 | implement the mean pairwise cosine with and without the diagonal (Exercise 2.1) | 10 min |
-# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone | 5 min |
-# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise; the two towers' cones and the gap in one picture | 5 min |
-# | 6 | reproduce Fig. 2c: every random init makes its own cone; split the variance (Exercise 2.3); check Theorem 2's bound | 20 min |
-# | 7 | check Theorem 1 numerically (Exercise 2.2) | 15 min |
+# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone; derive one ReLU layer's value (Exercises 2.2, 2.3) | 10 min |
+# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise; the two towers' cones and the gap in one picture | 15 min |
+# | 6 | reproduce Fig. 2c: every random init makes its own cone; split the variance (Exercise 2.4); check Theorem 2's bound | 20 min |
+# | 7 | check Theorem 1 numerically (Exercise 2.5, Bonus exercise 2.6) | 15 min |
 
 # %%
 import modgap_edu
@@ -57,7 +57,13 @@ import torch
 from modgap_edu._runtime.memory import release_memory
 from modgap_edu.core import cone, metrics
 from modgap_edu.data import liang_features, sample_images
-from modgap_edu.exercises.lesson02 import check_init_share, check_mean_cosine, check_relu_layer_cosine
+from modgap_edu.exercises.lesson02 import (
+    check_arccos_kernel,
+    check_init_share,
+    check_mean_cosine,
+    check_relu_layer_cosine,
+    check_relu_orthogonal_cosine,
+)
 from modgap_edu.models import fallback_features, openclip
 from modgap_edu.plots import lesson02 as plots
 from modgap_edu.plots.widgets import demo, float_slider, int_slider, show
@@ -249,13 +255,23 @@ for k, h in enumerate(toy):
 # but the official Fig. 2b code averages the **full** $N\times N$ matrix, diagonal (all ones)
 # included, so its layer-0 value is $1/N\approx 0.001$ instead of 0.
 #
-# ### Exercise 2.1
-# Write `my_mean_cosine(emb, include_diagonal)`: normalize the rows, form all cosines, and average
-# over the $N(N-1)$ pairs $i\ne j$ (`include_diagonal=False`) or over all $N^2$ entries (`True`).
+# ### Exercise 2.1 — the mean pairwise cosine
+# *Kind: transcription · about 10 min*
+#
+# Write `my_mean_cosine(emb, include_diagonal)` for a numpy array `emb` of shape $(N, d)$, one embedding per row:
+# the mean cosine similarity over the $N(N-1)$ pairs $i\ne j$ (`include_diagonal=False`, the paper's
+# histograms) or over all $N^2$ entries of the cosine matrix (`True`, the official Fig. 2b code).
+#
+# <details><summary>Hint</summary>
+#
+# A cosine is the dot product of two *unit* vectors, so make every row unit length first; then one matrix
+# product gives all $N^2$ cosines at once. The diagonal holds the $N$ self-similarities, each exactly 1: to
+# leave them out, remove their sum and divide by the number of pairs that are left.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_mean_cosine(emb, include_diagonal=False):
-    raise NotImplementedError("Exercise 2.1: normalize rows, cosine matrix, average with or without its diagonal")
+    raise NotImplementedError("Exercise 2.1: return the mean cosine between rows, with or without the diagonal")
 
 
 my_mean_cosine(np.eye(3), False)
@@ -264,12 +280,8 @@ my_mean_cosine(np.eye(3), False)
 check_mean_cosine(my_mean_cosine)
 
 # %% [markdown]
-# <details><summary>Hint</summary>
-#
-# `u = emb / np.linalg.norm(emb, axis=1, keepdims=True)`; the cosine matrix is `u @ u.T`; its
-# trace is the sum of the diagonal. For large $N$ there is an $O(Nd)$ shortcut:
-# $\sum_{i,j}\cos_{ij} = \lVert\sum_i \hat u_i\rVert^2$ (that is what `cone.mean_pairwise_cosine` uses).
-# </details>
+# For large $N$ the $N\times N$ matrix is not needed: $\sum_{i,j}\cos_{ij} = \lVert\sum_i \hat u_i\rVert^2$, an
+# $O(Nd)$ computation (that is what `cone.mean_pairwise_cosine` uses).
 
 # %% [markdown]
 # ## 4. Nonlinearity and depth (Liang Fig. 2b) (about 5 min)
@@ -302,7 +314,7 @@ print()
 print(f"{'activation':10s} {'layer':>5s} {'paper (read off)':>17s} {'yours':>7s}")
 for act, layer, val in cone.PAPER_FIG2B_READ:
     print(f"{act:10s} {layer:5d} {val:17.2f} {curves_diag[act][layer]:7.3f}")
-print(f"\n1/pi = {1 / np.pi:.4f}: ReLU after one layer gives {curves['relu'][1]:.4f}")
+print(f"\nReLU after one layer (pairs i != j): {curves['relu'][1]:.4f}; Exercise 2.2 derives its wide-layer limit")
 
 # %% [markdown]
 # How far apart should one run and the paper's single run be? Repeat ReLU and Tanh with two more seeds:
@@ -330,6 +342,7 @@ print(
     f"all three above the paper's value: {bool((tanh25 > 0.52).all())}"
 )
 
+
 # %% [markdown]
 # Our ReLU curve differs from the paper's run by less than our own three seeds differ from each other (the verdict
 # line compares the two ReLU lines above it): the paper's values come from one unseeded run, and so do yours, so one
@@ -338,17 +351,68 @@ print(
 # official notebook's Tanh numbers are not printed, so we could not pin it down. The qualitative ordering — Sigmoid ≫ ReLU ≈ LeakyReLU ≫ Tanh ≫ Linear — is the
 # paper's.
 #
-# **Question 3.** Why does one ReLU layer give almost exactly $1/\pi$, and why does the linear
-# network barely move?
+# **Question 3.** The inputs start nearly orthogonal (layer 0). Why does the linear network barely move, while
+# one ReLU layer already lifts the mean cosine well above 0?
 #
 # <details><summary>Answer</summary>
 #
-# Two independent Gaussian inputs are nearly orthogonal. Their pre-activations $w_k^\top u$ and
-# $w_k^\top v$ are then independent standard-ish Gaussians (the bias adds only variance 1/512), and
-# for a ReLU $E[\mathrm{relu}(z)]^2/E[\mathrm{relu}(z)^2] = (1/2\pi)/(1/2) = 1/\pi$ — the arc-cosine kernel at
-# 90°. A linear layer is (nearly) an isometry in high dimension: random $W$ preserves angles, so
-# only the small shared bias pulls the points together. Nonlinearity *and* depth make the cone.
+# A linear layer is (nearly) an isometry in high dimension: random $W$ preserves angles, so only the small
+# shared bias (variance 1/512 per unit, against about 1 for $w_k^\top u$) pulls the points together. A ReLU
+# layer outputs vectors with nonnegative entries only, which cannot be orthogonal unless their supports are
+# disjoint: even independent pre-activations give a positive cosine (Exercise 2.2 derives its value). Each
+# further layer starts from a positive cosine and raises it again. Nonlinearity *and* depth make the cone.
 # </details>
+
+# %% [markdown]
+# ### Exercise 2.2 — one ReLU layer on orthogonal inputs
+# *Kind: derivation · about 15 min*
+#
+# Take two orthogonal unit vectors $u \perp v$ and one random layer without bias, $W_{kl} \sim \mathcal N(0, 1/d_{out})$.
+# As $d_{out}\to\infty$ the cosine of $\mathrm{ReLU}(Wu)$ and $\mathrm{ReLU}(Wv)$ converges to a constant. Derive
+# that constant on paper and return it, as an exact expression, from `my_relu_orthogonal_cosine()`. (The
+# layer-1 ReLU value printed above comes close but is a finite-width measurement: the check wants the exact
+# limit.)
+#
+# <details><summary>Hint</summary>
+#
+# Unit $k$ computes $a_k = w_k^\top u$ and $b_k = w_k^\top v$. For orthogonal $u, v$ these are two *independent*
+# Gaussians of the same variance. For a wide layer, the dot product and the squared norms of the outputs become
+# $d_{out}$ times an expectation over one unit: write the cosine as a ratio of two expectations of
+# $\mathrm{relu}(z)$, $z\sim\mathcal N(0, 1)$, and compute each with the half-normal distribution.
+# </details>
+
+# %% tags=["raises-exception"]
+def my_relu_orthogonal_cosine():
+    """Wide-layer limit of cos(ReLU(W u), ReLU(W v)) for orthogonal u, v, derived on paper."""
+    # your exact expression here
+    raise NotImplementedError("Exercise 2.2: return the exact wide-layer limit of the cosine after one ReLU layer")
+
+
+my_relu_orthogonal_cosine()
+
+# %%
+check_relu_orthogonal_cosine(my_relu_orthogonal_cosine)
+
+# %% [markdown]
+# ### Exercise 2.3 — width against depth
+# *Kind: open · about 10 min*
+#
+# The protocol above uses layers 512 wide. Run `cone.layerwise_cosine` for `"relu"` and for `"tanh"` at widths
+# `dim` = 16, 64 and 256 (`n=256` inputs, `n_layers=8`; under a second each) and print the mean cosine after
+# layers 1, 2, 4 and 8. Does the layer-1 ReLU value approach the limit of Exercise 2.2 as the layer widens?
+# Do narrow or wide layers make the cone faster, and which activation depends more on the width? Explain why,
+# using how the bias $b\sim\mathcal N(0, 1/\text{dim})$ compares with $w_k^\top h$ in each layer.
+#
+# <details><summary>Hint</summary>
+#
+# Two things change with the width: how far one finite layer is from its wide-layer average (the
+# fluctuations), and how large the *shared* bias term is compared with the input-dependent part
+# $w_k^\top h$, whose variance is $\lVert h\rVert^2/\text{dim}$. Compare $\lVert h\rVert^2/\text{dim}$ for ReLU and
+# tanh outputs: which activation keeps it near 1, and which shrinks it?
+# </details>
+
+# %%
+# your experiment here
 
 # %% [markdown]
 # ## 5. Random-init encoders on real images and on noise (Liang Fig. 2a) (about 5 min)
@@ -543,14 +607,23 @@ print(f"mean cosine between the SAME photo under different inits: {same_photo:.3
 # (Liang Sec. 3; Theorem 2 bounds the init share from below by a quantity that grows with the
 # cone's mean cosine).
 #
-# ### Exercise 2.3
+# ### Exercise 2.4 — the share of variance due to the random init
+# *Kind: transcription · about 10 min*
+#
 # Write `my_init_share(emb)` for `emb` of shape (seeds, samples, dims): the variance of the
 # per-seed means, summed over dimensions, divided by the total variance of all rows (population
 # variances, `ddof=0`).
+#
+# <details><summary>Hint</summary>
+#
+# Three quantities. The mean of each seed's embeddings (one vector per seed); the variance of those vectors
+# across seeds, per dimension, added up over the dimensions; and the same variance for all seeds × samples
+# rows pooled together. Their ratio is a number between 0 and 1.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_init_share(emb):
-    raise NotImplementedError("Exercise 2.3: Var over seeds of the per-seed means / total variance")
+    raise NotImplementedError("Exercise 2.4: return the share of the total variance that the seed means explain")
 
 
 my_init_share(img_by_seed)
@@ -584,7 +657,7 @@ print(f"(check: total = data + init holds to {abs(d['total'] - d['data'] - d['in
 
 # %%
 print(
-    f"{'tower':6s} {'beta (i != j)':>13s} {'beta (with diag)':>16s} {'init share (Ex. 2.3)':>21s} "
+    f"{'tower':6s} {'beta (i != j)':>13s} {'beta (with diag)':>16s} {'init share (Ex. 2.4)':>21s} "
     f"{'small-sample corrected':>23s}  share >= beta?"
 )
 shares = {}
@@ -602,7 +675,7 @@ for tower, prev, emb in (("image", img_prev, img_by_seed), ("text", txt_prev, tx
     )
 
 # %% [markdown]
-# The share of Exercise 2.3 comes from only 6 inits, and the population variance of 6 seed means is biased
+# The share of Exercise 2.4 comes from only 6 inits, and the population variance of 6 seed means is biased
 # low; the "corrected" column removes that bias (the between-init variance with $S-1$ in the denominator,
 # minus the within-init noise of a mean of $N$ points). Two more reasons it need not match $\beta$ exactly:
 # $\beta$ is measured for seed 0's previous layer only (the other five towers are not rebuilt here), and the
@@ -667,13 +740,22 @@ for tower, prev in (("image", img_prev), ("text", txt_prev)):
 # So one random ReLU layer makes (almost) every pair more similar — apply it 12 times and you get
 # Section 4's curve.
 #
-# ### Exercise 2.2
+# ### Exercise 2.5 — one random ReLU layer
+# *Kind: transcription · about 5 min*
+#
 # Write `my_relu_layer_cosine(u, v, W, b)`: the cosine similarity of $\mathrm{ReLU}(Wu+b)$ and
 # $\mathrm{ReLU}(Wv+b)$, with `W` of shape `(d_out, d_in)`.
+#
+# <details><summary>Hint</summary>
+#
+# Follow the formula from the inside out and keep the order: the affine map (matrix times vector, plus the
+# bias) for each input, then the ReLU, then the cosine of the two outputs. The inputs themselves are not
+# normalized.
+# </details>
 
 # %% tags=["raises-exception"]
 def my_relu_layer_cosine(u, v, W, b):
-    raise NotImplementedError("Exercise 2.2: apply ReLU(W x + b) to u and to v, return their cosine")
+    raise NotImplementedError("Exercise 2.5: return the cosine of the two inputs after the random ReLU layer")
 
 
 my_relu_layer_cosine(np.ones(2), np.ones(2), np.eye(2), np.zeros(2))
@@ -721,16 +803,13 @@ for d_out in (16, 64, 256, 1024):
     cs = cone.relu_layer_cosines(u_hard, v_hard, d_out=d_out, trials=200, seed=1)
     print(f"{d_out:5d}   {np.mean(cs > 0.9):.3f}")  # NaN (a dead layer) counts as "not increased"
 
-# %% [markdown]
-#
-
 # %%
 ortho = cone.relu_layer_cosines(np.eye(2)[0], np.eye(2)[1], d_out=512, trials=200, seed=3)
-t60 = np.arccos(0.5)
 print(
-    f"orthogonal unit vectors through one random ReLU layer: mean cosine {ortho.mean():.4f}; "
-    f"arc-cosine kernel at 60 degrees: {(np.sin(t60) + (np.pi - t60) * np.cos(t60)) / np.pi:.4f}"
+    f"orthogonal unit vectors through one random ReLU layer (with bias): mean cosine {ortho.mean():.4f}; "
+    f"arc-cosine kernel at 60 degrees (cone.arccos_kernel_cosine): {float(cone.arccos_kernel_cosine(np.pi / 3)):.4f}"
 )
+
 
 # %% [markdown]
 # **Question 6.** Theorem 1 needs $b\sim\mathcal N(0, 1/d_{out})$, the same scale as each entry of $Wu$
@@ -740,12 +819,57 @@ print(
 #
 # The pre-activations $w_k^\top u + b_k$ and $w_k^\top v + b_k$ share the term $b_k$. For orthogonal unit
 # vectors both parts have variance $1/d_{out}$, so the two pre-activations have correlation 1/2 —
-# the bias alone already makes them similar, and the ReLU then gives the arc-cosine kernel at 60°:
-# $(\sin 60° + \tfrac{2\pi}{3}\cos 60°)/\pi\approx0.61$, which the cell above confirms. In Section 4 the inputs had norm $\sqrt{512}$, so the bias was negligible and the
-# first layer gave $1/\pi$ instead.
+# the bias alone already makes them similar (pre-activation vectors 60° apart), and the ReLU then gives the
+# arc-cosine kernel at 60° (Bonus exercise 2.6 derives it for every angle), ≈ 0.61, which the cell above
+# confirms. In Section 4 the inputs had norm $\sqrt{512}$, so the bias was negligible and the first layer gave
+# the bias-free value of Exercise 2.2 instead.
 # </details>
 
 # %% [markdown]
+# ### Bonus exercise 2.6 — the arc-cosine kernel
+# *Kind: bonus · about 25 min*
+#
+# Generalise Exercise 2.2 to any angle: for unit vectors $u, v$ at angle $\theta$ and one random layer without
+# bias, $W_{kl}\sim\mathcal N(0, 1/d_{out})$, derive the limit of $\cos(\mathrm{ReLU}(Wu), \mathrm{ReLU}(Wv))$ as
+# $d_{out}\to\infty$, as a function of $\theta$ (in radians, $0\le\theta\le\pi$), and return it from
+# `my_arccos_cosine(theta)`. Your function must give Exercise 2.2's value at $\theta = \pi/2$. Then: what
+# does it give at 0 and at π, and why must it?
+#
+# <details><summary>Hint</summary>
+#
+# Only the plane spanned by $u$ and $v$ matters: project each row $w_k$ onto it, a 2-D Gaussian, and write it
+# in polar coordinates (a length and an angle $\varphi$, uniform). Both units are active only for the
+# directions $\varphi$ within 90° of *both* $u$ and $v$ — an arc whose length depends on $\theta$. The length
+# integral is the same for numerator and denominator; what is left is an integral of a product of two cosines
+# over that arc. Divide by the value at $\theta = 0$.
+# </details>
+
+# %% tags=["raises-exception"]
+def my_arccos_cosine(theta):
+    """Wide-layer cosine after one random ReLU layer (no bias) of two unit inputs at angle theta (radians)."""
+    # your formula here
+    raise NotImplementedError("Bonus exercise 2.6: return the wide-layer cosine for inputs at this angle")
+
+
+my_arccos_cosine(np.pi / 2)
+
+# %%
+check_arccos_kernel(my_arccos_cosine)
+
+# %% [markdown]
+# The reference (`cone.arccos_kernel_cosine`) against one measured layer 2,048 wide, at a few angles:
+
+# %%
+print("angle (deg)   kernel   one layer, d_out = 2048 (no bias)")
+layer_rng = np.random.default_rng(11)
+w_wide = layer_rng.normal(0, 1 / np.sqrt(2048), size=(2048, 2))
+for deg in (0, 45, 90, 135, 180):
+    t = np.radians(deg)
+    pu, pv = np.maximum(w_wide @ np.array([1.0, 0.0]), 0), np.maximum(w_wide @ np.array([np.cos(t), np.sin(t)]), 0)
+    print(
+        f"{deg:11d}   {float(cone.arccos_kernel_cosine(t)):6.4f}   {pu @ pv / (np.linalg.norm(pu) * np.linalg.norm(pv)):6.4f}"
+    )
+
 # ## Quiz (about 5 min)
 #
 # A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type
@@ -796,7 +920,7 @@ print("data used in Section 1:", "REAL (Liang's CLIP ViT-B/16 file)" if feats.is
 #   Multi-modal Contrastive Representation Learning.* NeurIPS 2022. Sec. 2 (cone effect), Sec. 3
 #   (Theorems 1–2), Fig. 1–2; code and feature files: `github.com/Weixin-Liang/Modality-Gap`.
 # * Y. Cho, L. Saul. *Kernel Methods for Deep Learning.* NeurIPS 2009 — the arc-cosine kernel
-#   behind the $1/\pi$ line.
+#   behind Exercise 2.2 and Bonus exercise 2.6.
 # * S. Schrodi et al. *Two Effects, One Trigger: On the Modality Gap, Object Bias, and Information
 #   Imbalance in Contrastive Vision-Language Models.* ICLR 2025 — argues that the initial cone is
 #   not the whole story (lesson 04).

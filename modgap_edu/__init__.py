@@ -53,6 +53,7 @@ _API = {
     "procrustes_rotation": "core.procrustes",
     "proper_rotation": "core.procrustes",
     "mean_pairwise_cosine": "core.cone",
+    "arccos_kernel_cosine": "core.cone",
     "shift_embeddings": "core.shift",
     "loss_landscape": "core.shift",
     "clip_loss_terms": "core.loss_terms",

@@ -41,7 +41,7 @@
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or
 # **not solved yet**. Unsolved exercises never stop the lesson: later cells use the reference
-# implementations in `modgap_edu`.
+# implementations in `modgap_edu`. Exercise 1.5 is *open* (run an experiment and explain it): it has no check.
 
 # %%
 import numpy as np
@@ -49,7 +49,13 @@ import torch
 
 import modgap_edu
 from modgap_edu.core import losses, metrics
-from modgap_edu.exercises.lesson01 import check_align_loss, check_clip_loss, check_uniform_loss
+from modgap_edu.exercises.lesson01 import (
+    check_align_loss,
+    check_clip_loss,
+    check_loss_floor,
+    check_orthogonal_batch_loss,
+    check_uniform_loss,
+)
 from modgap_edu.models.fallback_features import real_or_fallback_features
 from modgap_edu.plots.lesson01 import TemperatureDemo, plot_objectives, plot_softmax_weights
 from modgap_edu.plots.widgets import demo, log_slider, show
@@ -81,14 +87,18 @@ require_pass()
 #
 # Each term is a cross-entropy with labels $0,1,\dots,N-1$ over logits $s/\tau$.
 #
-# ### Exercise 1.1 — write the CLIP loss
-# Complete `my_clip_loss(image_emb, text_emb, temperature)` for torch tensors of shape $(N, d)$.
-# `torch.nn.functional.cross_entropy(logits, labels)` does the log-softmax for you.
+# ### Exercise 1.1 — the CLIP loss
+# *Kind: transcription · about 10 min*
+#
+# Complete `my_clip_loss(image_emb, text_emb, temperature)` for torch tensors of shape $(N, d)$, following the
+# formula above. `torch.nn.functional.cross_entropy(logits, labels)` does the log-softmax for you.
 #
 # <details><summary>Hint</summary>
 #
-# Normalise rows (`x / x.norm(dim=1, keepdim=True)`), form `logits = x_hat @ y_hat.T / temperature`,
-# `labels = torch.arange(N)`; the text→image term uses `logits.T`.
+# Three steps, in the order of the formula: make every embedding (every *row*) unit length; build the
+# $N\times N$ matrix of logits $s_{ij}/\tau$; then ask, for each row and for each column, "which entry is the
+# right answer?" — the labels are the positions of the matched pairs. The two directions use the same matrix,
+# read along rows and along columns, and the loss is their *mean*.
 # </details>
 
 # %%
@@ -123,6 +133,53 @@ ours = losses.clip_loss(x, y, temperature=0.01)
 theirs = open_clip.ClipLoss()(x_hat, y_hat, torch.tensor(100.0))
 print(f"modgap_edu.clip_loss = {float(ours):.6f}   open_clip.ClipLoss = {float(theirs):.6f}")
 print(f"a random batch of N = 8 at τ = 1 scores ≈ log N = {np.log(8):.3f}: {float(losses.clip_loss(x, y, 1.0)):.3f}")
+
+
+# %% [markdown]
+# ### Exercise 1.2 — the loss of a perfect, orthogonal batch
+# *Kind: derivation · about 10 min*
+#
+# How low can the CLIP loss go at a given temperature? Take the best batch you can draw: $N \le d$ pairs, each
+# image *on* its caption ($\hat x_i = \hat y_i$), and different pairs orthogonal ($\hat x_i^\top \hat y_j = 0$ for
+# $i \ne j$). Derive, on paper, the CLIP loss of this batch as a function of $N$ and $\tau$, then enter it as
+# `my_orthogonal_batch_loss(n, temperature)` (plain Python or numpy arithmetic; do not build the batch).
+# Afterwards: what does your formula give for $\tau \to \infty$, and how does that compare with the random batch
+# above, which scores about $\log N$?
+#
+# <details><summary>Hint</summary>
+#
+# Write down one row of the similarity matrix: one entry for the match, $N-1$ for the impostors. Divide by
+# $\tau$, take the softmax probability of the match and then minus its natural log. By symmetry the
+# text→image direction gives the same number — so what is their mean?
+# </details>
+
+# %%
+def my_orthogonal_batch_loss(n, temperature):
+    """CLIP loss of N aligned, mutually orthogonal pairs, derived on paper."""
+    # a row of logits: 1/τ for the match, 0 for the n - 1 impostors; both directions are equal
+    return float(np.log(1 + (n - 1) * np.exp(-1 / temperature)))
+
+
+my_orthogonal_batch_loss(8, 1.0)
+
+# %%
+check_orthogonal_batch_loss(my_orthogonal_batch_loss)
+
+# %% [markdown]
+# The reference loss on the batch itself (`torch.eye(N)` as images and as texts), for the 48 pairs of the toys
+# below, at the temperatures this lesson uses:
+
+# %%
+for tau in (1.0, 0.5, 0.1, 0.01):
+    print(
+        f"τ = {tau:<5g} N = 48: perfect orthogonal batch {float(losses.clip_loss(torch.eye(48), torch.eye(48), tau)):.4f}"
+        f"   (collapsed or random batch: log 48 = {np.log(48):.3f})"
+    )
+
+# %% [markdown]
+# At τ = 1 even the perfect batch scores far above 0: logits that differ by only 1/τ = 1 leave the softmax
+# spread over the impostors. At τ = 0.01 it scores 0 to four decimals: a low temperature lets the loss reward a
+# correct ranking fully, which is why section 4 can say "a perfect ranking scores 0".
 
 # %% [markdown]
 # ## 2. What τ = 0.01 does to the denominator (about 5 min)
@@ -173,7 +230,16 @@ show(plot_softmax_weights(row))
 # as in the authors' code (`torch.pdist`), over the $N(N-1)/2$ distinct pairs $i<j$ of a batch.
 # Since $\lVert\hat x-\hat y\rVert^2 = 2(1-\cos)$, alignment with α = 2 is $2(1-\text{mean matched cosine})$.
 #
-# ### Exercise 3.1 — alignment
+# ### Exercise 1.3 — alignment
+# *Kind: transcription · about 5 min*
+#
+# Complete `my_align_loss(x, y, alpha=2)` for two torch tensors of shape $(N, d)$ whose row $i$ is a matched pair.
+#
+# <details><summary>Hint</summary>
+#
+# The expectation over positive pairs is a mean over the rows. The distance is taken between *unit* vectors,
+# and the power α is applied to each distance before averaging.
+# </details>
 
 # %%
 def my_align_loss(x, y, alpha=2):
@@ -190,8 +256,17 @@ check_align_loss(my_align_loss)
 
 
 # %% [markdown]
-# ### Exercise 3.2 — uniformity
-# `torch.pdist(x)` returns the $N(N-1)/2$ distances of the distinct pairs.
+# ### Exercise 1.4 — uniformity
+# *Kind: transcription · about 5 min*
+#
+# Complete `my_uniform_loss(x, t=2)` for one torch tensor of shape $(N, d)$. `torch.pdist(x)` returns the
+# $N(N-1)/2$ distances of the distinct pairs.
+#
+# <details><summary>Hint</summary>
+#
+# Read the formula from the inside out: a squared distance between two unit vectors, times −t, exponentiated,
+# averaged over the distinct pairs $i<j$ — and only then the (natural) log.
+# </details>
 
 # %%
 def my_uniform_loss(x, t=2):
@@ -281,6 +356,40 @@ show(plot_objectives(runs))
 # next, and the answer depends on the dimension and on the captions.
 
 # %% [markdown]
+# ### Exercise 1.5 — how far apart do the modalities start?
+# *Kind: open · about 10 min*
+#
+# The toy starts the two caps 140° apart, the way random encoders start (lesson 02). Is that starting angle
+# part of why the gap is still open after 300 steps at τ = 0.01? Train the CLIP toy at the temperature of the
+# last panel (`runs[-1].temperature`, the grid point nearest 0.01) for the same 300 steps from caps 90° and 40°
+# apart — `sphere.train_toy("clip", temperature=..., gap_deg=...)`, about a second each — and compare them
+# with the 140° run of the last panel (`runs[-1]`): print, for each run, the gap, the alignment, the two
+# uniformities and the loss (`run.final`), and the gap after 50 steps (`run.history`). Then explain, with
+# section 2, what the starting angle changes.
+#
+# <details><summary>Hint</summary>
+#
+# Think about one image at step 0. How similar is it to its own caption, and to the other captions, when the
+# caps are 140° apart and when they overlap? At τ = 0.01 the softmax only weighs the candidates within a few
+# hundredths of the best one: in which start are the *images' own captions* among them, and in which start are
+# the image's fellow images the only close neighbours?
+# </details>
+
+# %%
+# your experiment here
+
+# %%
+print(f"{'start':>6}{'gap @50':>9}{'gap @300':>10}{'alignment':>11}{'unif. img':>11}{'unif. txt':>11}{'loss':>8}")
+tau_toy = runs[-1].temperature
+by_start = {140: runs[-1]} | {deg: sphere.train_toy("clip", temperature=tau_toy, gap_deg=deg) for deg in (90, 40)}
+for start_deg, r in by_start.items():
+    f, gap50 = r.final, r.history["gap"][r.history["step"].index(50)]
+    print(
+        f"{start_deg:>5}°{gap50:>9.3f}{f['gap']:>10.3f}{f['align']:>11.3f}{f['uniform_image']:>11.3f}"
+        f"{f['uniform_text']:>11.3f}{f['loss']:>8.3f}"
+    )
+
+# %% [markdown]
 # ## 5. Move the temperature (about 5 min)
 #
 # The next cell trains the CLIP toy at 24 temperatures from 0.005 to 1 on a log grid, 300 steps each — still
@@ -348,7 +457,7 @@ print(
 #   the gap stop moving over 1,000 steps — or up to 6,000 steps, reported as not converged;
 # * **share** images per caption: with share = 4, four images share one caption point, so a caption leaves
 #   log₂ 4 = 2 bits about its image unsaid — the *information imbalance* of Schrodi et al. (2025, lesson 04).
-#   The loss then cannot reach 0: its floor is ln(share)/2 (`loss_floor`, derived in the module);
+#   The loss then cannot reach 0: Bonus exercise 1.6 derives its floor (`gap_fate.loss_floor`);
 # * **mismatch**: a fraction of images borrows the caption of another image (Liang's mismatched pairs, Fig. 3e).
 #
 # The course ran the grid τ × dim × share (and the mismatch axis), 3 seeds each, and ships it
@@ -430,6 +539,7 @@ for dim, run in live.items():
 show(plot_gap_fate_trajectory(live[3]))
 show(plot_gap_fate_trajectory(live[16]))
 
+
 # %% [markdown]
 # **What the grid says** (each sentence is one printed line above):
 #
@@ -462,6 +572,51 @@ show(plot_gap_fate_trajectory(live[16]))
 # images (share > 1 in spirit), which the grid shows leaves still more gap. Lesson 03 asks whether real CLIP
 # embeddings sit at such a point of the loss landscape.
 # </details>
+
+# %% [markdown]
+# ### Bonus exercise 1.6 — the loss floor when captions are shared
+# *Kind: bonus · about 20 min*
+#
+# With share > 1 several images use one caption point, and the toy's loss (`gap_fate.shared_caption_loss`) is
+# the mean of two cross-entropies over the same logits $s/\tau$:
+#
+# * **image → text**: one row per image, over the *distinct* captions; the right answer is the image's caption;
+# * **text → image**: one row per image $i$ — the row of image $i$'s caption, over all $N$ images; the right
+#   answer is image $i$.
+#
+# Let caption $t$ be shared by $c_t$ images, $N = \sum_t c_t$. Derive the lowest value this loss can take, over
+# all positions of the points and all τ, and enter it as `my_loss_floor(counts)`, where `counts` lists the
+# $c_t$ (e.g. `[4, 4, 4]`: three captions, four images each). Then: why does the floor not depend on τ, and
+# which of the two directions can reach 0?
+#
+# <details><summary>Hint</summary>
+#
+# In which direction do the images of one caption look identical to the loss, whatever the points do? In such
+# a row, several candidates always get the same logit: what is the largest probability the right one can get?
+# Then average over *all* rows (one per image) and over the two directions.
+# </details>
+
+# %%
+def my_loss_floor(counts):
+    """Lowest possible shared-caption CLIP loss when caption t is used by counts[t] images."""
+    # text -> image: the c images of a caption tie, so each of their rows loses at least ln c; image -> text: 0
+    c = np.asarray(counts, dtype=np.float64)
+    return float(np.sum(c * np.log(c)) / (2 * c.sum()))
+
+
+my_loss_floor([4, 4, 4])
+
+# %%
+check_loss_floor(my_loss_floor)
+
+# %%
+share4 = [r for r in grid["runs"] if r["share"] == 4]
+floors = sorted({round(r["loss_floor"], 6) for r in share4})
+above = [r["loss_end"] - r["loss_floor"] for r in share4]
+print(
+    f"the {len(share4)} shipped share-4 runs: loss floor {floors} (gap_fate.loss_floor of their captions); "
+    f"final loss minus floor from {min(above):.2e} to {max(above):.3f}"
+)
 
 # %% [markdown]
 # ## 7. Paper vs. your run: a real CLIP (about 5 min)

@@ -7,6 +7,7 @@ Liang et al. 2022 ("Mind the Gap"), Sec. 2-3 and the official code
 * ``layerwise_cosine``: Fig. 2b protocol (25 fresh random layers on N(0, 1) inputs).
 * ``sigmoid_toy``: the 2-D sigmoid network of the seminar slides.
 * ``relu_layer_cosines`` / ``theorem1_condition``: Theorem 1, checked numerically.
+* ``arccos_kernel_cosine``: the wide-layer limit of one random ReLU layer's cosine (Cho & Saul 2009).
 * ``variance_decomposition``: the law of total variance split into data and random init
   (Liang Sec. 3, Theorem 2).
 * ``random_layer_init_share``: Theorem 2's bound (init share >= beta) checked for one random layer.
@@ -309,6 +310,29 @@ def relu_layer_cosines(u: Any, v: Any, d_out: int = 512, trials: int = 100, seed
         else:
             out[t] = np.nan
     return out
+
+
+def arccos_kernel_cosine(theta: Any) -> np.ndarray:
+    """Wide-layer limit of cos(ReLU(W u), ReLU(W v)) for inputs at angle theta (lesson 02, Bonus exercise 2.6).
+
+    W has i.i.d. zero-mean Gaussian entries and no bias. The first-order arc-cosine kernel of
+    Cho & Saul (2009, Eq. 6 with n = 1), divided by its value at theta = 0:
+    (sin theta + (pi - theta) cos theta) / pi. Equals 1 at 0, 1/pi at pi/2, 0 at pi.
+
+    Parameters
+    ----------
+    theta : float or array_like
+        Angles in radians, each in [0, pi].
+
+    Returns
+    -------
+    numpy.ndarray
+        The limit cosine for every angle (a 0-d array for a scalar input).
+    """
+    t = np.asarray(theta, dtype=np.float64)
+    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t > np.pi):
+        raise ValueError("theta must hold finite angles in radians between 0 and pi.")
+    return (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
 
 
 # ------------------------------------------------------------------ variance decomposition
