@@ -508,6 +508,9 @@ def test_answer_key_has_a_rubric_slot_per_lesson():
     assert len(rubrics) == 2, "docs/answer_key.md needs a section '## Open tasks: rubrics'"
     for n in range(1, 6):
         assert re.search(rf"^### Lesson 0{n} ", rubrics[1], flags=re.M), f"no rubric slot for lesson 0{n}"
+    assert "placeholder" not in rubrics[1], "docs/answer_key.md: a lesson's open-task rubric is still a placeholder"
+    for n in range(1, 6):
+        assert re.search(rf"Exercise {n}\.\d+", rubrics[1]), f"the lesson 0{n} rubric must name its open exercise"
 
 
 # --------------------------------------------------------------------------------------------------------
