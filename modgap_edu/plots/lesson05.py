@@ -286,7 +286,7 @@ def plot_family_confounders(
     need = ("k", "width", "embed_dim", "n_train", gap_key, performance_key, moad_key)
     if not recs or any(not isinstance(r, Mapping) or any(key not in r for key in need) for r in recs):
         raise ValueError(f"records must be family records with the keys {', '.join(need)}.")
-    fig = new_figure(11.0, 4.4)
+    fig = new_figure(11.0, 5.4)
     ax, bx = fig.subplots(1, 2, width_ratios=[1.35, 1])
     settings = list(dict.fromkeys((r["width"], r["embed_dim"], r["n_train"]) for r in recs))
     k_markers = dict(zip(sorted({r["k"] for r in recs}), "osD^v"))
@@ -297,11 +297,18 @@ def plot_family_confounders(
             ax.scatter(r[gap_key], r[performance_key], s=34, color=color, marker=k_markers[r["k"]], zorder=2)
         ax.plot([], [], "-", color=color, label=f"{setting[0]}, e{setting[1]}, n={setting[2]}")
     for k, marker in k_markers.items():
-        ax.scatter([], [], marker=marker, color="0.4", label=f"k = {k}")
+        ax.scatter([], [], marker=marker, facecolors="none", edgecolors="k", label=f"k = {k}")
     ax.set_xlabel(gap_label)
     ax.set_ylabel(performance_label)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, title="width, embed, training images", title_fontsize=7)
+    ax.legend(
+        fontsize=7,
+        ncol=4,
+        title="width, embed, training images",
+        title_fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+    )
     ax.set_title("one line per setting of the confounders (k = 1, 3, 5 along it)", fontsize=10)
     sizes = sorted({r["n_train"] for r in recs})
     k_colors = dict(zip(k_markers, palette(len(k_markers))))
@@ -322,6 +329,6 @@ def plot_family_confounders(
     bx.set_xlabel("training images")
     bx.set_ylabel(moad_key.replace("_", " ").replace("moad", "MOAD") + " (> 0: object bias)")
     bx.grid(alpha=0.3)
-    bx.legend(fontsize=7)
+    bx.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     bx.set_title("training-set size vs MOAD (one line per k, width, embed)", fontsize=10)
     return fig
