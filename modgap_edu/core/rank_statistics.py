@@ -87,6 +87,7 @@ def kendall_with_permutation(gap: Any, performance: Any, n_resamples: int = 9999
         _tau_b_batch,
         permutation_type="pairings",
         vectorized=True,
+        batch=1000,  # 1,000 resamples at a time: the (resamples x pairs) sign arrays stay small
         n_resamples=n_resamples,
         rng=np.random.default_rng(seed),
     )
