@@ -43,6 +43,17 @@ def _tau(x: np.ndarray, y: np.ndarray) -> float:
     return float(t) if np.isfinite(t) else 0.0  # a constant input has no ranking: no association
 
 
+def _tau_b_batch(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Kendall tau-b along ``axis`` for a batch of resamples (``permutation_test(vectorized=True)``); equals
+    ``scipy.stats.kendalltau`` (tau-b) on every row, and 0 where an input is constant, like ``_tau``."""
+    a, b = np.moveaxis(np.asarray(a, float), axis, -1), np.moveaxis(np.asarray(b, float), axis, -1)
+    i, j = np.triu_indices(a.shape[-1], 1)
+    dx, dy = np.sign(a[..., i] - a[..., j]), np.sign(b[..., i] - b[..., j])
+    scale = np.sqrt(np.count_nonzero(dx, axis=-1) * np.count_nonzero(dy, axis=-1).astype(float))
+    num = np.sum(dx * dy, axis=-1)
+    return np.divide(num, scale, out=np.zeros(np.broadcast(num, scale).shape), where=scale > 0)
+
+
 def kendall_with_permutation(gap: Any, performance: Any, n_resamples: int = 9999, seed: int = 0) -> dict:
     """Kendall tau-b between gap and performance, with scipy's p-value and a permutation test.
 
@@ -73,8 +84,10 @@ def kendall_with_permutation(gap: Any, performance: Any, n_resamples: int = 9999
     p_k = stats.kendalltau(x, y).pvalue
     res = stats.permutation_test(
         (x, y),
-        lambda a, b: _tau(a, b),
+        _tau_b_batch,
         permutation_type="pairings",
+        vectorized=True,
+        batch=1000,  # 1,000 resamples at a time: the (resamples x pairs) sign arrays stay small
         n_resamples=n_resamples,
         rng=np.random.default_rng(seed),
     )
@@ -147,12 +160,14 @@ def _groups(groups: Any, n: int) -> np.ndarray:
 def kendall_within_groups(gap: Any, performance: Any, groups: Any, n_resamples: int = 9999, seed: int = 0) -> dict:
     """Kendall tau with a categorical confounder controlled (Schrodi et al. 2025, Table 3 style).
 
-    Returns ``{"tau_pooled", "p_permutation", "per_group": {group: tau}, "n_pairs"}``.
-    ``tau_pooled`` is ``pooled_within_group_tau``; its two-sided p-value comes from
+    Returns ``{"tau_pooled", "p_permutation", "per_group": {group: tau}, "group_sizes", "n_pairs"}``.
+    ``tau_pooled`` is ``pooled_within_group_tau`` (ours); its two-sided p-value comes from
     ``n_resamples`` shuffles of performance *within* each group (a stratified permutation
-    test, written out here because ``scipy.stats.permutation_test`` has no strata).
-    ``per_group`` holds scipy's tau inside every group with at least 3 models, as the
-    official ``gap_conditioning_on_data.py`` reports it.
+    test, ours, written out here because ``scipy.stats.permutation_test`` has no strata).
+    ``per_group`` holds scipy's plain tau inside **every group that contributes a pair**
+    (>= 2 models; with 2 models it is +1, -1 or 0), as the official
+    ``gap_conditioning_on_data.py`` reports it per group; ``group_sizes`` counts the models of
+    those groups. Groups of one model have no pair and count nowhere.
 
     Parameters
     ----------
@@ -170,7 +185,7 @@ def kendall_within_groups(gap: Any, performance: Any, groups: Any, n_resamples: 
     Returns
     -------
     dict
-        ``tau_pooled``, ``p_permutation``, ``per_group`` and ``n_pairs``.
+        ``tau_pooled``, ``p_permutation``, ``per_group``, ``group_sizes`` and ``n_pairs``.
     """
     x = _vector(gap, "gap")
     y = _vector(performance, "performance", x.shape[0])
@@ -180,32 +195,30 @@ def kendall_within_groups(gap: Any, performance: Any, groups: Any, n_resamples: 
     observed = _pooled_tau(x, y, g)
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(g == k) for k in np.unique(g)]
-    # a within-group shuffle keeps each group's ties, so only the numerator sum(dx * dy) changes
-    blocks = []
-    for rows in members:
-        if rows.size >= 2:
-            iu = np.triu_indices(rows.size, 1)
-            blocks.append((rows, iu, np.sign(x[rows][:, None] - x[rows][None, :])[iu]))
     _, nx, ny = _pooled_counts(x, y, g)
     scale = np.sqrt(nx * ny) if nx > 0 and ny > 0 else 0.0
-    extreme = 0
-    for _ in range(n_resamples):
-        total = 0.0
-        for rows, iu, dx in blocks:
-            yp = y[rng.permutation(rows)]
-            total += float(np.sum(dx * np.sign(yp[:, None] - yp[None, :])[iu]))
-        t = total / scale if scale > 0 else 0.0
-        if abs(t) >= abs(observed) - 1e-12:
-            extreme += 1
-    per_group = {}
+    # a within-group shuffle keeps each group's ties, so only the numerator sum(dx * dy) changes;
+    # all n_resamples shuffles of a group at once: one row of permuted positions per resample
+    totals = np.zeros(n_resamples)
+    for rows in members:
+        if rows.size >= 2:
+            i, j = np.triu_indices(rows.size, 1)
+            dx = np.sign(x[rows][i] - x[rows][j])
+            yp = y[rng.permuted(np.tile(rows, (n_resamples, 1)), axis=1)]
+            totals += np.sign(yp[:, i] - yp[:, j]) @ dx
+    null = totals / scale if scale > 0 else np.zeros(n_resamples)
+    extreme = int(np.count_nonzero(np.abs(null) >= abs(observed) - 1e-12))
+    per_group, sizes = {}, {}
     for k, rows in zip(np.unique(g), members):
-        if rows.size >= 3:
-            per_group[k.item() if hasattr(k, "item") else k] = _tau(x[rows], y[rows])
+        if rows.size >= 2:  # every group that contributes a pair to tau_pooled is reported
+            key = k.item() if hasattr(k, "item") else k
+            per_group[key], sizes[key] = _tau(x[rows], y[rows]), int(rows.size)
     n_pairs = int(sum(r.size * (r.size - 1) // 2 for r in members))
     return {
         "tau_pooled": float(observed),
         "p_permutation": (extreme + 1) / (n_resamples + 1),
         "per_group": per_group,
+        "group_sizes": sizes,
         "n_pairs": n_pairs,
     }
 

@@ -265,3 +265,70 @@ def plot_gap_vs_performance(
         ax.legend(fontsize=8, title="group", title_fontsize=8)
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def plot_family_confounders(
+    records: Sequence[Mapping[str, Any]],
+    gap_key: str = "rmg",
+    performance_key: str = "zero_shot_attributes",
+    moad_key: str = "moad_image",
+    gap_label: str = "RMG (full captions)",
+    performance_label: str = "attribute zero-shot accuracy",
+) -> Figure:
+    """Lesson 05 Sec. 5 (Schrodi et al. 2025 Fig. 3 / Table 1 and Fig. 5a, course-sized), two panels.
+
+    Left: gap vs performance, one point per model; the models that share width, embedding size and
+    training-set size (one setting of the confounders) have one colour and are joined in the order of k,
+    so a line is the within-setting trend (the effect of k). Right: ``moad_key`` at the smaller and the
+    larger training set, one line per (k, width, embedding size), coloured by k.
+    """
+    recs = list(records)
+    need = ("k", "width", "embed_dim", "n_train", gap_key, performance_key, moad_key)
+    if not recs or any(not isinstance(r, Mapping) or any(key not in r for key in need) for r in recs):
+        raise ValueError(f"records must be family records with the keys {', '.join(need)}.")
+    fig = new_figure(11.0, 5.4)
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.35, 1])
+    settings = list(dict.fromkeys((r["width"], r["embed_dim"], r["n_train"]) for r in recs))
+    k_markers = dict(zip(sorted({r["k"] for r in recs}), "osD^v"))
+    for setting, color in zip(settings, palette(len(settings))):
+        rows = sorted((r for r in recs if (r["width"], r["embed_dim"], r["n_train"]) == setting), key=lambda r: r["k"])
+        ax.plot([r[gap_key] for r in rows], [r[performance_key] for r in rows], "-", color=color, lw=1, alpha=0.7)
+        for r in rows:
+            ax.scatter(r[gap_key], r[performance_key], s=34, color=color, marker=k_markers[r["k"]], zorder=2)
+        ax.plot([], [], "-", color=color, label=f"{setting[0]}, e{setting[1]}, n={setting[2]}")
+    for k, marker in k_markers.items():
+        ax.scatter([], [], marker=marker, facecolors="none", edgecolors="k", label=f"k = {k}")
+    ax.set_xlabel(gap_label)
+    ax.set_ylabel(performance_label)
+    ax.grid(alpha=0.3)
+    ax.legend(
+        fontsize=7,
+        ncol=4,
+        title="width, embed, training images",
+        title_fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+    )
+    ax.set_title("one line per setting of the confounders (k = 1, 3, 5 along it)", fontsize=10)
+    sizes = sorted({r["n_train"] for r in recs})
+    k_colors = dict(zip(k_markers, palette(len(k_markers))))
+    for k, width, embed in dict.fromkeys((r["k"], r["width"], r["embed_dim"]) for r in recs):
+        rows = sorted(
+            (r for r in recs if (r["k"], r["width"], r["embed_dim"]) == (k, width, embed)), key=lambda r: r["n_train"]
+        )
+        xs = [sizes.index(r["n_train"]) for r in rows]
+        style = "-" if width == "default" else "--"
+        bx.plot(xs, [r[moad_key] for r in rows], style, marker=k_markers[k], color=k_colors[k], lw=1.2, ms=5)
+    for k, color in k_colors.items():
+        bx.plot([], [], "-", color=color, marker=k_markers[k], label=f"k = {k}")
+    bx.plot([], [], "-", color="0.4", label="default width")
+    bx.plot([], [], "--", color="0.4", label="small width")
+    bx.axhline(0, color="k", lw=0.8)
+    bx.set_xticks(range(len(sizes)), [f"{n:,}" for n in sizes])
+    bx.set_xlim(-0.3, len(sizes) - 0.7)
+    bx.set_xlabel("training images")
+    bx.set_ylabel(moad_key.replace("_", " ").replace("moad", "MOAD") + " (> 0: object bias)")
+    bx.grid(alpha=0.3)
+    bx.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    bx.set_title("training-set size vs MOAD (one line per k, width, embed)", fontsize=10)
+    return fig

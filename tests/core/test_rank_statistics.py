@@ -88,6 +88,18 @@ def test_confounder_flips_the_sign():
     assert within["n_pairs"] == 3 * 28
 
 
+def test_every_group_that_counts_is_reported():
+    """A two-model group contributes one pair to the pooled tau, so it must appear in per_group too (issue 12)."""
+    gap = [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 9.0]
+    perf = [4.0, 3.0, 2.0, 1.0, 1.0, 2.0, 0.0]
+    out = gp.kendall_within_groups(gap, perf, ["a", "a", "a", "a", "b", "b", "c"], n_resamples=20)
+    assert set(out["per_group"]) == {"a", "b"}  # "c" has one model: no pair, counts nowhere
+    assert out["per_group"]["a"] == pytest.approx(-1.0) and out["per_group"]["b"] == pytest.approx(1.0)
+    assert out["group_sizes"] == {"a": 4, "b": 2}
+    assert out["n_pairs"] == 6 + 1
+    assert out["tau_pooled"] == pytest.approx((-6 + 1) / 7)  # the b pair pulls the pooled tau up
+
+
 def test_within_groups_permutation_keeps_groups():
     # performance identical within each group: any within-group shuffle leaves tau unchanged
     gap = [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]
@@ -147,3 +159,16 @@ def test_pooled_tau_properties(seed, n):
     assert gp.pooled_within_group_tau(x, -y, g) == pytest.approx(-t)  # antisymmetric
     assert gp.pooled_within_group_tau(np.exp(x), y, g) == pytest.approx(t)  # ranks only
     assert gp.pooled_within_group_tau(y, x, g) == pytest.approx(t)  # symmetric in its two variables
+
+
+def test_batched_tau_is_scipys_tau_b_on_every_row():
+    """The permutation test's vectorized statistic equals scipy's tau-b (ties included) row by row."""
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 4, (50, 9)).astype(float)
+    b = rng.integers(0, 3, (50, 9)).astype(float)
+    b[0] = 1.0  # a constant row: no ranking, tau 0 as in kendall_with_permutation
+    got = gp._tau_b_batch(a, b, axis=-1)
+    for row_a, row_b, t in zip(a, b, got):
+        expected = stats.kendalltau(row_a, row_b).statistic
+        assert t == pytest.approx(expected if np.isfinite(expected) else 0.0)
+    np.testing.assert_allclose(gp._tau_b_batch(a.T, b.T, axis=0), got)

@@ -104,15 +104,50 @@ def test_family_figures_and_asset():
     fig = lesson05.plot_moad_by_k([{**r, "label": r["name"]} for r in family])
     assert len(fig.axes[0].patches) == 2 * len(family)
     fig = lesson05.plot_gap_vs_performance(
-        [r["rmg"] for r in family], [r["zero_shot_attributes"] for r in family], groups=[r["capacity"] for r in family]
+        [r["rmg"] for r in family], [r["zero_shot_attributes"] for r in family], groups=[r["width"] for r in family]
     )
-    assert len(fig.axes[0].collections) == len({r["capacity"] for r in family})
+    assert len(fig.axes[0].collections) == len({r["width"] for r in family})
     with pytest.raises(ValueError, match="one value per model"):
         lesson05.plot_gap_vs_performance([1, 2], [1])
 
 
+def fake_family():
+    rng = np.random.default_rng(0)
+    return [
+        {**m, "rmg": rng.uniform(0.1, 0.9), "zero_shot_attributes": rng.uniform(0.4, 0.8), "moad_image": rng.normal()}
+        for m in mad_family.members()
+    ]
+
+
+def test_family_confounders_figure():
+    recs = fake_family()
+    fig = lesson05.plot_family_confounders(recs)
+    ax, bx = fig.axes[:2]
+    assert len(ax.collections) == len(recs) + len(mad_family.KS)  # one marker per model, plus the k legend keys
+    drawn = sorted(tuple(ln.get_ydata()) for ln in ax.get_lines() if len(ln.get_xdata()) == 3)
+    expected = sorted(
+        tuple(r["zero_shot_attributes"] for r in sorted(grp, key=lambda r: r["k"]))
+        for grp in (
+            [r for r in recs if (r["width"], r["embed_dim"], r["n_train"]) == key]
+            for key in dict.fromkeys((r["width"], r["embed_dim"], r["n_train"]) for r in recs)
+        )
+    )
+    np.testing.assert_allclose(drawn, expected)  # every setting's line joins its own models in k order
+    pairs = [ln for ln in bx.get_lines() if len(ln.get_xdata()) == 2 and ln.get_marker() != "None"]  # not the 0 line
+    assert len(pairs) == 12
+    first = next(r for r in recs if r["n_train"] == 3000)
+    partner = next(
+        r
+        for r in recs
+        if r["n_train"] == max(mad_family.N_TRAINS) and all(r[a] == first[a] for a in ("k", "width", "embed_dim"))
+    )
+    assert any(np.allclose(ln.get_ydata(), [first["moad_image"], partner["moad_image"]]) for ln in pairs)
+    with pytest.raises(ValueError, match="family records"):
+        lesson05.plot_family_confounders([{"rmg": 1.0}])
+
+
 def test_family_member_lookup():
-    assert mad_family.member("k1-default-n3000")["n_train"] == 3000
+    assert mad_family.member("k1-default-e32-n3000")["n_train"] == 3000
     with pytest.raises(ValueError, match="no family member"):
         mad_family.member("k9")
     with pytest.raises(ValueError, match="experiments.mad_family"):
