@@ -69,12 +69,9 @@ SCALARS = (
     "zero_shot_digit_full",
     "zero_shot_color_full",
     "temperature",
-    "alignment",
-    "uniformity_image",
-    "uniformity_text",
-    "top2_gap_share",
-    "accuracy_all",
 )
+MECHANISM_SCALARS = ("alignment", "uniformity_image", "uniformity_text", "top2_gap_share", "accuracy_all")
+SCALARS = SCALARS + MECHANISM_SCALARS
 PROBE_KEYS = (
     "epoch",
     "loss_matched",
@@ -223,6 +220,17 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
     return data
 
 
+def keep_parts(data: dict, previous: dict, parts=PARTS) -> dict:
+    """Add to ``data`` the runs of ``previous`` whose kind is not among the ``parts`` just run, each marked
+    ``kept_from`` (the previous file's ``created``): a partial regeneration stays one complete file. Kept runs
+    may predate ``MECHANISM_SCALARS``; ``validate_sweep`` then checks only the older scalars for them."""
+    stamp = previous.get("created", "unknown")
+    kept = [dict(r, kept_from=stamp) for r in previous["runs"] if r["kind"] not in parts]
+    data["runs"].extend(kept)
+    data["kept"] = {"from": stamp, "kinds": sorted({r["kind"] for r in kept})}
+    return data
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -260,10 +268,11 @@ def validate_sweep(data: dict) -> None:
     if not isinstance(data, dict) or "runs" not in data or not data["runs"]:
         raise ValueError("sweep data has no runs.")
     for r in data["runs"]:
-        for key in ("kind", "k", "seed", *SCALARS, "history"):
+        scalars = [s for s in SCALARS if "kept_from" not in r or s not in MECHANISM_SCALARS]
+        for key in ("kind", "k", "seed", *scalars, "history"):
             if key not in r:
                 raise ValueError(f"a sweep run lacks {key!r}: {str(r)[:120]}")
-        for key in SCALARS:
+        for key in scalars:
             if not np.isfinite(r[key]):
                 raise ValueError(f"run {r['kind']} k={r['k']} seed={r['seed']}: {key} is not finite.")
         for h in r.get("mechanism_history", []):
@@ -290,9 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output JSON (default: the package asset)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
+    parser.add_argument(
+        "--keep-from", type=Path, default=None, help="copy the runs of the parts not run from this sweep file"
+    )
     args = parser.parse_args(argv)
     out = args.out or ASSETS / "mad" / ASSET
+    previous = load_sweep(args.keep_from, validate=False) if args.keep_from else None
     data = run(out, seeds=tuple(args.seeds), parts=tuple(args.parts), log=lambda s: print(s, flush=True))
+    if previous is not None:
+        keep_parts(data, previous, tuple(args.parts))
+        out.write_text(json.dumps(data, separators=(",", ":")))
     validate_sweep(data)
     print(f"wrote {out} ({out.stat().st_size / 1024:.1f} KB); direction checks passed.")
     return 0

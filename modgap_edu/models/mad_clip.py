@@ -336,6 +336,39 @@ def mechanism_probe(
     return probe
 
 
+def caption_floor(captions: Sequence[str], batch_size: int | None = None) -> float:
+    """The lowest CLIP loss any embedding can reach on these batches (lesson 04 Sec. 3, "the alignment term is
+    bounded", Schrodi et al. 2025 Sec. 4): the mean over pairs of log(number of identical captions in the pair's
+    batch). Identical captions have one text embedding, so image i's logit row holds z_ii once per copy and
+    -z_ii + logsumexp_j z_ij >= log n_i; the text side obeys the same bound (Jensen over the copies).
+    Consecutive batches, a last shorter batch dropped (as ``core.loss_terms.clip_loss_terms``).
+
+    Parameters
+    ----------
+    captions : sequence of str
+        The training captions in batch order.
+    batch_size : int or None
+        ``None``: ``MAD_DEFAULTS["batch_size"]``.
+
+    Returns
+    -------
+    float
+        >= 0; 0 when no caption repeats within a batch.
+    """
+    caps = list(captions)
+    if not all(isinstance(c, str) for c in caps):
+        raise TypeError("captions must be strings.")
+    bs = MAD_DEFAULTS["batch_size"] if batch_size is None else _check_int(batch_size, "batch_size", 2)
+    if len(caps) < bs:
+        raise ValueError(f"need at least one batch of {bs} captions, got {len(caps)}.")
+    logs = []
+    for s in range(0, len(caps) - bs + 1, bs):
+        batch = caps[s : s + bs]
+        counts = {c: batch.count(c) for c in set(batch)}
+        logs.extend(np.log(counts[c]) for c in batch)
+    return float(np.mean(logs))
+
+
 def offset_towers(model: SmallCLIP, offset: float, seed: int = 0) -> np.ndarray:
     """A large-gap start (lesson 04 Sec. 4, the deck's "a large gap at initialisation can be closed"): add
     ``offset`` times a seeded unit vector u to the bias of the text tower's last layer and subtract it from

@@ -73,3 +73,26 @@ def test_bad_probe_and_offset_arguments():
         mad_clip.mechanism_probe(k=2, source="sklearn", n_train=256, n_batch=10, batch_size=64)
     vec = mad_clip.offset_towers(m, 1.5, seed=0)
     assert np.linalg.norm(vec) == pytest.approx(1.5, rel=1e-6)
+
+
+def test_caption_floor_counts_copies_and_bounds_the_loss():
+    caps = ["3"] * 3 + ["4"] + ["5"] * 2 + ["6", "7"]
+    assert mad_clip.caption_floor(caps, batch_size=4) == pytest.approx((3 * np.log(3) + 2 * np.log(2)) / 8)
+    assert mad_clip.caption_floor(["a", "b", "c", "d", "a"], batch_size=4) == 0.0  # the short last batch is dropped
+    # no embedding beats the floor: random unit rows with one text row per distinct caption
+    rng = np.random.default_rng(0)
+    caps = [str(d) for d in rng.integers(0, 3, size=64)]
+    txt_of = {c: rng.normal(size=8) for c in set(caps)}
+    for scale in (1.0, 30.0):
+        x = rng.normal(size=(64, 8))
+        y = np.stack([txt_of[c] for c in caps])
+        terms = loss_terms.clip_loss_terms(x, y, temperature=1 / scale, batch_size=32)
+        assert terms.total >= mad_clip.caption_floor(caps, batch_size=32) - 1e-9
+    y = np.stack([txt_of[c] for c in caps])  # images on their caption's text row, tau -> 0: the floor is reached
+    assert loss_terms.clip_loss_terms(y, y, temperature=1e-3, batch_size=32).total == pytest.approx(
+        mad_clip.caption_floor(caps, batch_size=32), abs=1e-6
+    )
+    with pytest.raises(ValueError):
+        mad_clip.caption_floor(["a"] * 3, batch_size=4)
+    with pytest.raises(TypeError):
+        mad_clip.caption_floor([1, 2, 3, 4], batch_size=4)
