@@ -144,6 +144,11 @@ def plot_mechanism(data: dict):
     return fig
 
 
+def _mode_color(k) -> str:
+    """One colour per caption mode (``style.palette``, never the modality colours), the same in every figure."""
+    return palette(len(S.MODES))[S.MODES.index(k)]
+
+
 def mechanism_runs(data: dict, kind: str = "sweep") -> list[dict]:
     """The runs of ``kind`` that carry a per-epoch ``mechanism_history``, in ``mad_sweep.MODES`` order."""
     rows = [r for r in S.runs(data, kind) if "mechanism_history" in r]
@@ -174,7 +179,7 @@ def plot_mechanism_history(data: dict, floors: dict | None = None):
     rows = mechanism_runs(data)
     if not rows:
         raise ValueError("the sweep has no runs with a mechanism_history: regenerate it (mad_sweep).")
-    colors, styles = palette(len(rows)), ("-", "--", "-.", ":")
+    colors, styles = [_mode_color(r["k"]) for r in rows], ("-", "--", "-.", ":")
     fig = new_figure(10, 5.4)
     axes = fig.subplots(2, 3)
     _history_lines(axes[0, 0], rows, "alignment", colors)
@@ -206,7 +211,6 @@ def plot_large_gap_init(data: dict):
         raise ValueError("the sweep has no large_gap_init runs: regenerate it (mad_sweep).")
     fig = new_figure(8, 2.9)
     axes = fig.subplots(1, 2)
-    colors = dict(zip(S.MODES, palette(len(S.MODES))))
     for ax, key in zip(axes, ("rmg", "l2m")):
         for k, r in big.items():
             for rr, ls, lab in ((r, "-", "large-gap start"), (plain.get(k), ":", "plain start")):
@@ -216,7 +220,7 @@ def plot_large_gap_init(data: dict):
                 ax.plot(
                     [e["epoch"] for e in h],
                     [e[key] for e in h],
-                    color=colors[k],
+                    color=_mode_color(k),
                     ls=ls,
                     marker="o",
                     ms=3,
