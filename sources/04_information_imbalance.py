@@ -388,7 +388,7 @@ print(
 #
 # ### The mechanism, measured: alignment, uniformity and the two terms of the loss
 #
-# Why would an imbalance open a gap? The seed deck's key slide quotes Schrodi et al. (2025, §4): *"the alignment
+# Why would an imbalance open a gap? The seed deck's key slide quotes Schrodi et al. (2025): *"the alignment
 # term is bounded. With alignment being bounded (and optimized), the only way to further reduce the total loss is
 # by maximizing uniformity (the denominators)"* — and the deck adds that this push probably works through a few
 # dimensions. Each part of that sentence can be measured on the sweep's models (test split, full captions):
@@ -560,8 +560,8 @@ print(
 #
 # The deck's last claim on the mechanism: *"a large gap at initialisation can be closed when there is no
 # imbalance"*. Every untrained model above already starts with a gap (the epoch-0 RMG, lesson 02's cone effect).
-# For a much larger start, `mad_clip.offset_towers` adds a vector of length 2 (about three times the untrained
-# text tower's output norm) to the last bias of the text tower and subtracts it from the image tower's, so at
+# For a much larger start, `mad_clip.offset_towers` adds a vector of length 2 (`mad_sweep.LARGE_GAP_OFFSET`)
+# to the last bias of the text tower and subtracts it from the image tower's, so at
 # epoch 0 every caption sits near one direction $u$ and every image near $-u$. The shipped sweep trained this start
 # with k = 5 and with object-only captions (seed 0, the recipe otherwise unchanged; part `large_gap_init`); the
 # dotted lines are the plain start of the same seed.

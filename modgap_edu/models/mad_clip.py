@@ -168,7 +168,7 @@ def evaluate_mad(
         attribute factors); ``zero_shot_digit``, ``zero_shot_color`` and ``zero_shot_attributes`` (mean over
         the five attribute factors; see ``zero_shot``); ``zero_shot_digit_full`` and ``zero_shot_color_full``
         (full-caption prompt ensembles, see ``zero_shot_full``); ``temperature``; and the per-factor dicts
-        ``moad_image_by_factor``, ``zero_shot_by_factor``. The mechanism (lesson 04 Sec. 4, see
+        ``moad_image_by_factor``, ``zero_shot_by_factor``. The mechanism (lesson 04 Sec. 3, see
         ``mechanism_metrics``): ``alignment`` (Wang & Isola 2020 l_align, alpha = 2, over the matched
         image / full-caption pairs), ``uniformity_image`` and ``uniformity_text`` (l_uniform, t = 2, over the
         distinct pairs of a seeded subset of ``MAD_DEFAULTS["n_uniformity"]`` rows), ``top2_gap_share``
@@ -236,7 +236,7 @@ def top2_gap_share(image_emb: Any, text_emb: Any) -> float:
 
 
 def mechanism_metrics(image_emb: Any, text_emb: Any, seed: int = 0, n_uniformity: int | None = None) -> dict:
-    """Alignment, uniformity and the few-dimension share of matched pairs (lesson 04 Sec. 4; Wang & Isola 2020
+    """Alignment, uniformity and the few-dimension share of matched pairs (lesson 04 Sec. 3; Wang & Isola 2020
     eqs. for l_align / l_uniform via ``core.losses.align_loss`` / ``uniform_loss``, alpha = t = 2).
 
     Parameters
@@ -282,7 +282,7 @@ def mechanism_probe(
     n_batch: int = 1024,
     batch_size: int | None = None,
 ) -> Callable[[int, SmallCLIP], dict]:
-    """A per-epoch probe of the mechanism for ``train_mad_clip(probe=...)`` (lesson 04 Sec. 4).
+    """A per-epoch probe of the mechanism for ``train_mad_clip(probe=...)`` (lesson 04 Sec. 3).
 
     The returned ``probe(epoch, model)`` measures (i) the CLIP loss split into its matched term and its
     log-sum-exp term (lesson 03, ``core.loss_terms.clip_loss_terms``, Liang et al. 2022 Sec. 4.2) on a fixed
@@ -338,7 +338,7 @@ def mechanism_probe(
 
 def caption_floor(captions: Sequence[str], batch_size: int | None = None) -> float:
     """The lowest CLIP loss any embedding can reach on these batches (lesson 04 Sec. 3, "the alignment term is
-    bounded", Schrodi et al. 2025 Sec. 4): the mean over pairs of log(number of identical captions in the pair's
+    bounded", Schrodi et al. 2025): the mean over pairs of log(number of identical captions in the pair's
     batch). Identical captions have one text embedding, so image i's logit row holds z_ii once per copy and
     -z_ii + logsumexp_j z_ij >= log n_i; the text side obeys the same bound (Jensen over the copies).
     Consecutive batches, a last shorter batch dropped (as ``core.loss_terms.clip_loss_terms``).
@@ -370,7 +370,7 @@ def caption_floor(captions: Sequence[str], batch_size: int | None = None) -> flo
 
 
 def offset_towers(model: SmallCLIP, offset: float, seed: int = 0) -> np.ndarray:
-    """A large-gap start (lesson 04 Sec. 4, the deck's "a large gap at initialisation can be closed"): add
+    """A large-gap start (lesson 04 Sec. 3, the deck's "a large gap at initialisation can be closed"): add
     ``offset`` times a seeded unit vector u to the bias of the text tower's last layer and subtract it from
     the image tower's, in place, so captions start near u and images near -u: the two cones sit on opposite
     sides of the sphere (L2M near its maximum 2). The biases stay trainable.
