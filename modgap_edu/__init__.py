@@ -74,6 +74,7 @@ _API = {
     "evaluate_mad": "models.mad_clip",
     "mechanism_metrics": "models.mad_clip",
     "top2_gap_share": "models.mad_clip",
+    "caption_floor": "models.mad_clip",
     "measure": "cli.measure",
     "measure_classification": "cli.measure",
 }

@@ -15,10 +15,10 @@
 # |---|---|---|
 # | 1 | quantify "an image holds more than its caption" with conditional entropy and mutual information | 15 min |
 # | 2 | build MAD: the factors, the grid, the caption rule (exercise: `make_caption`) | 15 min |
-# | 3 | train a small CLIP live, then read the gap (RMG, L2M), MOAD and zero-shot accuracy vs *k* | 5 min |
-# | 4 | move the always-named word from the digit to the colour and watch the bias follow it | 5 min |
-# | 5 | fine-tune on poorer captions with a learnable vs a frozen temperature; logit entropy | 15 min |
-# | 6 | explore the cached sweep with sliders; questions and summary | 5 min |
+# | 3 | train a small CLIP live, read the gap (RMG, L2M), MOAD and zero-shot accuracy vs *k*; measure the mechanism (alignment, uniformity, the two loss terms) | 30 min |
+# | 4 | move the always-named word from the digit to the colour and watch the bias follow it | 10 min |
+# | 5 | fine-tune on poorer captions with a learnable vs a frozen temperature; logit entropy | 10 min |
+# | 6 | explore the cached sweep with sliders; questions and summary | 10 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or **not solved yet**.
 # Later cells use the reference implementations in `modgap_edu`, whatever you wrote.
@@ -448,6 +448,219 @@ print(
 #   so the digit — one word in six, averaged by the bag-of-words tower — gets less training signal. That would be a
 #   property of our small recipe, not evidence against the paper; question 3 asks you to think about it.
 #
+# ### The mechanism, measured: alignment, uniformity and the two terms of the loss
+#
+# Why would an imbalance open a gap? The seed deck's key slide quotes Schrodi et al. (2025): *"the alignment
+# term is bounded. With alignment being bounded (and optimized), the only way to further reduce the total loss is
+# by maximizing uniformity (the denominators)"* — and the deck adds that this push probably works through a few
+# dimensions. Each part of that sentence can be measured on the sweep's models (test split, full captions):
+#
+# * **alignment** $\ell_{align}$ = mean $\lVert x_i - y_i\rVert^2$ over matched unit image / caption pairs
+#   (Wang & Isola 2020, α = 2; lesson 01): 0 when every pair coincides, 2 for orthogonal pairs;
+# * **uniformity** $\ell_{uniform}$ = log mean $e^{-2\lVert x - x'\rVert^2}$ over distinct pairs of one modality
+#   (t = 2, on 1,000 seeded test points): the lower, the more evenly spread that modality is on the sphere;
+# * **top-2 gap share**: the share of L2M² carried by the two dimensions with the largest centroid difference
+#   (lesson 05 §3's rule; an evenly spread gap would give 2/32);
+# * **accuracy over all factors** (`accuracy_all`): the plain mean of the six zero-shot accuracies of
+#   `zero_shot_by_factor` — the digit (prompt = the digit word) and the five attributes (prompt ensembles).
+
+# %%
+mech = ("rmg", "alignment", "uniformity_image", "uniformity_text", "top2_gap_share", "accuracy_all", "zero_shot_digit")
+print(f"{'mean ± std, ' + str(len(seeds)) + ' seeds':<17}" + "".join(f"{m:>17}" for m in mech))
+for k in mad_sweep.MODES:
+    print(f"{mad_sweep.mode_name(k):<17}" + "".join(f"{pm(m, k):>17}" for m in mech))
+print(f"an evenly spread gap would put {2 / 32:.3f} of L2M² in two of the 32 dimensions")
+show(plots.plot_mechanism(sweep))
+
+
+# %%
+def trend(metric):
+    """'falls' / 'rises' from object only to k = 5 (seed means), and in how many seeds it does so."""
+    by = {(x["k"], x["seed"]): x[metric] for x in mad_sweep.runs(sweep, "sweep", main_object="digit")}
+    mean = mad_sweep.table(sweep, metric)
+    word = "falls" if mean[5][0] < mean[None][0] else "rises"
+    same = sum((by[(5, s_)] < by[(None, s_)]) == (word == "falls") for s_ in seeds)
+    return f"{mean[None][0]:.3f} -> {mean[5][0]:.3f}: {word} (in {same} of {len(seeds)} seeds)"
+
+
+for metric in mech:
+    print(f"{metric:<17} object only -> k=5 {trend(metric)}")
+t_share = mad_sweep.table(sweep, "top2_gap_share")
+print(f"top-2 share is largest at {mad_sweep.mode_name(max(t_share, key=lambda k: t_share[k][0]))}")
+
+# %% [markdown]
+# Read it against the deck, line by line:
+#
+# * **Alignment** is the mean squared distance of matched pairs; the "alignment" line gives its direction from
+#   object only to k = 5, i.e. whether richer captions let the pairs come closer, and in how many seeds.
+# * **Uniformity** is measured separately for images (red) and full captions (blue).
+# * **A few dimensions**: compare the top-2 share with the even-spread value 2/32 printed above.
+# * **Accuracy over all factors** weighs the digit as one factor of six, so it can rise while the digit accuracy
+#   alone falls: the two lines above say which way each goes.
+#
+# The sweep shows the end of training. The deck's argument is about what happens *during* training: once alignment
+# stops improving, the loss can fall only through the denominators. The seed-0 runs at object only, k = 1, 3 and 5
+# were re-measured after every epoch (epoch 0 = the untrained model): alignment and uniformity on the test split,
+# and lesson 03's split of the CLIP loss $L = M + S$ on a fixed set of 1,024 training pairs with the captions the
+# model was trained on — the **matched term** $M = -\frac1N\sum_i s_{ii}/\tau$ (the numerators) and the
+# **log-sum-exp term** $S$ (the denominators).
+#
+# How far can alignment go? When several images of a batch share one caption, they share one text embedding, so
+# image $i$'s row of logits holds its matched logit $n_i$ times ($n_i$ = copies of its caption in the batch), and
+# no embedding can bring the loss below the **caption floor** $\frac1N\sum_i \log n_i$
+# (`mad_clip.caption_floor`). With object-only captions a batch of 256 holds only ten distinct captions.
+
+# %%
+floor = {}  # the caption floor of each run's fixed training batch set (its first 1,024 pairs at epoch 0)
+for x in plots.mechanism_runs(sweep):
+    train_k = dataset.MADDataset("train", k=x["k"], n=mad_clip.MAD_DEFAULTS["n_train"], seed=0, verbose=False)
+    train_k.set_epoch(0)
+    floor[x["k"]] = mad_clip.caption_floor(train_k.captions[:1024])
+    del train_k
+show(plots.plot_mechanism_history(sweep, floors=floor))
+print(f"{'seed 0':<12}{'epoch':>6}{'M':>9}{'S':>9}{'M + S':>8}{'floor':>8}{'align':>8}{'unif img':>9}{'unif txt':>9}")
+for x in plots.mechanism_runs(sweep):
+    for e in (x["mechanism_history"][i] for i in (0, 1, 2, 5)):
+        print(
+            f"{mad_sweep.mode_name(x['k']):<12}{e['epoch']:>6}{e['loss_matched']:9.2f}{e['loss_logsumexp']:9.2f}"
+            f"{e['loss_total']:8.2f}{floor[x['k']]:8.2f}{e['alignment']:8.3f}"
+            f"{e['uniformity_image']:9.3f}{e['uniformity_text']:9.3f}"
+        )
+
+# %%
+print("from epoch 2 to epoch 5 (seed 0):")
+for x in plots.mechanism_runs(sweep):
+    h2, h5 = x["mechanism_history"][2], x["mechanism_history"][-1]
+    d = {
+        key: h5[key] - h2[key]
+        for key in ("loss_total", "loss_matched", "loss_logsumexp", "alignment", "train_alignment")
+    }
+    d_unif = h5["uniformity_image"] - h2["uniformity_image"], h5["uniformity_text"] - h2["uniformity_text"]
+    print(
+        f"  {mad_sweep.mode_name(x['k']):<12} loss {d['loss_total']:+.2f} (M {d['loss_matched']:+.2f}, "
+        f"S {d['loss_logsumexp']:+.2f}); alignment {d['alignment']:+.3f} (training captions "
+        f"{d['train_alignment']:+.3f}); uniformity image {d_unif[0]:+.3f}, "
+        f"text {d_unif[1]:+.3f}; loss above the floor at the end {h5['loss_total'] - floor[x['k']]:.2f}"
+    )
+s_up = sum(
+    x["mechanism_history"][-1]["loss_logsumexp"] > x["mechanism_history"][0]["loss_logsumexp"]
+    for x in plots.mechanism_runs(sweep)
+)
+print(f"S ends above its untrained value in {s_up} of {len(plots.mechanism_runs(sweep))} runs")
+
+# %%
+hist = {x["k"]: x["mechanism_history"] for x in plots.mechanism_runs(sweep)}
+
+
+def change(k, key):
+    """The change of `key` from epoch 2 to the last epoch in the seed-0 run at k."""
+    return hist[k][-1][key] - hist[k][2][key]
+
+
+stall = abs(change(None, "alignment")) < abs(change(5, "alignment")) / 3
+print(
+    f"test alignment after epoch 2: object only {change(None, 'alignment'):+.3f}, k=5 {change(5, 'alignment'):+.3f} -> "
+    + ("it stalls under imbalance and keeps improving without it" if stall else "no stall specific to imbalance")
+)
+spread = change(None, "uniformity_image") < 0
+print(
+    f"image uniformity after epoch 2 at object only: {change(None, 'uniformity_image'):+.3f} -> the images "
+    + ("keep spreading" if spread else "do not spread further")
+)
+m_falls = all(change(k, "loss_matched") < 0 for k in hist)
+s_rises = all(change(k, "loss_logsumexp") > 0 for k in hist)
+print(
+    f"M falls after epoch 2 in {sum(change(k, 'loss_matched') < 0 for k in hist)} of {len(hist)} runs, "
+    f"S rises in {sum(change(k, 'loss_logsumexp') > 0 for k in hist)} of {len(hist)}: "
+    + ("the loss falls through the matched term, S does not fall" if m_falls and s_rises else "a mixed picture")
+)
+print(
+    f"the end of training, above the caption floor: object only {hist[None][-1]['loss_total'] - floor[None]:.2f} "
+    f"(floor {floor[None]:.2f}), k=5 {hist[5][-1]['loss_total'] - floor[5]:.2f} (floor {floor[5]:.2f})"
+)
+acc_all, acc_digit = mad_sweep.table(sweep, "accuracy_all"), mad_sweep.table(sweep, "zero_shot_digit")
+acc_all, acc_digit = mad_sweep.table(sweep, "accuracy_all"), mad_sweep.table(sweep, "zero_shot_digit")
+share = mad_sweep.table(sweep, "top2_gap_share")
+print(
+    f"top-2 gap share: object only {share[None][0]:.3f}, k=5 {share[5][0]:.3f}, even spread {2 / 32:.3f} -> "
+    + (
+        "larger under imbalance, as the deck suggests"
+        if share[None][0] > share[5][0] + share[5][1] + share[None][1]
+        else "not larger under imbalance in our sweep"
+    )
+)
+print(
+    f"accuracy over all six factors is lowest at {mad_sweep.mode_name(min(acc_all, key=lambda k: acc_all[k][0]))}, "
+    f"the digit accuracy is highest at {mad_sweep.mode_name(max(acc_digit, key=lambda k: acc_digit[k][0]))}"
+)
+
+# %% [markdown]
+# What the measurements say about the deck's sentence — where they agree and where they do not:
+#
+# * **"The alignment term is bounded": yes, and the bound is the caption floor.** With object-only captions a
+#   batch of 256 holds ten distinct captions, so the loss cannot go below the floor printed above, and the
+#   object-only run ends close to it (the "above the caption floor" line); with k = 3 and k = 5 captions rarely
+#   repeat within a batch and the floor is about zero. On the test pairs the "test alignment after epoch 2" line
+#   says it directly: with object-only captions the alignment of images with their full captions stops improving
+#   after epoch 2, with k = 5 it keeps improving. (On the training captions it still improves: the images of one
+#   digit crowd towards their one caption, which is exactly what the floor limits.)
+# * **"The loss falls further through uniformity": yes, for the images.** While that alignment stalls, the
+#   object-only images keep spreading out (the "image uniformity" line) and the loss keeps falling.
+# * **"Through the denominators": not in lesson 03's split.** The log-sum-exp term *S* rises in every run, and the
+#   loss falls because the matched term *M* falls faster (the "M falls" line and the lower panels). *S* contains each
+#   pair's own logit, so pulling the pairs closer raises it; the off-diagonal similarities — what the deck means
+#   by the denominators — only keep *S* from rising as fast as *M* falls. Read the deck's sentence as "with
+#   alignment near its bound, pushing non-matching pairs apart is what is left", not as "*S* falls".
+# * **"Via a few dimensions": partly.** The top-2 share is several times the even-spread value at every k (the
+#   table), so a few dimensions do carry much of the gap; whether that share is larger under imbalance, as the
+#   deck suggests, is the verdict of the "top-2 gap share" line.
+# * **Accuracy over all factors vs the digit alone**: with object-only captions five of the six factors are never
+#   named; the last line says where the mean over all six factors is lowest and where the digit accuracy is highest.
+
+# %% [markdown]
+# ### A large gap at the start
+#
+# The deck's last claim on the mechanism: *"a large gap at initialisation can be closed when there is no
+# imbalance"*. Every untrained model above already starts with a gap (the epoch-0 RMG, lesson 02's cone effect).
+# For a much larger start, `mad_clip.offset_towers` adds a vector of length 2 (`mad_sweep.LARGE_GAP_OFFSET`)
+# to the last bias of the text tower and subtracts it from the image tower's, so at
+# epoch 0 every caption sits near one direction $u$ and every image near $-u$. The shipped sweep trained this start
+# with k = 5 and with object-only captions (seed 0, the recipe otherwise unchanged; part `large_gap_init`); the
+# dotted lines are the plain start of the same seed.
+
+# %%
+show(plots.plot_large_gap_init(sweep))
+plain_runs = {x["k"]: x for x in plots.mechanism_runs(sweep)}
+print(f"{'seed 0':<13}{'start':<18}{'L2M ep 0':>9}{'L2M ep 5':>9}{'RMG ep 0':>9}{'RMG ep 5':>9}")
+for x in plots.mechanism_runs(sweep, "large_gap_init"):
+    for name, y in (("large-gap", x), ("plain", plain_runs[x["k"]])):
+        h0, h5 = y["mechanism_history"][0], y["mechanism_history"][-1]
+        print(
+            f"{mad_sweep.mode_name(x['k']):<13}{name:<18}{h0['l2m']:9.3f}{h5['l2m']:9.3f}{h0['rmg']:9.3f}{h5['rmg']:9.3f}"
+        )
+for x in plots.mechanism_runs(sweep, "large_gap_init"):
+    h0, h5 = x["mechanism_history"][0], x["mechanism_history"][-1]
+    p5 = plain_runs[x["k"]]["mechanism_history"][-1]
+    closed = h5["l2m"] < 0.25 * h0["l2m"]
+    print(
+        f"{mad_sweep.mode_name(x['k'])}: the large-gap start keeps {h5['l2m'] / h0['l2m']:.0%} of its L2M after 5 "
+        f"epochs ({'closes' if closed else 'does not close'}), ends at {h5['l2m'] / p5['l2m']:.1f}x the plain start's "
+        f"final L2M; final loss {h5['loss_total']:.2f} vs {p5['loss_total']:.2f} from the plain start "
+        f"(caption floor {floor[x['k']]:.2f})"
+    )
+
+# %% [markdown]
+# * **No imbalance (k = 5): the large gap closes** within the first two epochs (figure); after 5 epochs only a few
+#   percent of the initial L2M is left (the lines above).
+# * **Object-only captions: it does not close** within our 5 epochs: the run keeps a large part of its initial
+#   L2M and ends far above the plain start, yet its final loss is close to the plain start's, both a little above
+#   the caption floor. Near the floor, a larger gap costs the loss little, so nothing pushes it shut.
+#
+# This is lesson 01's gap-fate grid (§6 there) on a trained model: in the grid, more images per caption slowed the
+# closing; here, with ten distinct captions per batch of 256, the large gap stays open within the training budget.
+# Whether it would close with much longer training is not tested here.
+
+# %% [markdown]
 # ## 4. Caption presence, not frequency (about 5 min)
 #
 # Which factor counts as "the object" is not about pixels: it is whatever the caption **always** names. MAD's

@@ -15,7 +15,16 @@ Parts, in the order they run (so a partial file is already useful):
 * ``finetune``: the k = 5 model of each seed fine-tuned on k = 1 captions with a learnable vs a frozen
   temperature (the paper's CC12M "quarter captions" experiment, MAD-sized);
 * ``temperature``: frozen temperatures tau in {0.01, 0.03, 0.1, 0.3} at k = 1 and k = 5 (seed 0), for
-  the temperature slider.
+  the temperature slider;
+* ``large_gap_init``: k = 5 and object-only captions from a large-gap start (``text_offset=LARGE_GAP_OFFSET``,
+  ``mad_clip.offset_towers``; seed 0) -- the deck's "a large gap at initialisation can be closed when
+  there is no imbalance".
+
+Every run records the ``evaluate_mad`` scalars (``SCALARS``, including the mechanism: alignment, uniformity,
+top-2 gap share, accuracy over all factors). The seed-0 sweep runs at ``PROBE_MODES`` and the
+``large_gap_init`` runs also carry ``mechanism_history``: ``mad_clip.mechanism_probe`` at epochs 0 (the
+untrained model) to 5 (loss split into matched and log-sum-exp terms on a fixed training batch set;
+alignment, uniformity, RMG, L2M on the test split).
 
 ``load_sweep()`` reads and validates the shipped file, including the direction of the effect
 (more imbalance -> larger RMG and larger image-side MOAD, in every seed).
@@ -41,7 +50,9 @@ from modgap_edu.models import mad_clip
 MODES: tuple = (None, 1, 2, 3, 4, 5)
 SEEDS = (0, 1, 2)
 TEMPERATURES = (0.01, 0.03, 0.1, 0.3)
-PARTS = ("sweep", "presence", "finetune", "temperature")
+PARTS = ("sweep", "presence", "finetune", "temperature", "large_gap_init")
+PROBE_MODES: tuple = (None, 1, 3, 5)  # seed-0 sweep runs with a per-epoch mechanism history
+LARGE_GAP_OFFSET = 2.0  # about 3x the untrained towers' output norm (text: 0.64)
 FINETUNE_EPOCHS = 4
 FINETUNE_LR = 5e-4
 FINETUNE_TEMPERATURE_LR_SCALE = 20.0  # lets a learnable tau move within 4 short epochs
@@ -58,6 +69,21 @@ SCALARS = (
     "zero_shot_digit_full",
     "zero_shot_color_full",
     "temperature",
+)
+MECHANISM_SCALARS = ("alignment", "uniformity_image", "uniformity_text", "top2_gap_share", "accuracy_all")
+SCALARS = SCALARS + MECHANISM_SCALARS
+PROBE_KEYS = (
+    "epoch",
+    "loss_matched",
+    "loss_logsumexp",
+    "loss_total",
+    "train_alignment",
+    "rmg",
+    "l2m",
+    "alignment",
+    "uniformity_image",
+    "uniformity_text",
+    "top2_gap_share",
 )
 ASSET = "sweep.json"
 
@@ -80,11 +106,21 @@ def _round(x: Any, nd: int = 4) -> Any:
     return x
 
 
-def _run(kind: str, **kwargs) -> tuple[dict, "mad_clip.SmallCLIP"]:
-    """One sweep run: ``train_mad_clip(**kwargs)``, then ``evaluate_mad``; returns (record, model)."""
+def _run(kind: str, probe: bool = False, **kwargs) -> tuple[dict, "mad_clip.SmallCLIP"]:
+    """One sweep run: ``train_mad_clip(**kwargs)``, then ``evaluate_mad``; returns (record, model).
+    ``probe``: also record the per-epoch ``mechanism_history`` (``mad_clip.mechanism_probe``)."""
+    if probe:
+        kwargs["probe"] = mad_clip.mechanism_probe(
+            k=kwargs.get("k"), main_object=kwargs.get("main_object", "digit"), seed=kwargs.get("seed", 0)
+        )
     t0, c0 = time.perf_counter(), time.process_time()
     model, history = mad_clip.train_mad_clip(progress=False, **kwargs)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    mech = None
+    if probe:
+        mech = [{key: h[key] for key in PROBE_KEYS} for h in history]
+        only = set(PROBE_KEYS) - {"epoch", "rmg", "l2m"}  # rmg and l2m are the monitor's too (the same numbers)
+        history = [{key: v for key, v in h.items() if key not in only} for h in history[1:]]
     ev = mad_clip.evaluate_mad(model)
     rec = {
         "kind": kind,
@@ -100,6 +136,10 @@ def _run(kind: str, **kwargs) -> tuple[dict, "mad_clip.SmallCLIP"]:
         "zero_shot_by_factor": ev["zero_shot_by_factor"],
         "history": [dict(h) for h in history],
     }
+    if mech is not None:
+        rec["mechanism_history"] = mech
+    if kwargs.get("text_offset"):
+        rec["text_offset"] = kwargs["text_offset"]
     return rec, model
 
 
@@ -142,7 +182,7 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
         k5 = None
         if "sweep" in parts:
             for k in MODES:
-                rec, model = _run("sweep", k=k, seed=seed)
+                rec, model = _run("sweep", probe=seed == 0 and k in PROBE_MODES, k=k, seed=seed)
                 save(rec)
                 if k == 5:
                     k5 = model
@@ -173,6 +213,21 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print) -> dict:
                     rec, _ = _run("temperature", k=k, seed=seed, temperature=tau, learnable_temperature=False)
                     rec["fixed_temperature"] = tau
                     save(rec)
+        if "large_gap_init" in parts and seed == seeds[0]:
+            for k in (5, None):
+                rec, _ = _run("large_gap_init", probe=True, k=k, seed=seed, text_offset=LARGE_GAP_OFFSET)
+                save(rec)
+    return data
+
+
+def keep_parts(data: dict, previous: dict, parts=PARTS) -> dict:
+    """Add to ``data`` the runs of ``previous`` whose kind is not among the ``parts`` just run, each marked
+    ``kept_from`` (the previous file's ``created``): a partial regeneration stays one complete file. Kept runs
+    may predate ``MECHANISM_SCALARS``; ``validate_sweep`` then checks only the older scalars for them."""
+    stamp = previous.get("created", "unknown")
+    kept = [dict(r, kept_from=stamp) for r in previous["runs"] if r["kind"] not in parts]
+    data["runs"].extend(kept)
+    data["kept"] = {"from": stamp, "kinds": sorted({r["kind"] for r in kept})}
     return data
 
 
@@ -213,12 +268,17 @@ def validate_sweep(data: dict) -> None:
     if not isinstance(data, dict) or "runs" not in data or not data["runs"]:
         raise ValueError("sweep data has no runs.")
     for r in data["runs"]:
-        for key in ("kind", "k", "seed", *SCALARS, "history"):
+        scalars = [s for s in SCALARS if "kept_from" not in r or s not in MECHANISM_SCALARS]
+        for key in ("kind", "k", "seed", *scalars, "history"):
             if key not in r:
                 raise ValueError(f"a sweep run lacks {key!r}: {str(r)[:120]}")
-        for key in SCALARS:
+        for key in scalars:
             if not np.isfinite(r[key]):
                 raise ValueError(f"run {r['kind']} k={r['k']} seed={r['seed']}: {key} is not finite.")
+        for h in r.get("mechanism_history", []):
+            missing = [key for key in PROBE_KEYS if key not in h or not np.isfinite(h[key])]
+            if missing:
+                raise ValueError(f"run {r['kind']} k={r['k']} seed={r['seed']}: mechanism_history lacks {missing}.")
     sweep = runs(data, "sweep", main_object="digit")
     by = {(r["k"], r["seed"]): r for r in sweep}
     for seed in sorted({r["seed"] for r in sweep}):
@@ -239,9 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output JSON (default: the package asset)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
+    parser.add_argument(
+        "--keep-from", type=Path, default=None, help="copy the runs of the parts not run from this sweep file"
+    )
     args = parser.parse_args(argv)
     out = args.out or ASSETS / "mad" / ASSET
+    previous = load_sweep(args.keep_from, validate=False) if args.keep_from else None
     data = run(out, seeds=tuple(args.seeds), parts=tuple(args.parts), log=lambda s: print(s, flush=True))
+    if previous is not None:
+        keep_parts(data, previous, tuple(args.parts))
+        out.write_text(json.dumps(data, separators=(",", ":")))
     validate_sweep(data)
     print(f"wrote {out} ({out.stat().st_size / 1024:.1f} KB); direction checks passed.")
     return 0

@@ -15,7 +15,7 @@ CLIP (Radford et al. 2021).
 from __future__ import annotations
 
 import copy
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from modgap_edu._runtime.threads import limited_threads
 from modgap_edu.core import dimensions, metrics
 from modgap_edu.core import validation as V
 from modgap_edu.core.dimensions import zero_shot_accuracy
+from modgap_edu.core.loss_terms import clip_loss_terms
 from modgap_edu.core.losses import align_loss, uniform_loss, unit_rows_torch
 from modgap_edu.mad import dataset
 from modgap_edu.models.towers import SmallCLIP, Vocabulary
@@ -167,7 +168,7 @@ def evaluate_mad(
         attribute factors); ``zero_shot_digit``, ``zero_shot_color`` and ``zero_shot_attributes`` (mean over
         the five attribute factors; see ``zero_shot``); ``zero_shot_digit_full`` and ``zero_shot_color_full``
         (full-caption prompt ensembles, see ``zero_shot_full``); ``temperature``; and the per-factor dicts
-        ``moad_image_by_factor``, ``zero_shot_by_factor``. The mechanism (lesson 04 Sec. 4, see
+        ``moad_image_by_factor``, ``zero_shot_by_factor``. The mechanism (lesson 04 Sec. 3, see
         ``mechanism_metrics``): ``alignment`` (Wang & Isola 2020 l_align, alpha = 2, over the matched
         image / full-caption pairs), ``uniformity_image`` and ``uniformity_text`` (l_uniform, t = 2, over the
         distinct pairs of a seeded subset of ``MAD_DEFAULTS["n_uniformity"]`` rows), ``top2_gap_share``
@@ -235,7 +236,7 @@ def top2_gap_share(image_emb: Any, text_emb: Any) -> float:
 
 
 def mechanism_metrics(image_emb: Any, text_emb: Any, seed: int = 0, n_uniformity: int | None = None) -> dict:
-    """Alignment, uniformity and the few-dimension share of matched pairs (lesson 04 Sec. 4; Wang & Isola 2020
+    """Alignment, uniformity and the few-dimension share of matched pairs (lesson 04 Sec. 3; Wang & Isola 2020
     eqs. for l_align / l_uniform via ``core.losses.align_loss`` / ``uniform_loss``, alpha = t = 2).
 
     Parameters
@@ -272,6 +273,132 @@ def uniformity_subset(n: int, size: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(idx)
 
 
+def mechanism_probe(
+    k: int | None = None,
+    main_object: str = "digit",
+    seed: int = 0,
+    source: str = "auto",
+    n_train: int | None = None,
+    n_batch: int = 1024,
+    batch_size: int | None = None,
+) -> Callable[[int, SmallCLIP], dict]:
+    """A per-epoch probe of the mechanism for ``train_mad_clip(probe=...)`` (lesson 04 Sec. 3).
+
+    The returned ``probe(epoch, model)`` measures (i) the CLIP loss split into its matched term and its
+    log-sum-exp term (lesson 03, ``core.loss_terms.clip_loss_terms``, Liang et al. 2022 Sec. 4.2) on a fixed
+    training batch set: the first ``n_batch`` training images with their epoch-0 captions (k attributes, as
+    trained), in batches of the training batch size, at the model's current temperature; plus the alignment
+    on those training pairs; and (ii) on the 2,000-image test split with full-information captions, ``rmg``,
+    ``l2m`` and ``mechanism_metrics`` (alignment, uniformity, top-2 gap share).
+
+    Parameters
+    ----------
+    k, main_object, seed, source, n_train :
+        The run's settings, as in ``train_mad_clip`` (``n_train=None``: ``MAD_DEFAULTS``).
+    n_batch : int
+        Training pairs in the fixed batch set (at least one training batch).
+    batch_size : int or None
+        The batch of the loss terms (``None``: ``MAD_DEFAULTS["batch_size"]``).
+
+    Returns
+    -------
+    callable
+        ``probe(epoch, model) -> dict`` with ``loss_matched``, ``loss_logsumexp``, ``loss_total``,
+        ``train_alignment``, ``rmg``, ``l2m``, ``alignment``, ``uniformity_image``, ``uniformity_text``,
+        ``top2_gap_share``.
+    """
+    n_train = MAD_DEFAULTS["n_train"] if n_train is None else _check_int(n_train, "n_train")
+    bs = MAD_DEFAULTS["batch_size"] if batch_size is None else _check_int(batch_size, "batch_size", 2)
+    n_batch = min(_check_int(n_batch, "n_batch", bs), n_train)
+    train = dataset.MADDataset("train", k=k, main_object=main_object, n=n_train, seed=seed, source=source)
+    train.set_epoch(0)
+    idx = np.arange(n_batch)
+    images = normalize_images(train.images(idx))
+    tokens = mad_vocabulary().encode(train.captions[:n_batch], length=6)
+    test = dataset.MADDataset("test", k=5, n=MAD_DEFAULTS["n_monitor"], seed=seed, source=source, verbose=False)
+
+    @torch.no_grad()
+    def probe(epoch: int, model: SmallCLIP) -> dict:
+        xi = unit_rows_torch(model.encode_image(images)).double().numpy()
+        ti = unit_rows_torch(model.encode_text(tokens)).double().numpy()
+        terms = clip_loss_terms(xi, ti, temperature=model.temperature, batch_size=bs)
+        img, txt = embed_mad(model, test)
+        return {
+            "loss_matched": terms.matched,
+            "loss_logsumexp": terms.logsumexp,
+            "loss_total": terms.total,
+            "train_alignment": float(np.mean(np.sum((xi - ti) ** 2, axis=1))),
+            "rmg": metrics.rmg(img, txt),
+            "l2m": metrics.l2m(img, txt),
+            **mechanism_metrics(img, txt, seed=seed),
+        }
+
+    return probe
+
+
+def caption_floor(captions: Sequence[str], batch_size: int | None = None) -> float:
+    """The lowest CLIP loss any embedding can reach on these batches (lesson 04 Sec. 3, "the alignment term is
+    bounded", Schrodi et al. 2025): the mean over pairs of log(number of identical captions in the pair's
+    batch). Identical captions have one text embedding, so image i's logit row holds z_ii once per copy and
+    -z_ii + logsumexp_j z_ij >= log n_i; the text side obeys the same bound (Jensen over the copies).
+    Consecutive batches, a last shorter batch dropped (as ``core.loss_terms.clip_loss_terms``).
+
+    Parameters
+    ----------
+    captions : sequence of str
+        The training captions in batch order.
+    batch_size : int or None
+        ``None``: ``MAD_DEFAULTS["batch_size"]``.
+
+    Returns
+    -------
+    float
+        >= 0; 0 when no caption repeats within a batch.
+    """
+    caps = list(captions)
+    if not all(isinstance(c, str) for c in caps):
+        raise TypeError("captions must be strings.")
+    bs = MAD_DEFAULTS["batch_size"] if batch_size is None else _check_int(batch_size, "batch_size", 2)
+    if len(caps) < bs:
+        raise ValueError(f"need at least one batch of {bs} captions, got {len(caps)}.")
+    logs = []
+    for s in range(0, len(caps) - bs + 1, bs):
+        batch = caps[s : s + bs]
+        counts = {c: batch.count(c) for c in set(batch)}
+        logs.extend(np.log(counts[c]) for c in batch)
+    return float(np.mean(logs))
+
+
+def offset_towers(model: SmallCLIP, offset: float, seed: int = 0) -> np.ndarray:
+    """A large-gap start (lesson 04 Sec. 3, the deck's "a large gap at initialisation can be closed"): add
+    ``offset`` times a seeded unit vector u to the bias of the text tower's last layer and subtract it from
+    the image tower's, in place, so captions start near u and images near -u: the two cones sit on opposite
+    sides of the sphere (L2M near its maximum 2). The biases stay trainable.
+
+    Parameters
+    ----------
+    model : SmallCLIP
+        A model whose two towers end in ``head[-1]``, an ``nn.Linear`` with bias.
+    offset : float
+        Length of the added vector (>= 0; 0 leaves the model unchanged).
+    seed : int
+        Seeds u (``numpy.random.default_rng([seed, 11])``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The added vector (float32).
+    """
+    offset = V.real_number(offset, "offset", low=0.0)
+    text_last, image_last = model.text_tower.head[-1], model.image_tower.head[-1]
+    u = np.random.default_rng([V.seed(seed), 11]).normal(size=text_last.bias.shape[0])
+    vec = (offset * u / np.linalg.norm(u)).astype(np.float32)
+    with torch.no_grad():
+        text_last.bias.add_(torch.from_numpy(vec))
+        image_last.bias.sub_(torch.from_numpy(vec))
+    return vec
+
+
 def _check_int(value: Any, name: str, low: int = 1) -> int:
     return V.integer(value, name, low)
 
@@ -293,6 +420,8 @@ def train_mad_clip(
     progress: bool | None = None,
     threads: int | None = None,
     batch_size: int | None = None,
+    probe: Callable[[int, SmallCLIP], dict] | None = None,
+    text_offset: float = 0.0,
 ) -> tuple[SmallCLIP, list[dict]]:
     """Train the lesson-04 small CLIP on MAD captions with ``k`` attributes (``None``: object only).
 
@@ -326,12 +455,19 @@ def train_mad_clip(
         Progress bar; ``None`` defers to tqdm (``TQDM_DISABLE=1`` turns it off).
     threads : int or None
         Training threads; ``None``: the fixed policy of ``_runtime.threads`` (``MODGAP_THREADS``, else 2).
+    probe : callable or None
+        ``probe(epoch, model) -> dict`` (e.g. ``mechanism_probe``), called on the untrained model and after
+        every epoch; it must not draw torch random numbers, so the run is the same with or without it.
+    text_offset : float
+        A large-gap start for a fresh model (``offset_towers``: texts pushed to +u, images to -u by this much;
+        0: the plain recipe).
 
     Returns
     -------
     (SmallCLIP, list of dict)
         The model (with ``vocab`` and ``mad_config``) and one record per epoch (``loss``, ``temperature``,
-        ``entropy``, ``seconds`` and the monitored metrics).
+        ``entropy``, ``seconds`` and the monitored metrics); with a ``probe``, the probe's keys are in every
+        record and the list starts with an ``epoch = 0`` record of the untrained model (probe keys only).
     """
     release_memory()  # start from a lean process: the training peak stacks on what the kernel holds
     k = dataset.check_k(k)
@@ -356,6 +492,10 @@ def train_mad_clip(
     else:
         model = copy.deepcopy(init)
         model.log_logit_scale.requires_grad_(bool(learnable_temperature))
+    if text_offset:
+        if init is not None:
+            raise ValueError("text_offset is a start for a fresh model: it cannot be combined with init.")
+        offset_towers(model, text_offset, seed)
     model.vocab = vocab
     model.mad_config = {
         "k": k,
@@ -366,6 +506,7 @@ def train_mad_clip(
         "seed": seed,
         "source": ds.source,
         "finetuned": init is not None,
+        "text_offset": float(text_offset),
     }
     on_epoch_end = None
     if monitor:
@@ -379,6 +520,9 @@ def train_mad_clip(
                 "moad_image": metrics.moad(img, test.factors["digit"], test.factors["colors"]),
             }
 
+    first = []
+    if probe is not None:
+        on_epoch_end, first = _with_probe(model, probe, on_epoch_end, threads)
     label = "object only" if k is None else f"k={k}"
     history = train_clip(
         model,
@@ -394,4 +538,20 @@ def train_mad_clip(
         desc=f"MAD CLIP ({label}, {main_object})",
     )
     release_memory()  # hand the freed activations back, so the next cells start lean
-    return model, history
+    return model, first + history
+
+
+def _with_probe(model: SmallCLIP, probe: Callable, monitor: Callable | None, threads: int | None):
+    """(on_epoch_end running the monitor and the probe, [the epoch-0 probe record of the untrained model])."""
+    if not callable(probe):
+        raise TypeError(f"probe must be a callable probe(epoch, model) -> dict, got {type(probe).__name__}.")
+    was_training = model.training
+    model.eval()
+    with limited_threads(threads), torch.no_grad():
+        start = {"epoch": 0, **probe(0, model)}
+    model.train(was_training)
+
+    def on_epoch_end(epoch: int, m: SmallCLIP) -> dict:
+        return {**(monitor(epoch, m) if monitor else {}), **probe(epoch, m)}
+
+    return on_epoch_end, [start]

@@ -15,7 +15,7 @@ from modgap_edu.experiments import mad_sweep as S
 from modgap_edu.mad import digits, factors
 from modgap_edu.mad.dataset import FACTORS
 from modgap_edu.plots.live_figure import LiveFigure
-from modgap_edu.plots.style import LIVE_COLOR, metric_color
+from modgap_edu.plots.style import IMAGE_COLOR, LIVE_COLOR, TEXT_COLOR, metric_color, palette
 from modgap_edu.plots.widgets import new_figure
 
 MODE_LABELS = ["object\nonly", "k=1", "k=2", "k=3", "k=4", "k=5"]
@@ -32,6 +32,15 @@ LABELS = {
     "zero_shot_color_full": "zero-shot colour (full-caption ensemble)",
     "temperature": "learned temperature τ",
     "entropy": "logit entropy (nats)",
+    "alignment": "alignment ℓ_align (α = 2; lower = closer pairs)",
+    "uniformity_image": "uniformity ℓ_uniform, images",
+    "uniformity_text": "uniformity ℓ_uniform, texts",
+    "top2_gap_share": "share of L2M² in the top-2 gap dimensions",
+    "accuracy_all": "zero-shot accuracy, mean over 6 factors",
+    "loss_matched": "matched term M (pulls pairs together)",
+    "loss_logsumexp": "log-sum-exp term S (pushes all apart)",
+    "loss_total": "CLIP loss M + S",
+    "train_alignment": "alignment on the training captions",
 }
 
 
@@ -116,6 +125,111 @@ def plot_history(history: list[dict]):
         )
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_mechanism(data: dict):
+    """Lesson 04 §3: alignment, uniformity (images in ``IMAGE_COLOR``, texts in ``TEXT_COLOR``) and the top-2
+    gap-dimension share vs caption information, mean ± std over the sweep's seeds (test split, full captions)."""
+    fig = new_figure(10, 2.9)
+    axes = fig.subplots(1, 3)
+    _panel(axes[0], data, "alignment", label="mean ± std over seeds")
+    _panel(axes[1], data, "uniformity_image", color=IMAGE_COLOR, label="images")
+    _panel(axes[1], data, "uniformity_text", color=TEXT_COLOR, label="texts (full captions)")
+    axes[1].set_title("uniformity ℓ_uniform (t = 2; lower = more spread)", fontsize=9)
+    _panel(axes[2], data, "top2_gap_share", label="mean ± std over seeds")
+    axes[0].legend(fontsize=7)
+    axes[1].legend(fontsize=7)
+    fig.supxlabel("caption information: attributes named in each training caption →", fontsize=9)
+    return fig
+
+
+def _mode_color(k) -> str:
+    """One colour per caption mode (``style.palette``, never the modality colours), the same in every figure."""
+    return palette(len(S.MODES))[S.MODES.index(k)]
+
+
+def mechanism_runs(data: dict, kind: str = "sweep") -> list[dict]:
+    """The runs of ``kind`` that carry a per-epoch ``mechanism_history``, in ``mad_sweep.MODES`` order."""
+    rows = [r for r in S.runs(data, kind) if "mechanism_history" in r]
+    return sorted(rows, key=lambda r: _mode_x(r["k"]))
+
+
+def _history_lines(ax, rows: list[dict], key: str, colors: list[str], styles: Sequence[str] = ("-",), prefix=""):
+    for i, (r, c) in enumerate(zip(rows, colors)):
+        h = r["mechanism_history"]
+        ax.plot(
+            [e["epoch"] for e in h],
+            [e[key] for e in h],
+            color=c,
+            ls=styles[i % len(styles)],
+            marker="o",
+            ms=3,
+            label=prefix + S.mode_name(r["k"]),
+        )
+    ax.set_title(LABELS.get(key, key), fontsize=9)
+    ax.grid(alpha=0.3)
+
+
+def plot_mechanism_history(data: dict, floors: dict | None = None):
+    """Lesson 04 §3: per training epoch (0 = untrained), for the seed-0 runs with a mechanism history:
+    alignment and uniformity on the test split (full captions; uniformity of images in ``IMAGE_COLOR`` and texts
+    in ``TEXT_COLOR``, one line style per k) and the two terms of the CLIP loss on a fixed training batch set;
+    ``floors``: {k: ``mad_clip.caption_floor``}, drawn as dashed lines under the loss."""
+    rows = mechanism_runs(data)
+    if not rows:
+        raise ValueError("the sweep has no runs with a mechanism_history: regenerate it (mad_sweep).")
+    colors, styles = [_mode_color(r["k"]) for r in rows], ("-", "--", "-.", ":")
+    fig = new_figure(10, 5.4)
+    axes = fig.subplots(2, 3)
+    _history_lines(axes[0, 0], rows, "alignment", colors)
+    _history_lines(axes[0, 1], rows, "uniformity_image", [IMAGE_COLOR] * len(rows), styles)
+    _history_lines(axes[0, 2], rows, "uniformity_text", [TEXT_COLOR] * len(rows), styles)
+    _history_lines(axes[1, 0], rows, "loss_matched", colors)
+    _history_lines(axes[1, 1], rows, "loss_logsumexp", colors)
+    _history_lines(axes[1, 2], rows, "loss_total", colors)
+    for r, c in zip(rows, colors):
+        if floors and r["k"] in floors:
+            axes[1, 2].axhline(floors[r["k"]], color=c, ls="--", lw=1)
+    if floors:
+        axes[1, 2].set_title("CLIP loss M + S (dashed: caption floor)", fontsize=9)
+    for ax in axes[0, 1:]:
+        ax.legend(fontsize=7, title="images" if ax is axes[0, 1] else "texts", title_fontsize=7)
+    axes[0, 0].legend(fontsize=7)
+    for ax in axes[1]:
+        ax.set_xlabel("epoch (0 = untrained)", fontsize=8)
+    fig.suptitle("top: test split, full captions · bottom: CLIP loss terms on a fixed training batch set", fontsize=9)
+    return fig
+
+
+def plot_large_gap_init(data: dict):
+    """Lesson 04 §3: RMG and L2M per epoch from the large-gap start (``large_gap_init`` runs, solid) beside the
+    plain start of the same seed (the sweep's mechanism runs, dotted), k = 5 and object-only captions."""
+    big = {r["k"]: r for r in mechanism_runs(data, "large_gap_init")}
+    plain = {r["k"]: r for r in mechanism_runs(data)}
+    if not big:
+        raise ValueError("the sweep has no large_gap_init runs: regenerate it (mad_sweep).")
+    fig = new_figure(8, 2.9)
+    axes = fig.subplots(1, 2)
+    for ax, key in zip(axes, ("rmg", "l2m")):
+        for k, r in big.items():
+            for rr, ls, lab in ((r, "-", "large-gap start"), (plain.get(k), ":", "plain start")):
+                if rr is None:
+                    continue
+                h = rr["mechanism_history"]
+                ax.plot(
+                    [e["epoch"] for e in h],
+                    [e[key] for e in h],
+                    color=_mode_color(k),
+                    ls=ls,
+                    marker="o",
+                    ms=3,
+                    label=f"{S.mode_name(k)}, {lab}",
+                )
+        ax.set_title(LABELS[key], fontsize=9)
+        ax.set_xlabel("epoch (0 = untrained)", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7)
     return fig
 
 

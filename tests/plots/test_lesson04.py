@@ -66,3 +66,21 @@ def test_plot_history():
     hist = [{"epoch": i, "loss": 5 - i, "temperature": 0.07, "rmg": 0.5 - 0.05 * i} for i in range(1, 4)]
     fig = P.plot_history(hist)
     np.testing.assert_allclose(fig.axes[2].lines[0].get_ydata(), [0.45, 0.4, 0.35])
+
+
+def test_mechanism_plots(sweep):
+    fig = P.plot_mechanism(sweep)
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    means = [mad_sweep.table(sweep, "alignment")[k][0] for k in mad_sweep.MODES]
+    np.testing.assert_allclose(np.asarray(fig.axes[0].lines[0].get_ydata(), dtype=float), means)
+    rows = P.mechanism_runs(sweep)
+    assert [r["k"] for r in rows] == list(mad_sweep.PROBE_MODES)
+    fig = P.plot_mechanism_history(sweep)
+    assert len(fig.axes) == 6 and len(fig.axes[3].lines) == len(rows)
+    np.testing.assert_allclose(
+        fig.axes[3].lines[0].get_ydata(), [e["loss_matched"] for e in rows[0]["mechanism_history"]]
+    )
+    fig = P.plot_large_gap_init(sweep)
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 4
+    with pytest.raises(ValueError, match="mechanism_history"):
+        P.plot_mechanism_history({"runs": []})
