@@ -135,41 +135,49 @@ def _family() -> tuple:
     return tuple(mad_family.load_family())
 
 
-def _family_columns() -> tuple:
-    fam = _family()
-    gap = [r["rmg"] for r in fam]
-    perf = [r["zero_shot_attributes"] for r in fam]
-    setting = [f"{r['capacity']}, n={r['n_train'] // 1000}k" for r in fam]
-    return gap, perf, setting, [r["zero_shot_digit"] for r in fam]
-
-
-def _family_tau(which: str) -> float:
-    """Kendall tau as lesson 05 computes it (no permutations needed: fast)."""
-    from scipy import stats
-
-    from modgap_edu.core import rank_statistics
-
-    gap, perf, setting, digit = _family_columns()
-    if which == "within":
-        return rank_statistics.pooled_within_group_tau(gap, perf, setting)
-    return float(stats.kendalltau(gap if which == "overall" else digit, perf).statistic)
+CONTROLS = {"raw": (), "width": ("width",), "embed": ("embed_dim",), "data": ("n_train",),
+            "all3": ("width", "embed_dim", "n_train"), "k": ("k",)}
 
 
 @functools.lru_cache(maxsize=None)
-def _family_p(which: str) -> float:
-    """Permutation p-value exactly as lesson 05 computes it (9,999 resamples, seed 0: slow)."""
+def _family_controls() -> dict:
+    """Lesson 05 §5's raw and controlled tau table (9,999 permutations, seed 0), by the spec keys held fixed."""
+    from modgap_edu.experiments import mad_family
+
+    return {tuple(row["keys"]): row for row in mad_family.controlled_taus(list(_family()))}
+
+
+def _family_control(name: str, field: str) -> float:
+    return float(_family_controls()[CONTROLS[name]][field])
+
+
+@functools.lru_cache(maxsize=None)
+def _family_digit_attributes() -> dict:
+    """Lesson 05 §4: tau(digit accuracy, attribute accuracy) over the family, with its permutation p."""
     from modgap_edu.core import rank_statistics
 
-    gap, perf, setting, digit = _family_columns()
-    if which == "within":
-        return rank_statistics.kendall_within_groups(gap, perf, setting, n_resamples=9999, seed=0)["p_permutation"]
-    x = gap if which == "overall" else digit
-    return rank_statistics.kendall_with_permutation(x, perf, n_resamples=9999, seed=0)["p_permutation"]
+    fam = _family()
+    return rank_statistics.kendall_with_permutation(
+        [r["zero_shot_digit"] for r in fam], [r["zero_shot_attributes"] for r in fam], n_resamples=9999, seed=0
+    )
 
 
 def _family_default(k: int, field: str) -> float:
-    (row,) = [r for r in _family() if r["capacity"] == "default" and r["n_train"] == 12000 and r["k"] == k]
+    """The lesson's "default setting": default width, embedding 32, the largest training set."""
+    fam = _family()
+    largest = max(r["n_train"] for r in fam)
+    (row,) = [r for r in fam if r["width"] == "default" and r["embed_dim"] == 32 and r["n_train"] == largest and r["k"] == k]
     return row[field]
+
+
+def _family_datasize(field: str) -> float:
+    import numpy as np
+
+    from modgap_edu.experiments import mad_family
+
+    pairs = mad_family.data_size_pairs(list(_family()))
+    changes = [p["change"] for p in pairs]
+    return float({"pairs": len(pairs), "smaller": sum(c < 0 for c in changes), "median_change": np.median(changes)}[field])
 
 
 @functools.lru_cache(maxsize=None)
@@ -286,15 +294,18 @@ ASSET_NUMBERS = {
     # lesson 05 §4-§5, modgap_edu/assets/lesson05/family.json
     "l05.family.n": lambda: float(len(_family())),
     **{
-        f"l05.family.{stat}_{name}": functools.partial(_family_tau if stat == "tau" else _family_p, which)
-        for stat in ("tau", "p")
-        for name, which in (("overall", "overall"), ("within", "within"), ("digit_attributes", "digit"))
+        f"l05.family.{name}.{field}": functools.partial(_family_control, name, field)
+        for name in CONTROLS
+        for field in ("tau", "p")
     },
+    "l05.family.tau_digit_attributes": lambda: _family_digit_attributes()["tau"],
+    "l05.family.p_digit_attributes": lambda: _family_digit_attributes()["p_permutation"],
     **{
         f"l05.family.k{k}.{field}": functools.partial(_family_default, k, field)
-        for k in (1, 2, 3, 5)
+        for k in (1, 3, 5)
         for field in ("moad_image", "moad_text", "zero_shot_digit", "zero_shot_attributes", "rmg")
     },
+    **{f"l05.family.datasize.{f}": functools.partial(_family_datasize, f) for f in ("pairs", "smaller", "median_change")},
 }
 
 
