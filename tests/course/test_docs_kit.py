@@ -462,7 +462,8 @@ def discussion_questions(path: Path) -> list[str]:
         if in_answer:
             continue
         if line.startswith("## "):
-            h2, in_list = line[3:].strip(), ("" if line[3:].strip() == "Questions" else None)
+            h2 = re.sub(r"\s*\(about \d+ min\)$", "", line[3:].strip())  # the time suffix of every section
+            in_list = "" if h2 == "Questions" else None
             continue
         if line.startswith("### "):
             in_list = None
