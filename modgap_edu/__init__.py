@@ -69,6 +69,8 @@ _API = {
     "embed_pairs": "models.training",
     "train_mad_clip": "models.mad_clip",
     "evaluate_mad": "models.mad_clip",
+    "mechanism_metrics": "models.mad_clip",
+    "top2_gap_share": "models.mad_clip",
     "measure": "cli.measure",
     "measure_classification": "cli.measure",
 }

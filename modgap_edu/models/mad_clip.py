@@ -22,10 +22,10 @@ import torch
 
 from modgap_edu._runtime.memory import release_memory
 from modgap_edu._runtime.threads import limited_threads
-from modgap_edu.core import metrics
+from modgap_edu.core import dimensions, metrics
 from modgap_edu.core import validation as V
 from modgap_edu.core.dimensions import zero_shot_accuracy
-from modgap_edu.core.losses import unit_rows_torch
+from modgap_edu.core.losses import align_loss, uniform_loss, unit_rows_torch
 from modgap_edu.mad import dataset
 from modgap_edu.models.towers import SmallCLIP, Vocabulary
 from modgap_edu.models.training import embed_pairs, train_clip
@@ -39,6 +39,7 @@ MAD_DEFAULTS = {
     "warmup": 0.05,
     "embed_dim": 32,
     "n_monitor": 2000,
+    "n_uniformity": 1000,
 }
 
 
@@ -166,7 +167,13 @@ def evaluate_mad(
         attribute factors); ``zero_shot_digit``, ``zero_shot_color`` and ``zero_shot_attributes`` (mean over
         the five attribute factors; see ``zero_shot``); ``zero_shot_digit_full`` and ``zero_shot_color_full``
         (full-caption prompt ensembles, see ``zero_shot_full``); ``temperature``; and the per-factor dicts
-        ``moad_image_by_factor``, ``zero_shot_by_factor``.
+        ``moad_image_by_factor``, ``zero_shot_by_factor``. The mechanism (lesson 04 Sec. 4, see
+        ``mechanism_metrics``): ``alignment`` (Wang & Isola 2020 l_align, alpha = 2, over the matched
+        image / full-caption pairs), ``uniformity_image`` and ``uniformity_text`` (l_uniform, t = 2, over the
+        distinct pairs of a seeded subset of ``MAD_DEFAULTS["n_uniformity"]`` rows), ``top2_gap_share``
+        (share of L2M^2 carried by the two dimensions of largest |mean difference|, lesson 05's rule); and
+        ``accuracy_all``: the unweighted mean of the six entries of ``zero_shot_by_factor`` (the digit with
+        its class-name prompts, and the five attribute factors with their ``"<d>-<v>"`` prompt ensembles).
     """
     if source is None:
         source = getattr(model, "mad_config", {}).get("source", "auto")
@@ -198,7 +205,71 @@ def _mad_metrics(model: SmallCLIP, ds: dataset.MADDataset) -> dict[str, Any]:
             "zero_shot_by_factor": zs,
         }
     )
+    out.update(mechanism_metrics(img, txt, seed=ds.seed))
+    out["accuracy_all"] = float(np.mean([zs[a] for a in dataset.FACTORS]))
     return out
+
+
+def top2_gap_share(image_emb: Any, text_emb: Any) -> float:
+    """Share of L2M^2 carried by the two dimensions of largest |mean difference| (lesson 05 Sec. 3, Schrodi et al.
+    2025 Fig. 4a: ``dimensions.gap_dimension_scores`` ranked by ``dimensions.rank_gap_dimensions``).
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like
+        Image and text embeddings (rows are L2-normalized), at least two dimensions.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 2 / d for a gap spread evenly over d dimensions.
+    """
+    scores = dimensions.gap_dimension_scores(image_emb, text_emb)
+    if scores.size < 2:
+        raise ValueError(f"top2_gap_share needs at least 2 dimensions, got {scores.size}.")
+    total = float(np.sum(scores**2))
+    if total == 0.0:
+        raise ValueError("top2_gap_share: the two centroids coincide (L2M = 0), the share is undefined.")
+    order = dimensions.rank_gap_dimensions(image_emb, text_emb)
+    return float(np.sum(scores[order[:2]] ** 2) / total)
+
+
+def mechanism_metrics(image_emb: Any, text_emb: Any, seed: int = 0, n_uniformity: int | None = None) -> dict:
+    """Alignment, uniformity and the few-dimension share of matched pairs (lesson 04 Sec. 4; Wang & Isola 2020
+    eqs. for l_align / l_uniform via ``core.losses.align_loss`` / ``uniform_loss``, alpha = t = 2).
+
+    Parameters
+    ----------
+    image_emb, text_emb : array_like
+        Matched image / text embeddings (row i <-> row i), L2-normalized here.
+    seed : int
+        Seeds the subset on which uniformity is measured (``numpy.random.default_rng([seed, 7])``).
+    n_uniformity : int or None
+        Size of that subset (``None``: ``MAD_DEFAULTS["n_uniformity"]``); all rows when there are fewer.
+
+    Returns
+    -------
+    dict
+        ``alignment`` (in [0, 4]), ``uniformity_image``, ``uniformity_text`` (<= 0), ``top2_gap_share``.
+    """
+    x, y = V.pair(image_emb, text_emb, paired=True)
+    n_u = MAD_DEFAULTS["n_uniformity"] if n_uniformity is None else _check_int(n_uniformity, "n_uniformity", 2)
+    xt, yt = torch.from_numpy(x.astype(np.float64)), torch.from_numpy(y.astype(np.float64))
+    sub = uniformity_subset(len(x), n_u, V.seed(seed))
+    return {
+        "alignment": float(align_loss(xt, yt, alpha=2)),
+        "uniformity_image": float(uniform_loss(xt[sub], t=2)),
+        "uniformity_text": float(uniform_loss(yt[sub], t=2)),
+        "top2_gap_share": top2_gap_share(x, y),
+    }
+
+
+def uniformity_subset(n: int, size: int, seed: int) -> torch.Tensor:
+    """The seeded rows on which uniformity is measured: all ``n`` when ``n <= size``, else a sorted sample."""
+    if n <= size:
+        return torch.arange(n)
+    idx = np.sort(np.random.default_rng([seed, 7]).choice(n, size=size, replace=False))
+    return torch.from_numpy(idx)
 
 
 def _check_int(value: Any, name: str, low: int = 1) -> int:
