@@ -60,6 +60,7 @@ _API = {
     "gap_fate": "toys.gap_fate",
     "make_caption": "mad.dataset",
     "MADDataset": "mad.dataset",
+    "official_moad_multihot": "mad.moad",
     "data_dir": "data.cache",
     "offline_requested": "data.cache",
     "load_liang_features": "data.liang_features",
