@@ -47,7 +47,7 @@ HYPOTHESES = {
     "longer": {"epochs": LONGER_EPOCHS},
     "batch": {"batch_size": BIG_BATCH, "lr": BIG_BATCH_LR},
 }
-PARTS = ("baseline", "batch", "longer")  # the order they run in, per seed
+PARTS = ("baseline", "longer", "batch")  # the order they run in, per seed
 ASSET = Path("lesson04") / "hypotheses.json"
 N_TEST = 2000
 #: scalar keys of ``evaluate_mad`` copied into every record when present (the mad04a keys included)
@@ -157,6 +157,14 @@ def _record(part: str, k, seed: int, model, history, seconds: float, cpu: float,
     }
 
 
+def schedule(parts=PARTS) -> list[tuple[str, Any]]:
+    """The (part, k) runs of one seed, in running order: every part at ``HYPOTHESIS_MODES`` first, then the
+    baseline's other k."""
+    first = [(p, k) for p in PARTS if p in parts for k in HYPOTHESIS_MODES]
+    rest = [("baseline", k) for k in MODES if k not in HYPOTHESIS_MODES and "baseline" in parts]
+    return first + rest
+
+
 def run(out: Path, seeds=SEEDS, parts=PARTS, log=print, resume: bool = False) -> dict:
     """Run the parts seed by seed, writing ``out`` after every run (``resume``: keep and skip the runs
     already in ``out``). Returns the data dict."""
@@ -168,6 +176,7 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print, resume: bool = False) ->
         "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "defaults": mad_clip.MAD_DEFAULTS,
         "hypotheses": HYPOTHESES,
+        "planned_runs": len(schedule(parts)) * len(seeds),
         "runs": [],
     }
     done = set()
@@ -192,13 +201,12 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print, resume: bool = False) ->
             f"({rec['train_seconds']:.0f} s)"
         )
 
-    for seed in seeds:  # seed by seed, so that a partial file holds whole seeds
-        for part in [p for p in PARTS if p in parts]:
-            for k in MODES if part == "baseline" else HYPOTHESIS_MODES:
-                if (part, k, seed) in done:
-                    continue
-                model, hist, s, c = _train(k=k, seed=seed, **HYPOTHESES[part])
-                save(_record(part, k, seed, model, hist, s, c, **HYPOTHESES[part]))
+    for seed in seeds:  # seed by seed, the k = 1 / k = 5 comparisons first (a partial file is useful)
+        for part, k in schedule(parts):
+            if (part, k, seed) in done:
+                continue
+            model, hist, s, c = _train(k=k, seed=seed, **HYPOTHESES[part])
+            save(_record(part, k, seed, model, hist, s, c, **HYPOTHESES[part]))
     return data
 
 
@@ -243,12 +251,15 @@ def runs(data: dict, part: str, **match) -> list[dict]:
 
 
 def value(rec: dict, metric: str) -> float:
-    """A scalar of a run; ``"probe_<factor>"``, ``"zs_<factor>"`` and ``"zsfull_<factor>"`` read the per-factor dicts."""
-    for prefix, key in (
+    """A scalar of a run; ``"probe_<factor>"``, ``"zs_<factor>"``, ``"zsfull_<factor>"`` and ``"moadf_<factor>"``
+    (image MOAD, digit vs that factor) read the per-factor dicts."""
+    prefixes = (
         ("probe_", "probe_by_factor"),
         ("zsfull_", "zero_shot_full_by_factor"),
         ("zs_", "zero_shot_by_factor"),
-    ):
+        ("moadf_", "moad_image_by_factor"),
+    )
+    for prefix, key in prefixes:
         if metric.startswith(prefix) and metric[len(prefix) :] in rec.get(key, {}):
             return float(rec[key][metric[len(prefix) :]])
     return float(rec[metric])

@@ -341,7 +341,7 @@ def example_grid(n_per_row: int = 8, seed: int = 0, source: str = "auto"):
 
 HYPOTHESIS_LABELS = {
     "baseline": "lesson recipe (5 epochs, batch 256)",
-    "batch": "batch 1024, lr ×2",
+    "batch": "batch 1024, lr ×2 (same 5 epochs)",
     "longer": "10 epochs",
 }
 
@@ -400,7 +400,7 @@ def plot_hypotheses(hyp: dict):
     _k_axis(axes[2], "linear probe on image embeddings: digit")
     axes[0].set_ylim(0, 1)
     axes[0].axhline(0.1, color="0.5", lw=0.8, ls=":")
-    axes[0].legend(fontsize=7, loc="lower left")
+    axes[1].legend(fontsize=7, loc="lower right")  # the low-left corner of the digit panel holds the batch curve
     fig.supxlabel("attributes named in each training caption →", fontsize=9)
     return fig
 
@@ -416,7 +416,8 @@ def plot_per_concept(hyp: dict, part: str = "baseline"):
     for factor, c in zip(dataset.FACTORS, palette(6)):
         _hyp_curve(ax, hyp, part, f"zs_{factor}", c, factor)
     _hyp_curve(ax, hyp, part, "probe_digit", palette(6)[0], "digit, linear probe", ls="--")
-    _k_axis(ax, f"zero-shot accuracy per concept ({HYPOTHESIS_LABELS.get(part, part)}, 3 seeds)")
+    n_seeds = len({r["seed"] for r in hyp["runs"] if r["part"] == part})
+    _k_axis(ax, f"zero-shot accuracy per concept ({HYPOTHESIS_LABELS.get(part, part)}, {n_seeds} seed(s))")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     return fig
