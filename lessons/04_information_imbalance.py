@@ -693,7 +693,7 @@ for part in ("longer", "batch"):
 # %% [markdown]
 # What the runs say (read each line against the seed spread):
 #
-# * **Not the prompt.** With the full-caption ensemble the digit accuracy falls from k = 1 to k = 5 about as much as
+# * **Not the prompt.** With the full-caption ensemble the digit accuracy falls from k = 1 to k = 5 nearly as much as
 #   with the digit word (the "falls by" lines).
 # * **The image side itself loses the digit.** The linear probe — no text involved — falls with k too, though less:
 #   the image embeddings of the k = 5 models hold less digit information than those of the k = 1 models.
@@ -733,8 +733,8 @@ for factor in dataset.FACTORS:
 # %% [markdown]
 # Per concept, the picture behind the average: every attribute gains once captions name it — colour and size the
 # most, swelling the least (its chance level is 0.5) — and the digit is the one concept that loses, in zero-shot
-# accuracy and in the probe. The probes of colour, size and thick/thin rise with k while swelling and fracture barely
-# move: the image tower spends its 32 dimensions on what the captions ask for and what is easy to see.
+# accuracy and in the probe. The probes of colour, size and thick/thin rise with k while swelling and fracture move
+# far less: the image tower spends its 32 dimensions on what the captions ask for and what is easy to see.
 #
 # ## 8. MOAD, stated precisely
 #
@@ -818,7 +818,8 @@ print(
 #   The official multi-hot form is the highest and is still positive at k = 5: its attribute side pools the 16 columns
 #   weighted by their pair counts — the two-valued factors (half the images per column) dominate and the seven colours
 #   (a seventh each) count little — and its "inter" pairs include pairs that share a value of another factor, so the
-#   attribute side looks less separated than any single factor is.
+#   pooled attribute side looks less separated than the factors do on average (the "16-column pool" line against the
+#   factor lines above).
 # * **What a negative image MOAD means here.** Digit vs colour turns negative from k = 2 (§3): the image embedding
 #   separates the seven colours *more* than the ten digits — a colour bias. Against the harder factors (the "digit vs
 #   swelling / fracture" rows) the digit stays ahead at k = 5, against scaling it does not. So on MAD "object bias" is
