@@ -96,10 +96,11 @@ def test_shipped_asset_when_present():
 
 
 def test_one_tiny_run(tmp_path, monkeypatch):
-    """``run`` end to end on a tiny recipe: one seed, object only and k = 5, the baseline only."""
+    """``run`` end to end on a tiny recipe: one seed, object only and k = 5, the baseline only; then ``resume``."""
     from modgap_edu.models import mad_clip
 
     monkeypatch.setattr(H, "MODES", (None, 5))
+    monkeypatch.setattr(H, "HYPOTHESIS_MODES", (5,))
     monkeypatch.setattr(H, "N_TEST", 300)
     monkeypatch.setitem(mad_clip.MAD_DEFAULTS, "n_train", 256)
     monkeypatch.setitem(mad_clip.MAD_DEFAULTS, "epochs", 1)
@@ -107,5 +108,8 @@ def test_one_tiny_run(tmp_path, monkeypatch):
     data = H.run(out, seeds=(0,), parts=("baseline",), log=lambda s: None)
     assert json.loads(out.read_text())["runs"] == data["runs"] and len(data["runs"]) == 2
     H.validate_hypotheses(data)
-    rec = data["runs"][1]
-    assert rec["k"] == 5 and set(rec["probe_by_factor"]) == set(rec["zero_shot_by_factor"])
+    assert [r["k"] for r in data["runs"]] == [5, None]  # the schedule: hypothesis k first, then the baseline's rest
+    rec = data["runs"][0]
+    assert set(rec["probe_by_factor"]) == set(rec["zero_shot_by_factor"])
+    again = H.run(out, seeds=(0,), parts=("baseline",), log=lambda s: None, resume=True)
+    assert again["runs"] == data["runs"]  # resume keeps the finished runs and trains nothing new
