@@ -55,17 +55,22 @@ def test_hypotheses_figure_plots_the_seed_means(hyp):
     np.testing.assert_allclose(np.asarray(line.get_ydata(), dtype=float), [t[k][0] for k in H.HYPOTHESIS_MODES])
     np.testing.assert_allclose(np.asarray(line.get_xdata(), dtype=float), [1, 5])
     probe = _line_with_label(fig.axes[2], P.HYPOTHESIS_LABELS["baseline"])
-    np.testing.assert_allclose(np.asarray(probe.get_ydata(), dtype=float), [H.table(hyp, "baseline", "probe_digit")[k][0] for k in H.MODES])
+    np.testing.assert_allclose(
+        np.asarray(probe.get_ydata(), dtype=float), [H.table(hyp, "baseline", "probe_digit")[k][0] for k in H.MODES]
+    )
 
 
 def test_per_concept_and_moad_figures(hyp):
     fig = P.plot_per_concept(hyp)
     colour = _line_with_label(fig.axes[0], "colors")
-    np.testing.assert_allclose(np.asarray(colour.get_ydata(), dtype=float), [H.table(hyp, "baseline", "zs_colors")[k][0] for k in H.MODES])
+    np.testing.assert_allclose(
+        np.asarray(colour.get_ydata(), dtype=float), [H.table(hyp, "baseline", "zs_colors")[k][0] for k in H.MODES]
+    )
     fig = P.plot_moad_variants(hyp)
     official = _line_with_label(fig.axes[0], "official, 16-column multi-hot")
     np.testing.assert_allclose(
-        np.asarray(official.get_ydata(), dtype=float), [H.table(hyp, "baseline", "moad_image_official")[k][0] for k in H.MODES]
+        np.asarray(official.get_ydata(), dtype=float),
+        [H.table(hyp, "baseline", "moad_image_official")[k][0] for k in H.MODES],
     )
     assert len(fig.axes) == 2
 
