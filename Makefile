@@ -85,6 +85,7 @@ assets: setup
 	$(PY) -m modgap_edu.experiments.fixed_tau_finetune --seeds 0 1 --out modgap_edu/assets/lesson03/fixed_tau_finetune.json
 	$(MAKE) mad-sweep
 	$(PY) -m modgap_edu.experiments.mad_family
+	MODGAP_THREADS=1 $(PY) -m modgap_edu.experiments.mad_hypotheses
 
 mad-sweep: setup
 	$(PY) -m modgap_edu.experiments.mad_sweep

@@ -63,6 +63,7 @@ _API = {
     "sphere_toy_curvature": "toys.six_pairs",
     "make_caption": "mad.dataset",
     "MADDataset": "mad.dataset",
+    "official_moad_multihot": "mad.moad",
     "data_dir": "data.cache",
     "offline_requested": "data.cache",
     "load_liang_features": "data.liang_features",

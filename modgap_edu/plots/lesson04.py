@@ -448,3 +448,117 @@ def example_grid(n_per_row: int = 8, seed: int = 0, source: str = "auto"):
                 ax.set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
     fig.suptitle("MAD factors on the same digits (28x28): each row changes one factor", fontsize=10)
     return fig
+
+
+# ---------------------------------------------------------------- §3c-§5: the hypothesis runs (mad_hypotheses)
+# Built from ``assets/lesson04/hypotheses.json`` (``experiments.mad_hypotheses``); instant.
+
+HYPOTHESIS_LABELS = {
+    "baseline": "lesson recipe (5 epochs, batch 256)",
+    "batch": "batch 1024, lr ×2 (same 5 epochs)",
+    "longer": "10 epochs",
+}
+
+
+def _hyp_curve(ax, hyp: dict, part: str, metric: str, color: str, label: str, ls: str = "-"):
+    """Seed mean ± std of ``metric`` vs k for one part of the hypothesis runs, seeds as dots."""
+    from modgap_edu.experiments import mad_hypotheses as H
+
+    t = H.table(hyp, part, metric)
+    ks = [k for k in H.MODES if k in t]
+    xs = [_mode_x(k) for k in ks]
+    for k in ks:
+        vals = [H.value(r, metric) for r in H.runs(hyp, part, k=k)]
+        ax.scatter([_mode_x(k)] * len(vals), vals, s=9, color=color, alpha=0.4, zorder=2)
+    ax.errorbar(
+        xs,
+        [t[k][0] for k in ks],
+        yerr=[t[k][1] for k in ks],
+        color=color,
+        ls=ls,
+        marker="o",
+        ms=4,
+        capsize=3,
+        lw=1.4,
+        label=label,
+        zorder=3,
+    )
+
+
+def _k_axis(ax, title: str):
+    from modgap_edu.experiments import mad_hypotheses as H
+
+    ax.set_xticks([_mode_x(k) for k in H.MODES], [H.mode_name(k).replace(" ", "\n") for k in H.MODES], fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+
+
+def plot_hypotheses(hyp: dict):
+    """Lesson 04 §3c: digit zero-shot accuracy, accuracy over all six concepts and a digit linear probe vs k,
+    for the lesson recipe, larger batches and longer training (3 seeds each), plus the full-caption ensemble."""
+    from modgap_edu.plots.style import palette
+
+    fig = new_figure(11, 3.3)
+    axes = fig.subplots(1, 3, sharey=True)
+    colors = dict(zip(HYPOTHESIS_LABELS, palette(3)))
+    parts = [p for p in HYPOTHESIS_LABELS if any(r["part"] == p for r in hyp["runs"])]
+    for part in parts:
+        _hyp_curve(axes[0], hyp, part, "zero_shot_digit", colors[part], HYPOTHESIS_LABELS[part])
+        _hyp_curve(axes[1], hyp, part, "accuracy_all", colors[part], HYPOTHESIS_LABELS[part])
+        _hyp_curve(axes[2], hyp, part, "probe_digit", colors[part], HYPOTHESIS_LABELS[part])
+    ens = palette(4)[3]
+    _hyp_curve(axes[0], hyp, "baseline", "zero_shot_digit_full", ens, "recipe, full-caption ensemble", ls="--")
+    _hyp_curve(axes[1], hyp, "baseline", "accuracy_all_full", ens, "recipe, full-caption ensembles", ls="--")
+    _k_axis(axes[0], "zero-shot digit accuracy")
+    _k_axis(axes[1], "zero-shot accuracy, mean of 6 concepts")
+    _k_axis(axes[2], "linear probe on image embeddings: digit")
+    axes[0].set_ylim(0, 1)
+    axes[0].axhline(0.1, color="0.5", lw=0.8, ls=":")
+    axes[1].legend(fontsize=7, loc="lower right")  # the low-left corner of the digit panel holds the batch curve
+    fig.supxlabel("attributes named in each training caption →", fontsize=9)
+    return fig
+
+
+def plot_per_concept(hyp: dict, part: str = "baseline"):
+    """Lesson 04 §3c: zero-shot accuracy per concept (digit + five attributes) vs k for one part, with the
+    digit's linear probe dashed: which concepts gain from richer captions, which lose."""
+    from modgap_edu.mad import dataset
+    from modgap_edu.plots.style import palette
+
+    fig = new_figure(7.5, 3.4)
+    ax = fig.subplots()
+    for factor, c in zip(dataset.FACTORS, palette(6)):
+        _hyp_curve(ax, hyp, part, f"zs_{factor}", c, factor)
+    _hyp_curve(ax, hyp, part, "probe_digit", palette(6)[0], "digit, linear probe", ls="--")
+    n_seeds = len({r["seed"] for r in hyp["runs"] if r["part"] == part})
+    _k_axis(ax, f"zero-shot accuracy per concept ({HYPOTHESIS_LABELS.get(part, part)}, {n_seeds} seed(s))")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return fig
+
+
+def plot_moad_variants(hyp: dict, part: str = "baseline"):
+    """Lesson 04 §3b: image- and text-side MOAD vs k computed four ways on the same models: digit vs colour,
+    the mean over the five factors (all pairs and the official triu subset), and the official function on
+    MAD's 16-column multi-hot attributes."""
+    from modgap_edu.plots.style import palette
+
+    variants = (
+        ("moad_image", "digit vs colour (course)"),
+        ("moad_image_attributes", "mean of 5 factors (course)"),
+        ("moad_image_official", "official, 16-column multi-hot"),
+    )
+    text_variants = (
+        ("moad_text", "digit vs colour (course)"),
+        ("moad_text_attributes", "mean of 5 factors (course)"),
+        ("moad_text_official", "official, 16-column multi-hot"),
+    )
+    fig = new_figure(10, 3.3)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, rows, side in ((axes[0], variants, "image"), (axes[1], text_variants, "text")):
+        for (metric, label), c in zip(rows, palette(3)):
+            _hyp_curve(ax, hyp, part, metric, c, label)
+        ax.axhline(0, color="k", lw=0.6)
+        _k_axis(ax, f"MOAD, {side} embeddings (> 0: digits separated more)")
+    axes[0].legend(fontsize=7)
+    return fig
