@@ -27,14 +27,14 @@
 # definitions, writes the CLIP loss, and trains a toy whose only knob is the temperature τ —
 # the knob that, in lessons 02–05, decides whether CLIP's *modality gap* survives training.
 #
-# **Objectives** (about 75 min)
+# **Objectives** (about 85 min)
 #
 # | # | you will … | time |
 # |---|---|---|
-# | 1 | write the CLIP (InfoNCE) loss and check it against `modgap_edu` and `open_clip` | 15 min |
+# | 1 | write the CLIP (InfoNCE) loss and check it against `modgap_edu` and `open_clip` | 25 min |
 # | 2 | see what τ = 0.01 does to the loss's denominator | 5 min |
-# | 3 | write Wang & Isola's alignment and uniformity | 25 min |
-# | 4 | train two point sets with alignment only, uniformity only, both, and the CLIP loss | 5 min |
+# | 3 | write Wang & Isola's alignment and uniformity | 15 min |
+# | 4 | train two point sets with alignment only, uniformity only, both, and the CLIP loss | 15 min |
 # | 5 | move the temperature and watch alignment, uniformity and the gap early in training | 5 min |
 # | 6 | train to convergence: when does the gap survive? (temperature × dimension × shared captions) | 5 min |
 # | 7 | measure a real CLIP (or the course's fallback) with the same two numbers | 5 min |
@@ -73,7 +73,7 @@ require_pass()
 
 
 # %% [markdown]
-# ## 1. The CLIP loss (about 15 min)
+# ## 1. The CLIP loss (about 25 min)
 #
 # A batch holds $N$ matched pairs $(x_i, y_i)$: image $i$ and its caption. Both encoders end with an
 # L2 normalisation, $\hat x = x/\lVert x\rVert$, so the similarity of image $i$ and text $j$ is the cosine
@@ -219,7 +219,7 @@ show(plot_softmax_weights(row))
 # </details>
 
 # %% [markdown]
-# ## 3. Alignment and uniformity (Wang & Isola 2020) (about 25 min)
+# ## 3. Alignment and uniformity (Wang & Isola 2020) (about 15 min)
 #
 # For normalised embeddings $f$,
 #
@@ -307,7 +307,7 @@ print(
 )
 
 # %% [markdown]
-# ## 4. A toy: two modalities on the sphere (about 5 min)
+# ## 4. A toy: two modalities on the sphere (about 15 min)
 #
 # 48 "images" and 48 "texts" are points on the unit sphere in 3-D; point $i$ of each set is a matched pair.
 # They start in two narrow caps whose centres are 140° apart — the way random encoders start (lesson 02:

@@ -30,17 +30,17 @@
 # check Theorems 1 and 2 numerically.
 
 # %% [markdown]
-# ## Objectives (about 80 min)
+# ## Objectives (about 100 min)
 #
 # | # | you will | time |
 # |---|---|---|
 # | 1 | measure the gap (centroid difference, L2M) on real CLIP features and see it in a PCA with pair lines; Liang's Fig. 1 for five models | 10 min |
 # | 2 | watch a 2-D sigmoid network squeeze the plane into a cone, layer by layer (depth slider) | 5 min |
 # | 3 | implement the mean pairwise cosine with and without the diagonal (Exercise 2.1) | 10 min |
-# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone; derive one ReLU layer's value (Exercises 2.2, 2.3) | 10 min |
-# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise; the two towers' cones and the gap in one picture | 15 min |
+# | 4 | reproduce Fig. 2b: how nonlinearity and depth narrow the cone; derive one ReLU layer's value (Exercises 2.2, 2.3) | 30 min |
+# | 5 | reproduce Fig. 2a: random-init encoders on real images and on noise; the two towers' cones and the gap in one picture | 5 min |
 # | 6 | reproduce Fig. 2c: every random init makes its own cone; split the variance (Exercise 2.4); check Theorem 2's bound | 20 min |
-# | 7 | check Theorem 1 numerically (Exercise 2.5, Bonus exercise 2.6) | 15 min |
+# | 7 | check Theorem 1 numerically (Exercise 2.5, Bonus exercise 2.6) | 10 min |
 
 # %%
 import modgap_edu
@@ -294,7 +294,7 @@ check_mean_cosine(my_mean_cosine)
 # $O(Nd)$ computation (that is what `cone.mean_pairwise_cosine` uses).
 
 # %% [markdown]
-# ## 4. Nonlinearity and depth (Liang Fig. 2b) (about 5 min)
+# ## 4. Nonlinearity and depth (Liang Fig. 2b) (about 30 min)
 #
 # The paper's protocol: 1,024 inputs drawn from $\mathcal N(0, I_{512})$, then 25 layers, each a
 # *fresh* `Linear(512, 512)` with weights and biases from $\mathcal N(0, 1/512)$, followed by an
@@ -750,7 +750,7 @@ for tower, prev in (("image", img_prev), ("text", txt_prev)):
 # </details>
 
 # %% [markdown]
-# ## 7. Theory, checked numerically: Theorem 1 (about 15 min)
+# ## 7. Theory, checked numerically: Theorem 1 (about 10 min)
 #
 # **Theorem 1** (Liang et al. 2022). Let $u, v\in\mathbb R^{d_{in}}$ with $\lVert u\rVert = r\lVert v\rVert$,
 # and $W_{kl}, b_k \sim\mathcal N(0, 1/d_{out})$. If $\cos(u,v) < \big(\tfrac12(r+\tfrac1r)\big)^{-1}$, then with
@@ -892,6 +892,7 @@ for deg in (0, 45, 90, 135, 180):
         f"{deg:11d}   {float(cone.arccos_kernel_cosine(t)):6.4f}   {pu @ pv / (np.linalg.norm(pu) * np.linalg.norm(pv)):6.4f}"
     )
 
+# %% [markdown]
 # ## Quiz (about 5 min)
 #
 # A few questions on this lesson. Pick an answer per question in the quiz below and press **Check**, or type

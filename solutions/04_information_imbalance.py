@@ -28,18 +28,18 @@
 # number *k* of image attributes the caption names. In this lesson you build MAD, train a small CLIP on it
 # live, and check both effects against a precomputed sweep over *k* and three seeds.
 #
-# **Objectives** (about 75 min)
+# **Objectives** (about 110 min)
 #
 # | # | you will … | time |
 # |---|---|---|
-# | 1 | quantify "an image holds more than its caption" with conditional entropy and mutual information | 15 min |
+# | 1 | quantify "an image holds more than its caption" with conditional entropy and mutual information | 20 min |
 # | 2 | build MAD: the factors, the grid, the caption rule (exercise: `make_caption`) | 15 min |
-# | 3 | train a small CLIP live, read the gap (RMG, L2M), MOAD and zero-shot accuracy vs *k*; measure the mechanism (alignment, uniformity, the two loss terms) | 30 min |
-# | 4 | move the always-named word from the digit to the colour and watch the bias follow it | 10 min |
-# | 5 | fine-tune on poorer captions with a learnable vs a frozen temperature; logit entropy | 10 min |
-# | 6 | explore the cached sweep with sliders | 10 min |
-# | 7 | test why digit accuracy falls: prompt ensembles, a linear probe, longer training, larger batches | 10 min |
-# | 8 | MOAD three ways (digit vs colour, per factor, the official multi-hot form) and every departure from the official generator | 10 min |
+# | 3 | train a small CLIP live, read the gap (RMG, L2M), MOAD and zero-shot accuracy vs *k*; measure the mechanism (alignment, uniformity, the two loss terms) | 15 min |
+# | 4 | move the always-named word from the digit to the colour and watch the bias follow it | 5 min |
+# | 5 | fine-tune on poorer captions with a learnable vs a frozen temperature; logit entropy | 25 min |
+# | 6 | explore the cached sweep with sliders | 5 min |
+# | 7 | test why digit accuracy falls: prompt ensembles, a linear probe, longer training, larger batches | 5 min |
+# | 8 | MOAD three ways (digit vs colour, per factor, the official multi-hot form) and every departure from the official generator | 5 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or **not solved yet**.
 # Later cells use the reference implementations in `modgap_edu`, whatever you wrote.
@@ -79,7 +79,7 @@ require_pass()
 
 
 # %% [markdown]
-# ## 1. An image holds more than its caption (about 15 min)
+# ## 1. An image holds more than its caption (about 20 min)
 #
 # Treat the image's content as a random variable $X$ and its caption as $C$. Two quantities say how much the
 # caption tells about the image:
@@ -301,7 +301,7 @@ for k in mad_sweep.MODES:
     print(f"{mad_sweep.mode_name(k):<12}", dataset.make_caption(lab, k, np.random.default_rng(1)))
 
 # %% [markdown]
-# ## 3. A small CLIP, trained live (about 5 min)
+# ## 3. A small CLIP, trained live (about 15 min)
 #
 # Image tower: 3 conv blocks (16/32/64 channels) and an MLP; text tower: the mean of the caption's word
 # embeddings and an MLP (order-free, which suits shuffled captions); embedding width 32; the symmetric CLIP loss
@@ -737,7 +737,7 @@ print(
 # > correlation from that analysis could be read from a primary source, so this lesson quotes the claim and gives
 # > no number for it.
 #
-# ## 5. Bug or feature? Entropy and temperature (about 15 min)
+# ## 5. Bug or feature? Entropy and temperature (about 25 min)
 #
 # With poorer captions several images in a batch share one caption, so the right answer of the contrastive
 # "classification" is ambiguous and the best achievable logits are *less confident*: higher entropy. A model can
@@ -957,7 +957,7 @@ for kk in (1, 5):
     print(f"k={kk}: " + "   ".join(f"τ={x['fixed_temperature']:g}: RMG {x['rmg']:.3f}" for x in rs))
 
 # %% [markdown]
-# ## 7. Performance, tested: why does digit accuracy fall?
+# ## 7. Performance, tested: why does digit accuracy fall? (about 5 min)
 #
 # **What the paper claims.** Less information imbalance → a smaller gap, less object bias *and better performance*
 # (Schrodi et al. 2025, abstract; papers.md §3.8, whose MAD figures give no readable numbers). **What we found in §3:**
@@ -1098,7 +1098,7 @@ for factor in dataset.FACTORS:
 # accuracy and in the probe. The probes of colour, size and thick/thin rise with k while swelling and fracture move
 # far less: the image tower spends its 32 dimensions on what the captions ask for and what is easy to see.
 #
-# ## 8. MOAD, stated precisely
+# ## 8. MOAD, stated precisely (about 5 min)
 #
 # §3 reports MOAD as the course defines it for MAD: object = digit, attribute = **colour**, all pairs with different
 # labels. The official function (`object_bias_precompute.py::inter_intra_cossine_sims`, papers.md §3.6) is written

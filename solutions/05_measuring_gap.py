@@ -29,15 +29,15 @@
 # checks them against the official code's definitions, and ends with `modgap-edu measure`, a command
 # that measures the gap of *your* model's embeddings.
 #
-# **Objectives** (about 75 min)
+# **Objectives** (about 110 min)
 #
 # | # | you will … | time |
 # |---|---|---|
-# | 1 | compute L2M, L2I and RMG side by side; write RMG from its definition and make it O(N·d) | 30 min |
+# | 1 | compute L2M, L2I and RMG side by side; write RMG from its definition and make it O(N·d) | 40 min |
 # | 2 | move two synthetic modalities and see which metric reacts to what | 5 min |
 # | 3 | find the few dimensions that drive the gap, and remove them | 5 min |
-# | 4 | compute MOAD by hand; meet the official code's quirk | 15 min |
-# | 5 | correlate gap and performance over a family of models, with its confounders controlled | 15 min |
+# | 4 | compute MOAD by hand; meet the official code's quirk | 35 min |
+# | 5 | correlate gap and performance over a family of models, with its confounders controlled | 10 min |
 # | 6 | measure any embeddings from the command line | 5 min |
 #
 # Exercises have a check cell right below: it prints **PASS**, **FAIL** with a hint, or
@@ -79,7 +79,7 @@ from modgap_edu.exercises import require_pass
 require_pass()
 
 # %% [markdown]
-# ## 1. Three ways to measure a gap (about 30 min)
+# ## 1. Three ways to measure a gap (about 40 min)
 #
 # All three start from L2-normalised embeddings $\hat x_i$ (images) and $\hat y_i$ (texts), row $i$ of
 # each being a matched pair.
@@ -454,7 +454,7 @@ print(
 # together. Lesson 03's shift experiment makes the same point from the other side.
 # </details>
 #
-# ## 4. Object bias: MOAD (about 15 min)
+# ## 4. Object bias: MOAD (about 35 min)
 #
 # Schrodi et al. call a model *object-biased* when its embeddings separate objects (e.g. which digit) more
 # clearly than attributes (e.g. which colour). **MOAD** (Matching Object Attribute Distance) measures this on one
@@ -745,7 +745,7 @@ from modgap_edu.exercises.lesson05 import check_fast_moad
 check_fast_moad(my_fast_moad)
 
 # %% [markdown]
-# ## 5. Does a smaller gap mean better performance? (about 5 min)
+# ## 5. Does a smaller gap mean better performance? (about 10 min)
 #
 # **The claim.** Schrodi et al. correlate gap and performance over 101 OpenCLIP models. Their abstract: "while the
 # gap's influence on performance is typically overshadowed by other factors, we find indications that closing the

@@ -16,7 +16,7 @@
 # what did they report about fairness.
 
 # %% [markdown]
-# ## Objectives (about 95 min)
+# ## Objectives (about 100 min)
 #
 # | # | you will |
 # |---|---|
@@ -65,7 +65,7 @@ torch.set_num_threads(2)  # a 2-core laptop; also keeps Binder polite
 LESSON_START = time.perf_counter()
 
 # %% [markdown]
-# ## 1. The embedding-shift experiment (Liang Fig. 3a–d) (about 40 min)
+# ## 1. The embedding-shift experiment (Liang Fig. 3a–d) (about 30 min)
 #
 # We need the embeddings of a *trained* contrastive model. The real ones are Liang et al.'s
 # published features of 500 MSCOCO val2017 image–caption pairs by the pretrained OpenAI CLIP
@@ -426,7 +426,7 @@ print(
 )
 
 # %% [markdown]
-# ## 2. Why: mismatched pairs on a sphere (Liang Fig. 3e–g) (about 15 min)
+# ## 2. Why: mismatched pairs on a sphere (Liang Fig. 3e–g) (about 35 min)
 #
 # Six images sit on the equator of the unit sphere at azimuths −20°, 0°, 20°, …, 80°. Six texts
 # sit at polar angle 90° + Δθ: Δθ = 0 puts them on the equator, Δθ = ±90° on a pole. In the
@@ -658,7 +658,7 @@ for frac in (0.0, 0.05, 0.1, 0.2):
         )
 
 # %% [markdown]
-# ## 3. Initialization vs optimization (Liang Sec. 4.4) (about 20 min)
+# ## 3. Initialization vs optimization (Liang Sec. 4.4) (about 15 min)
 #
 # If the gap starts at the init (lesson 02), what if we remove it at the init? Liang encode the
 # training pairs with the *initial* model, take the L2-normalized features $X$ (images) and $Y$
