@@ -211,6 +211,20 @@ def _sweep_run(kind: str, field: str, **match) -> float:
     return float(np.mean([x[field] for x in mad_sweep.runs(_sweep(), kind, **match)]))
 
 
+@functools.lru_cache(maxsize=None)
+def _hypotheses() -> dict:
+    from modgap_edu.experiments import mad_hypotheses
+
+    return mad_hypotheses.load_hypotheses()
+
+
+def _hyp_mean(part: str, metric: str, k) -> float:
+    """Lesson 04 §7-§8: the seed mean of one metric of the hypothesis runs (``mad_hypotheses.table``)."""
+    from modgap_edu.experiments import mad_hypotheses
+
+    return mad_hypotheses.table(_hypotheses(), part, metric)[k][0]
+
+
 def _fixed_temperature_rmg(k: int, tau: float) -> float:
     from modgap_edu.experiments import mad_sweep
 
@@ -291,6 +305,17 @@ ASSET_NUMBERS = {
     },
     "l04.finetune.rmg_frozen": lambda: _finetune(False, "rmg"),
     "l04.finetune.rmg_learnable": lambda: _finetune(True, "rmg"),
+    # lesson 04 §7-§8, modgap_edu/assets/lesson04/hypotheses.json
+    **{
+        f"l04.hyp.{part}.{metric}.{name}": functools.partial(_hyp_mean, part, metric, k)
+        for part, metrics in (
+            ("baseline", ("probe_colors", "probe_digit", "zero_shot_digit", "zero_shot_digit_full", "moad_image_official")),
+            ("longer", ("zero_shot_digit", "probe_digit")),
+        )
+        for metric in metrics
+        for name, k in (("obj", None), ("k1", 1), ("k5", 5))
+        if not (part == "longer" and k is None)
+    },
     # lesson 05 §4-§5, modgap_edu/assets/lesson05/family.json
     "l05.family.n": lambda: float(len(_family())),
     **{
