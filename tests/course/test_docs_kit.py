@@ -135,8 +135,14 @@ def _family() -> tuple:
     return tuple(mad_family.load_family())
 
 
-CONTROLS = {"raw": (), "width": ("width",), "embed": ("embed_dim",), "data": ("n_train",),
-            "all3": ("width", "embed_dim", "n_train"), "k": ("k",)}
+CONTROLS = {
+    "raw": (),
+    "width": ("width",),
+    "embed": ("embed_dim",),
+    "data": ("n_train",),
+    "all3": ("width", "embed_dim", "n_train"),
+    "k": ("k",),
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -166,7 +172,9 @@ def _family_default(k: int, field: str) -> float:
     """The lesson's "default setting": default width, embedding 32, the largest training set."""
     fam = _family()
     largest = max(r["n_train"] for r in fam)
-    (row,) = [r for r in fam if r["width"] == "default" and r["embed_dim"] == 32 and r["n_train"] == largest and r["k"] == k]
+    (row,) = [
+        r for r in fam if r["width"] == "default" and r["embed_dim"] == 32 and r["n_train"] == largest and r["k"] == k
+    ]
     return row[field]
 
 
@@ -177,7 +185,9 @@ def _family_datasize(field: str) -> float:
 
     pairs = mad_family.data_size_pairs(list(_family()))
     changes = [p["change"] for p in pairs]
-    return float({"pairs": len(pairs), "smaller": sum(c < 0 for c in changes), "median_change": np.median(changes)}[field])
+    return float(
+        {"pairs": len(pairs), "smaller": sum(c < 0 for c in changes), "median_change": np.median(changes)}[field]
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -309,7 +319,10 @@ ASSET_NUMBERS = {
     **{
         f"l04.hyp.{part}.{metric}.{name}": functools.partial(_hyp_mean, part, metric, k)
         for part, metrics in (
-            ("baseline", ("probe_colors", "probe_digit", "zero_shot_digit", "zero_shot_digit_full", "moad_image_official")),
+            (
+                "baseline",
+                ("probe_colors", "probe_digit", "zero_shot_digit", "zero_shot_digit_full", "moad_image_official"),
+            ),
             ("longer", ("zero_shot_digit", "probe_digit")),
         )
         for metric in metrics
@@ -330,7 +343,10 @@ ASSET_NUMBERS = {
         for k in (1, 3, 5)
         for field in ("moad_image", "moad_text", "zero_shot_digit", "zero_shot_attributes", "rmg")
     },
-    **{f"l05.family.datasize.{f}": functools.partial(_family_datasize, f) for f in ("pairs", "smaller", "median_change")},
+    **{
+        f"l05.family.datasize.{f}": functools.partial(_family_datasize, f)
+        for f in ("pairs", "smaller", "median_change")
+    },
 }
 
 
