@@ -329,8 +329,8 @@ def arccos_kernel_cosine(theta: Any) -> np.ndarray:
     numpy.ndarray
         The limit cosine for every angle (a 0-d array for a scalar input).
     """
-    t = np.asarray(theta, dtype=np.float64)
-    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t > np.pi):
+    t = V.real_array(theta, "theta", "angles in radians between 0 and pi").astype(np.float64)
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t > np.pi):
         raise ValueError("theta must hold finite angles in radians between 0 and pi.")
     return (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
 
