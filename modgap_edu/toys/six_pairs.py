@@ -195,8 +195,8 @@ def lift_curvature(cosines: Any, temperature: float) -> float:
     a = V.real_array(cosines, "cosines", "an (N, N) cosine matrix").astype(np.float64)
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0 or not np.all(np.isfinite(a)):
         raise ValueError(f"cosines must be a finite, non-empty square (N, N) matrix, got shape {a.shape}.")
-    inverse_temperature(temperature)  # tau > 0 and 1 / tau finite, else a clear ValueError
     tau = V.positive_number(temperature, "temperature")
+    inverse_temperature(tau)  # 1 / tau must be finite, else a clear ValueError
     z = a / tau
     p_rows = np.exp(z - logsumexp(z, axis=1, keepdims=True))
     p_cols = np.exp(z - logsumexp(z, axis=0, keepdims=True))
