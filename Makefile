@@ -88,7 +88,7 @@ assets: setup
 	MODGAP_THREADS=1 $(PY) -m modgap_edu.experiments.mad_hypotheses
 
 mad-sweep: setup
-	$(PY) -m modgap_edu.experiments.mad_sweep
+	MODGAP_THREADS=1 $(PY) -m modgap_edu.experiments.mad_sweep
 
 # Metric speed and memory: ours vs the literal pairwise definitions, then 100k and 1M x 512.
 bench: setup

@@ -1,10 +1,15 @@
 """The lesson-04 sweep on MAD: precomputed once, shipped as JSON, plotted instantly (lesson 04 §3-§6).
 
-Reproduce the shipped file (35 runs of ~13 CPU-s each, about 8 CPU-minutes; 15 minutes of wall time on a
-busy 2-core machine; results are written after every run)::
+Reproduce the shipped file (37 runs of 20-35 CPU-s each, one torch thread, about 20 minutes of wall time;
+results are written after every run)::
 
-    python -m modgap_edu.experiments.mad_sweep                    # all parts, seeds 0 1 2
-    python -m modgap_edu.experiments.mad_sweep --out /tmp/s.json  # somewhere else
+    make mad-sweep                                                               # = the line below
+    MODGAP_THREADS=1 python -m modgap_edu.experiments.mad_sweep                  # all parts, seeds 0 1 2
+    MODGAP_THREADS=1 python -m modgap_edu.experiments.mad_sweep --out /tmp/s.json  # somewhere else
+
+The shipped file was made with one thread (every run records ``torch_threads``); the thread count is part
+of the recipe, because a different count changes the sums inside the matrix products and so the 3rd-4th
+digit of a trained model's numbers.
 
 Parts, in the order they run (so a partial file is already useful):
 
@@ -279,6 +284,9 @@ def validate_sweep(data: dict) -> None:
             missing = [key for key in PROBE_KEYS if key not in h or not np.isfinite(h[key])]
             if missing:
                 raise ValueError(f"run {r['kind']} k={r['k']} seed={r['seed']}: mechanism_history lacks {missing}.")
+    threads = {r.get("torch_threads") for r in data["runs"]}
+    if len(threads) > 1:
+        raise ValueError(f"the sweep mixes runs made with different torch thread counts {sorted(map(str, threads))}.")
     sweep = runs(data, "sweep", main_object="digit")
     by = {(r["k"], r["seed"]): r for r in sweep}
     for seed in sorted({r["seed"] for r in sweep}):
