@@ -107,6 +107,18 @@ class TreeSampler(threading.Thread):
                 self.record(self.tree_rss(proc))
             self._stop_event.wait(self.interval)
 
+    def sample_now(self, pid: int | None) -> None:
+        """One reading now, for the cell running now: every executed cell gets a peak, even one shorter
+        than the sampling interval."""
+        import psutil
+
+        if not pid:
+            return
+        try:
+            self.record(self.tree_rss(psutil.Process(pid)))
+        except psutil.NoSuchProcess:
+            pass
+
     def record(self, rss: int) -> None:
         cell = self.cell
         self.cell_peaks[cell] = max(self.cell_peaks.get(cell, 0), rss)
@@ -219,6 +231,7 @@ def run_one(path: Path, out_dir: Path, timeout: float, interval: float) -> Resul
         if took > result.slowest_cell_s:
             result.slowest_cell, result.slowest_cell_s = cell_index, took
         pid = kernel_pid(client)
+        sampler.sample_now(pid)  # before the next cell starts: this reading belongs to cell_index
         if pid:
             hwm["bytes"] = max(hwm["bytes"], vm_hwm_bytes(pid))
 
