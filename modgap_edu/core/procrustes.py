@@ -35,9 +35,15 @@ def procrustes_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
     numpy.ndarray
         The orthogonal (D, D) float64 matrix W.
     """
+    u, vh = _svd_factors(image_emb, text_emb)
+    return u @ vh
+
+
+def _svd_factors(image_emb: Any, text_emb: Any) -> tuple[np.ndarray, np.ndarray]:
+    """U and Vh of ``svd(normalize(X).T @ normalize(Y))`` for checked, paired X, Y (both rotations use it)."""
     x, y = V.pair(image_emb, text_emb, paired=True)
     u, _, vh = np.linalg.svd(metrics.unit_rows(x).T @ metrics.unit_rows(y))
-    return u @ vh
+    return u, vh
 
 
 def apply_rotation(text_emb: Any, w: Any) -> np.ndarray:
@@ -85,8 +91,7 @@ def proper_rotation(image_emb: Any, text_emb: Any) -> np.ndarray:
     numpy.ndarray
         The (D, D) float64 rotation W with W Wᵀ = I and det W = +1.
     """
-    x, y = V.pair(image_emb, text_emb, paired=True)
-    u, _, vh = np.linalg.svd(metrics.unit_rows(x).T @ metrics.unit_rows(y))
+    u, vh = _svd_factors(image_emb, text_emb)
     signs = np.ones(len(vh))
     signs[-1] = np.sign(np.linalg.det(u @ vh)) or 1.0
     return (u * signs) @ vh

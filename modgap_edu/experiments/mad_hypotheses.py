@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from modgap_edu._runtime.threads import training_threads
-from modgap_edu.experiments import ASSETS
+from modgap_edu.experiments import ASSETS, read_json_asset
 
 MODES: tuple = (None, 1, 3, 5)
 HYPOTHESIS_MODES: tuple = (1, 5)  # the changed recipes: k = 1 and k = 5, where the digit accuracy falls (compute)
@@ -215,10 +215,7 @@ def run(out: Path, seeds=SEEDS, parts=PARTS, log=print, resume: bool = False) ->
 
 def load_hypotheses(path: str | Path | None = None, validate: bool = True) -> dict:
     """The shipped hypothesis runs (``assets/lesson04/hypotheses.json``) or ``path``; checked unless told not to."""
-    p = asset_path() if path is None else Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p} is missing: run `python -m modgap_edu.experiments.mad_hypotheses` to make it.")
-    data = json.loads(p.read_text())
+    data = read_json_asset(asset_path() if path is None else Path(path), "mad_hypotheses")
     if validate:
         validate_hypotheses(data)
     return data

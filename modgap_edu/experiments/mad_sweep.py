@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from modgap_edu._runtime.threads import training_threads
-from modgap_edu.experiments import ASSETS
+from modgap_edu.experiments import ASSETS, read_json_asset
 from modgap_edu.models import mad_clip
 
 MODES: tuple = (None, 1, 2, 3, 4, 5)
@@ -241,10 +241,7 @@ def keep_parts(data: dict, previous: dict, parts=PARTS) -> dict:
 
 def load_sweep(path: str | Path | None = None, validate: bool = True) -> dict:
     """The shipped sweep (``assets/mad/sweep.json``) or ``path``; validated unless ``validate=False``."""
-    p = asset_path() if path is None else Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p} is missing: run `python -m modgap_edu.experiments.mad_sweep` to make it.")
-    data = json.loads(p.read_text())
+    data = read_json_asset(asset_path() if path is None else Path(path), "mad_sweep")
     if validate:
         validate_sweep(data)
     return data
